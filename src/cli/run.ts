@@ -1,0 +1,74 @@
+import { loadConfig, ConfigError, type Config } from '../config.js';
+import { UsageError, type CliIO } from './io.js';
+import { userCreate, USER_CREATE_HELP } from './commands/user-create.js';
+import { clientCreate, CLIENT_CREATE_HELP } from './commands/client-create.js';
+import { migrate } from './commands/migrate.js';
+import { serve } from './commands/serve.js';
+
+export const MAIN_HELP = `Usage: latchkey <command> [options]
+
+Commands:
+  serve                 run the issuer (default for \`npm start\`)
+  migrate               bring the database schema up to date
+  user create           create a user (password on standard input)
+  client create         register an OAuth client
+
+Run \`latchkey <command> --help\` for a command's options. Configuration is read from the
+environment only (see .env.example). Exit status: 0 success, 2 bad input or configuration, 1 failure.
+`;
+
+type Command = (argv: string[], io: CliIO, config: () => Config) => Promise<number | 'running'>;
+
+const GROUP_HELP: Record<string, string> = {
+  user: `Usage: latchkey user create --username U [--email E] [--name N] --password-stdin\n\n${USER_CREATE_HELP}`,
+  client: `Usage: latchkey client create --name N --type confidential|public [options]\n\n${CLIENT_CREATE_HELP}`,
+};
+
+const COMMANDS: Record<string, Command> = {
+  serve,
+  migrate,
+  'user create': userCreate,
+  'client create': clientCreate,
+};
+
+function resolveCommand(argv: string[]): { command?: Command; rest: string[]; group?: string } {
+  const [first = 'serve', second] = argv;
+  if (first in GROUP_HELP) {
+    const command = second ? COMMANDS[`${first} ${second}`] : undefined;
+    return { command, rest: argv.slice(2), group: first };
+  }
+  return { command: COMMANDS[first], rest: argv.slice(1) };
+}
+
+/** Runs one command. Returns its exit status, or 'running' when it started the server. */
+export async function runCli(argv: string[], io: CliIO): Promise<number | 'running'> {
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(MAIN_HELP);
+    return 0;
+  }
+  const { command, rest, group } = resolveCommand(argv);
+  if (!command) {
+    if (group && (argv[1] === undefined || argv[1] === '--help' || argv[1] === '-h')) {
+      io.out(GROUP_HELP[group] ?? MAIN_HELP);
+      return argv[1] === undefined ? 2 : 0;
+    }
+    io.err(`latchkey: unknown command "${argv.slice(0, group ? 2 : 1).join(' ')}"\n\n${MAIN_HELP}`);
+    return 2;
+  }
+  let config: Config | undefined;
+  const lazyConfig = () => (config ??= loadConfig(io.env));
+  try {
+    return await command(rest, io, lazyConfig);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`latchkey: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      io.err(`latchkey: invalid configuration:\n${error.message.replace(/^/gm, '  ')}\n`);
+      return 2;
+    }
+    io.err(`latchkey: ${(error as Error).message ?? String(error)}\n`);
+    return 1;
+  }
+}

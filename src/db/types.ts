@@ -1,0 +1,46 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** jsonb columns are written as JSON text (see db/json.ts) and read back parsed. */
+type JsonArray = ColumnType<string[], string, string>;
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  email: string | null;
+  email_verified: Generated<boolean>;
+  name: string | null;
+  password_hash: string;
+  disabled: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface ClientsTable {
+  id: string;
+  name: string;
+  type: 'confidential' | 'public';
+  secret_hash: string | null;
+  redirect_uris: JsonArray;
+  post_logout_redirect_uris: JsonArray;
+  grant_types: JsonArray;
+  scopes: JsonArray;
+  allowed_origins: JsonArray;
+  refresh_cookie: Generated<boolean>;
+  is_admin: Generated<boolean>;
+  third_party: Generated<boolean>;
+  always_issue_refresh: Generated<boolean>;
+  created_at: Generated<Date>;
+  updated_at: Timestamp;
+}
+
+export interface Database {
+  users: UsersTable;
+  clients: ClientsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type ClientRow = Selectable<ClientsTable>;
+export type NewClientRow = Insertable<ClientsTable>;

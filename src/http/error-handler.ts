@@ -1,0 +1,30 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { OAuthError } from './oauth-error.js';
+
+/** Client-side failures fastify raises itself (bad JSON, body too large, wrong content type, ...). */
+function fromFrameworkError(error: FastifyError): OAuthError | undefined {
+  if (error.validation) return new OAuthError('invalid_request', 'the request parameters are not valid');
+  const status = error.statusCode ?? 500;
+  if (status === 413) return new OAuthError('invalid_request', 'the request body is too large', 413);
+  if (status === 415) return new OAuthError('invalid_request', 'unsupported content type', 415);
+  if (status === 429) return new OAuthError('too_many_requests', 'too many requests; slow down', 429);
+  if (status >= 400 && status < 500) return new OAuthError('invalid_request', 'the request is malformed', status);
+  return undefined;
+}
+
+/** Every error leaves through here: RFC 6749 JSON, never a stack trace. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const oauthError = error instanceof OAuthError ? error : fromFrameworkError(error);
+    if (oauthError) {
+      if (oauthError.status >= 500) request.log.error({ err: error }, oauthError.description);
+      return reply.code(oauthError.status).headers(oauthError.headers).send(oauthError.toJSON());
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send({ error: 'server_error', error_description: 'the server could not complete the request' });
+  });
+
+  app.setNotFoundHandler((_request, reply) =>
+    reply.code(404).send({ error: 'not_found', error_description: 'no such endpoint' }),
+  );
+}

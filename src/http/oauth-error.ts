@@ -1,0 +1,21 @@
+/**
+ * The one error type that leaves the server. `code` is an RFC 6749 / 6750 / 7009 / 7662 error code;
+ * the description is safe to show to the caller (never a stack, never whether a user exists).
+ */
+export class OAuthError extends Error {
+  override name = 'OAuthError';
+  constructor(
+    readonly code: string,
+    readonly description: string,
+    readonly status = 400,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(`${code}: ${description}`);
+  }
+
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.code, error_description: this.description };
+  }
+}
+
+export const invalidRequest = (description: string) => new OAuthError('invalid_request', description);
