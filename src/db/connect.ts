@@ -56,8 +56,10 @@ function openPostgres(options: DatabaseOptions & { databaseUrl: string }): Datab
     statement_timeout: timeoutMs,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection (database restart) must not crash the process.
+  // A connection lost mid-query (database restart, network cut) fails that query; the 'error'
+  // event pg also emits must not crash the process, idle or checked out.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, kind: 'postgres', ping: makePing(db, timeoutMs), close: () => db.destroy() };
 }

@@ -47,9 +47,9 @@ export async function createPostgresDatabase(options: { migrate?: boolean } = {}
   return { url, drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
 }
 
-/** Loads the migrated PGlite template (see global-setup.ts) into memory, or into dataDir. */
-export async function loadPgliteTemplate(dataDir?: string): Promise<PGlite> {
-  const path = inject('pgliteTemplate');
+/** Loads the PGlite template (see global-setup.ts), migrated unless told otherwise, into memory or dataDir. */
+export async function loadPgliteTemplate(dataDir?: string, options: { migrated?: boolean } = {}): Promise<PGlite> {
+  const path = inject(options.migrated === false ? 'pgliteEmptyTemplate' : 'pgliteTemplate');
   const tarball = new Blob([await readFile(path)]);
   return PGlite.create({ dataDir, loadDataDir: tarball });
 }

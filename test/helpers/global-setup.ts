@@ -14,10 +14,13 @@ import { migrateToLatest } from '../../src/db/migrate.js';
 export default async function setup(project: TestProject) {
   if (process.env.TEST_DATABASE_URL) {
     project.provide('pgliteTemplate', '');
+    project.provide('pgliteEmptyTemplate', '');
     return;
   }
   const dir = await mkdtemp(join(tmpdir(), 'latchkey-template-'));
   const pglite = await PGlite.create();
+  const emptyPath = join(dir, 'empty.tar');
+  await writeFile(emptyPath, Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer()));
   const db = new Kysely({ dialect: new PGliteDialect(pglite) });
   await migrateToLatest(db);
   const dump = await pglite.dumpDataDir('none');
@@ -25,6 +28,7 @@ export default async function setup(project: TestProject) {
   const path = join(dir, 'template.tar');
   await writeFile(path, Buffer.from(await dump.arrayBuffer()));
   project.provide('pgliteTemplate', path);
+  project.provide('pgliteEmptyTemplate', emptyPath);
   return async () => {
     await rm(dir, { recursive: true, force: true });
   };
@@ -33,5 +37,6 @@ export default async function setup(project: TestProject) {
 declare module 'vitest' {
   export interface ProvidedContext {
     pgliteTemplate: string;
+    pgliteEmptyTemplate: string;
   }
 }

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, DEVELOPMENT_KEY_ENCRYPTION_KEY, loadConfig, parseDuration } from '../src/config.js';
+
+const STRONG_KEY = 'k'.repeat(40);
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has working development defaults on an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      NODE_ENV: 'development',
+      ISSUER: 'http://localhost:3000',
+      PORT: 3000,
+      DATA_DIR: './.data',
+      SIGNING_ALG: 'ES256',
+      ACCESS_TOKEN_TTL: 600,
+      ID_TOKEN_TTL: 600,
+      REFRESH_IDLE_TTL: 14 * 86400,
+      REFRESH_ABSOLUTE_TTL: 30 * 86400,
+      REFRESH_REUSE_GRACE: 10,
+      KEY_ROTATION_INTERVAL: 30 * 86400,
+      CLOCK_TOLERANCE: 30,
+      LOG_LEVEL: 'info',
+      usingDevelopmentKey: true,
+      KEY_ENCRYPTION_KEY: DEVELOPMENT_KEY_ENCRYPTION_KEY,
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.REDIS_URL).toBeUndefined();
+  });
+
+  it.each([
+    ['600', 600],
+    ['30s', 30],
+    ['10m', 600],
+    ['12h', 43200],
+    ['14d', 1209600],
+    [' 5m ', 300],
+  ])('parses the duration %j as %d seconds', (raw, seconds) => {
+    expect(parseDuration(raw)).toBe(seconds);
+  });
+
+  it.each(['', 'abc', '10x', '-5', '1.5m', '10 minutes', 'm'])('refuses the duration %j', (raw) => {
+    expect(parseDuration(raw)).toBeUndefined();
+  });
+
+  it('strips a trailing slash from the issuer', () => {
+    expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).ISSUER).toBe('https://auth.example.com');
+  });
+
+  it.each([
+    ['NODE_ENV', 'staging', /^NODE_ENV must be one of development, production, test \(got "staging"\)$/],
+    ['ISSUER', 'auth.example.com', /^ISSUER must be an absolute http or https URL/],
+    ['ISSUER', 'ftp://auth.example.com', /^ISSUER must be an absolute http or https URL/],
+    ['ISSUER', 'https://auth.example.com/?a=1', /^ISSUER must not have a query or fragment$/],
+    ['PORT', '70000', /^PORT must be a whole number from 0 to 65535 \(got "70000"\)$/],
+    ['PORT', 'http', /^PORT must be a whole number from 0 to 65535/],
+    ['TRUST_PROXY', 'yes', /^TRUST_PROXY must be one of true, false, 1, 0/],
+    ['DATABASE_URL', 'mysql://localhost/db', /^DATABASE_URL must be an absolute postgres or postgresql URL$/],
+    ['DB_POOL_MAX', '0', /^DB_POOL_MAX must be a whole number from 1 to 1000/],
+    ['DB_TIMEOUT', 'soon', /^DB_TIMEOUT must be a duration/],
+    ['KEY_ENCRYPTION_KEY', 'short', /^KEY_ENCRYPTION_KEY must be at least 32 characters/],
+    ['SIGNING_ALG', 'HS256', /^SIGNING_ALG must be one of ES256, EdDSA, RS256, PS256 \(got "HS256"\)$/],
+    ['SIGNING_ALG', 'none', /^SIGNING_ALG must be one of ES256, EdDSA, RS256, PS256/],
+    ['ACCESS_TOKEN_TTL', '10 minutes', /^ACCESS_TOKEN_TTL must be a duration: whole seconds or a number with s, m, h or d/],
+    ['ACCESS_TOKEN_TTL', '0', /^ACCESS_TOKEN_TTL must be a duration.*at least 1s/],
+    ['ID_TOKEN_TTL', '-1', /^ID_TOKEN_TTL must be a duration/],
+    ['REFRESH_IDLE_TTL', 'forever', /^REFRESH_IDLE_TTL must be a duration/],
+    ['REFRESH_ABSOLUTE_TTL', '1y', /^REFRESH_ABSOLUTE_TTL must be a duration/],
+    ['REFRESH_REUSE_GRACE', 'ten', /^REFRESH_REUSE_GRACE must be a duration/],
+    ['KEY_ROTATION_INTERVAL', '30', /^KEY_ROTATION_INTERVAL must be a duration.*at least 60s/],
+    ['JWKS_CACHE_TTL', 'x', /^JWKS_CACHE_TTL must be a duration/],
+    ['CLOCK_TOLERANCE', '30sec', /^CLOCK_TOLERANCE must be a duration/],
+    ['RATE_LIMIT_LOGIN', '-1', /^RATE_LIMIT_LOGIN must be a whole number from 0/],
+    ['RATE_LIMIT_TOKEN', 'lots', /^RATE_LIMIT_TOKEN must be a whole number from 0/],
+    ['LOGIN_LOCKOUT_THRESHOLD', '1.5', /^LOGIN_LOCKOUT_THRESHOLD must be a whole number/],
+    ['LOGIN_LOCKOUT_DURATION', '0', /^LOGIN_LOCKOUT_DURATION must be a duration/],
+    ['REDIS_URL', 'localhost:6379', /^REDIS_URL must be an absolute redis or rediss URL$/],
+    ['LOG_LEVEL', 'verbose', /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+  ])('names %s when it is %j', (name, value, expected) => {
+    const message = configError({ [name]: value });
+    expect(message).toMatch(expected);
+    expect(message.split('\n')).toHaveLength(1);
+    expect(message).not.toMatch(/ZodError|"code"|\{/);
+  });
+
+  it('never echoes secret-bearing values in its messages', () => {
+    expect(configError({ KEY_ENCRYPTION_KEY: 'hunter2' })).not.toContain('hunter2');
+    expect(configError({ DATABASE_URL: 'mysql://user:pw@host/db' })).not.toContain('pw@');
+  });
+
+  it('reports every bad variable, one line each', () => {
+    const lines = configError({ PORT: 'x', SIGNING_ALG: 'HS256' }).split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^PORT /);
+    expect(lines[1]).toMatch(/^SIGNING_ALG /);
+  });
+
+  it('refuses an idle refresh lifetime longer than the absolute one', () => {
+    expect(configError({ REFRESH_IDLE_TTL: '40d' })).toBe('REFRESH_IDLE_TTL must not be longer than REFRESH_ABSOLUTE_TTL');
+  });
+
+  describe('production mode', () => {
+    it('refuses to start without KEY_ENCRYPTION_KEY', () => {
+      expect(configError({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com' })).toBe(
+        'KEY_ENCRYPTION_KEY is required when NODE_ENV=production',
+      );
+    });
+
+    it('refuses a non-https issuer other than localhost', () => {
+      expect(configError({ NODE_ENV: 'production', KEY_ENCRYPTION_KEY: STRONG_KEY, ISSUER: 'http://auth.example.com' })).toMatch(
+        /^ISSUER must be an https URL when NODE_ENV=production/,
+      );
+    });
+
+    it.each(['http://localhost:3000', 'http://127.0.0.1:8080', 'https://auth.example.com'])('accepts the issuer %s', (issuer) => {
+      const config = loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_KEY: STRONG_KEY, ISSUER: issuer });
+      expect(config.usingDevelopmentKey).toBe(false);
+      expect(config.KEY_ENCRYPTION_KEY).toBe(STRONG_KEY);
+    });
+
+    it('names both problems at once', () => {
+      expect(configError({ NODE_ENV: 'production', ISSUER: 'http://auth.example.com' }).split('\n')).toHaveLength(2);
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    const config = loadConfig({ PORT: '', DATABASE_URL: '' });
+    expect(config.PORT).toBe(3000);
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+});

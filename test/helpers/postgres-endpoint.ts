@@ -1,0 +1,44 @@
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { createPostgresDatabase, loadPgliteTemplate, TEST_DATABASE_URL } from './database.js';
+
+export interface PostgresEndpoint {
+  host: string;
+  port: number;
+  /** Builds a connection URL for this endpoint, optionally through another port (a proxy). */
+  url(port?: number): string;
+  close(): Promise<void>;
+}
+
+/**
+ * A migrated database reachable over the Postgres wire protocol: a fresh database on the real
+ * server when TEST_DATABASE_URL is set, otherwise PGlite behind pglite-socket.
+ */
+export async function startPostgresEndpoint(): Promise<PostgresEndpoint> {
+  if (TEST_DATABASE_URL) {
+    const { url, drop } = await createPostgresDatabase();
+    const parsed = new URL(url);
+    return {
+      host: parsed.hostname,
+      port: Number(parsed.port || 5432),
+      url: (port) => {
+        const copy = new URL(url);
+        if (port) copy.port = String(port);
+        return copy.toString();
+      },
+      close: drop,
+    };
+  }
+  const pglite = await loadPgliteTemplate();
+  const server = new PGLiteSocketServer({ db: pglite, port: 0, host: '127.0.0.1', maxConnections: 4 });
+  await server.start();
+  const port = Number(new URL(`postgres://${server.getServerConn()}`).port);
+  return {
+    host: '127.0.0.1',
+    port,
+    url: (via) => `postgres://postgres@127.0.0.1:${via ?? port}/postgres`,
+    close: async () => {
+      await server.stop();
+      await pglite.close();
+    },
+  };
+}
