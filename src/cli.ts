@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runCli } from './cli/run.js';
 import type { CliIO } from './cli/io.js';
+import { processEnvironment } from './config.js';
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';
@@ -10,7 +11,7 @@ async function readStdin(): Promise<string> {
 }
 
 const io: CliIO = {
-  env: process.env,
+  env: processEnvironment(),
   out: (text) => process.stdout.write(text),
   err: (text) => process.stderr.write(text),
   readStdin,

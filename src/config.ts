@@ -155,3 +155,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     usingDevelopmentKey: !raw.KEY_ENCRYPTION_KEY,
   };
 }
+
+/** The process environment, for the entry point to hand to loadConfig (and to nothing else). */
+export function processEnvironment(): Record<string, string | undefined> {
+  return process.env;
+}
