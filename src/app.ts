@@ -8,10 +8,18 @@ import type { DatabaseHandle } from './db/connect.js';
 import { loggerOptions } from './http/logger.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { registerHealthRoutes } from './health/routes.js';
+import type { Clock } from './clock.js';
+import type { KeyRing } from './keys/ring.js';
+import { registerJwksRoute } from './keys/routes.js';
+import { registerDiscoveryRoutes } from './oauth/discovery-routes.js';
 
 export interface AppDeps {
   config: Config;
   database: DatabaseHandle;
+  /** The loaded signing-key ring (see keys/setup.ts). */
+  keys: KeyRing;
+  /** Time source for tokens; the system clock unless a test moves time. */
+  clock?: Clock;
 }
 
 /** Bodies larger than this are refused with 413: no OAuth request comes close. */
@@ -49,5 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(cookie);
 
   registerHealthRoutes(app, deps.database);
+  registerJwksRoute(app, deps.keys, config);
+  registerDiscoveryRoutes(app, config.ISSUER, deps.keys);
   return app;
 }

@@ -3,10 +3,15 @@ import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { buildApp } from './app.js';
+import { systemClock, type Clock } from './clock.js';
+import type { KeyRing } from './keys/ring.js';
+import { loadKeyRing, rotationDeps } from './keys/setup.js';
+import { startKeyMaintenance, type KeyMaintenance } from './keys/maintenance.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   database: DatabaseHandle;
+  keys: KeyRing;
   /** http://host:port actually bound (useful with PORT=0). */
   url: string;
   close(): Promise<void>;
@@ -21,18 +26,33 @@ export function databaseOptions(config: Config) {
   };
 }
 
-/** config -> database -> migrations -> app -> listen. */
-export async function startServer(config: Config, database?: DatabaseHandle): Promise<RunningServer> {
+export interface StartOptions {
+  /** Time source for keys and tokens (tests move it); the system clock by default. */
+  clock?: Clock;
+}
+
+/**
+ * config -> database -> migrations -> key ring -> app -> listen. A KEY_ENCRYPTION_KEY that does
+ * not open the stored keys rejects with KeyDecryptionError before anything listens.
+ */
+export async function startServer(config: Config, database?: DatabaseHandle, options: StartOptions = {}): Promise<RunningServer> {
+  const clock = options.clock ?? systemClock;
   const db = database ?? (await openDatabase(databaseOptions(config)));
   let app: FastifyInstance | undefined;
+  let maintenance: KeyMaintenance | undefined;
+  let keys: KeyRing;
   try {
     await migrateToLatest(db.db);
-    app = await buildApp({ config, database: db });
+    const rotation = rotationDeps(db.db, config, clock);
+    keys = await loadKeyRing(rotation);
+    app = await buildApp({ config, database: db, keys, clock });
     if (config.usingDevelopmentKey) {
       app.log.warn('KEY_ENCRYPTION_KEY is not set: using the built-in development key (refused when NODE_ENV=production)');
     }
+    maintenance = startKeyMaintenance(keys, rotation, app.log);
     await app.listen({ host: config.HOST, port: config.PORT });
   } catch (error) {
+    await maintenance?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     if (!database) await db.close().catch(() => undefined);
     throw error;
@@ -42,12 +62,15 @@ export async function startServer(config: Config, database?: DatabaseHandle): Pr
   const host = config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
   let closing: Promise<void> | undefined;
   const started = app;
+  const startedMaintenance = maintenance;
   return {
     app: started,
     database: db,
+    keys,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close: () =>
       (closing ??= (async () => {
+        await startedMaintenance.stop();
         await started.close(); // stops accepting, lets in-flight requests finish
         if (!database) await db.close();
       })()),

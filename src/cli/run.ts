@@ -4,6 +4,7 @@ import { userCreate, USER_CREATE_HELP } from './commands/user-create.js';
 import { clientCreate, CLIENT_CREATE_HELP } from './commands/client-create.js';
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
+import { keysList, keysRotate, KEYS_LIST_HELP, KEYS_ROTATE_HELP } from './commands/keys.js';
 
 export const MAIN_HELP = `Usage: latchkey <command> [options]
 
@@ -12,6 +13,8 @@ Commands:
   migrate               bring the database schema up to date
   user create           create a user (password on standard input)
   client create         register an OAuth client
+  keys list             show the signing keys and their states
+  keys rotate [--now]   publish the next signing key (--now: switch to it at once)
 
 Run \`latchkey <command> --help\` for a command's options. Configuration is read from the
 environment only (see .env.example). Exit status: 0 success, 2 bad input or configuration, 1 failure.
@@ -22,6 +25,7 @@ type Command = (argv: string[], io: CliIO, config: () => Config) => Promise<numb
 const GROUP_HELP: Record<string, string> = {
   user: `Usage: latchkey user create --username U [--email E] [--name N] --password-stdin\n\n${USER_CREATE_HELP}`,
   client: `Usage: latchkey client create --name N --type confidential|public [options]\n\n${CLIENT_CREATE_HELP}`,
+  keys: `Usage: latchkey keys list | keys rotate [--now]\n\n${KEYS_LIST_HELP}\n${KEYS_ROTATE_HELP}`,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -29,6 +33,8 @@ const COMMANDS: Record<string, Command> = {
   migrate,
   'user create': userCreate,
   'client create': clientCreate,
+  'keys list': keysList,
+  'keys rotate': keysRotate,
 };
 
 function resolveCommand(argv: string[]): { command?: Command; rest: string[]; group?: string } {

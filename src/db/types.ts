@@ -34,9 +34,26 @@ export interface ClientsTable {
   updated_at: Timestamp;
 }
 
+/** A public JWK as stored (jsonb written as JSON text, read back parsed). */
+type JsonObject = ColumnType<Record<string, unknown>, string, string>;
+type NullableTimestamp = ColumnType<Date | null, Date | null | undefined, Date | null>;
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: JsonObject;
+  /** crypto-box format `v1.<iv>.<tag>.<ciphertext>`; never the plain private key. */
+  private_key_encrypted: string;
+  created_at: Timestamp;
+  activates_at: Timestamp;
+  retires_at: NullableTimestamp;
+  removes_at: NullableTimestamp;
+}
+
 export interface Database {
   users: UsersTable;
   clients: ClientsTable;
+  signing_keys: SigningKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -44,3 +61,5 @@ export type NewUserRow = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type ClientRow = Selectable<ClientsTable>;
 export type NewClientRow = Insertable<ClientsTable>;
+export type SigningKeyRow = Selectable<SigningKeysTable>;
+export type NewSigningKeyRow = Insertable<SigningKeysTable>;

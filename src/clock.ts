@@ -1,0 +1,12 @@
+/** The time source for everything time-dependent in keys/ and tokens/, so tests can move time. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Whole seconds since the epoch, as JWT NumericDate claims use. */
+export function epochSeconds(clock: Clock): number {
+  return Math.floor(clock.now() / 1000);
+}

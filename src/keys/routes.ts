@@ -1,0 +1,20 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { Config } from '../config.js';
+import { etagMatches } from './jwks.js';
+import type { KeyRing } from './ring.js';
+
+/** Documents every relying party may fetch, including browser-based ones on other origins. */
+export function allowCrossOriginRead(reply: FastifyReply): FastifyReply {
+  return reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
+}
+
+/** GET /.well-known/jwks.json, served from the ring in memory: never touches the database. */
+export function registerJwksRoute(app: FastifyInstance, ring: KeyRing, config: Pick<Config, 'JWKS_CACHE_TTL'>): void {
+  const cacheControl = `public, max-age=${config.JWKS_CACHE_TTL}`;
+  app.get('/.well-known/jwks.json', async (request, reply) => {
+    const { body, etag } = ring.jwks();
+    allowCrossOriginRead(reply).header('cache-control', cacheControl).header('etag', etag);
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.code(304).send();
+    return reply.type('application/json').send(body);
+  });
+}

@@ -1,0 +1,48 @@
+import { DEFAULT_SCOPES } from '../clients/schema.js';
+import type { KeyRing } from '../keys/ring.js';
+
+export interface DiscoveryContext {
+  issuer: string;
+  ring: KeyRing;
+}
+
+export type DiscoveryMetadata = Record<string, string | boolean | readonly string[]>;
+
+/** One feature's contribution to the discovery document. A feature that lands adds its own. */
+export type DiscoveryCapability = (context: DiscoveryContext) => DiscoveryMetadata;
+
+const issuerAndKeys: DiscoveryCapability = ({ issuer }) => ({
+  issuer,
+  jwks_uri: `${issuer}/.well-known/jwks.json`,
+});
+
+const signedTokens: DiscoveryCapability = ({ ring }) => ({
+  id_token_signing_alg_values_supported: ring.publishedAlgorithms(),
+  subject_types_supported: ['public'],
+  // The claims src/tokens/id-token.ts sets; the user-claim features add theirs.
+  claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'sid'],
+  scopes_supported: DEFAULT_SCOPES,
+});
+
+const pkce: DiscoveryCapability = () => ({ code_challenge_methods_supported: ['S256'] });
+
+/**
+ * What Latchkey implements right now, and nothing more. Later features (authorize, token,
+ * revocation, introspection, userinfo, logout) append a capability here.
+ */
+export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce];
+
+/** Merges the capabilities; list-valued members are united, so two features may add to one list. */
+export function buildDiscoveryDocument(
+  context: DiscoveryContext,
+  capabilities: readonly DiscoveryCapability[] = DISCOVERY_CAPABILITIES,
+): DiscoveryMetadata {
+  const document: Record<string, string | boolean | readonly string[]> = {};
+  for (const capability of capabilities) {
+    for (const [name, value] of Object.entries(capability(context))) {
+      const existing = document[name];
+      document[name] = Array.isArray(existing) && Array.isArray(value) ? [...new Set([...existing, ...value])] : value;
+    }
+  }
+  return document;
+}

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { epochSeconds } from '../clock.js';
+import type { SigningAlg } from '../keys/lifecycle.js';
+import { newJti } from './access-token.js';
+import type { MintedToken, TokenContext } from './context.js';
+
+export const ID_TOKEN_TYP = 'JWT';
+
+export interface IdTokenRequest {
+  subject: string;
+  clientId: string;
+  /** When the user authenticated (seconds). */
+  authTime: number;
+  nonce?: string;
+  /** The access token issued alongside, for at_hash. */
+  accessToken?: string;
+  sid?: string;
+  /** User claims released by the granted scopes (name, email, ...); never override the ones above. */
+  userClaims?: Record<string, unknown>;
+}
+
+/**
+ * OIDC Core 3.1.3.6: the left half of the hash of the access token, with the hash of the ID
+ * token's alg: SHA-256 for ES256/RS256/PS256, SHA-512 for EdDSA over Ed25519.
+ */
+export function accessTokenHash(accessToken: string, alg: SigningAlg): string {
+  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256').update(accessToken, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
+
+/** An OpenID Connect ID token signed with the active key. */
+export function mintIdToken(context: TokenContext, request: IdTokenRequest): MintedToken {
+  const signer = context.ring.signer();
+  const issuedAt = epochSeconds(context.clock);
+  const expiresAt = issuedAt + context.idTokenTtlSeconds;
+  const jti = newJti();
+  const token = signer.sign(
+    {
+      ...request.userClaims,
+      iss: context.issuer,
+      sub: request.subject,
+      aud: request.clientId,
+      exp: expiresAt,
+      iat: issuedAt,
+      auth_time: request.authTime,
+      jti,
+      ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
+      ...(request.accessToken !== undefined ? { at_hash: accessTokenHash(request.accessToken, signer.alg) } : {}),
+      ...(request.sid !== undefined ? { sid: request.sid } : {}),
+    },
+    ID_TOKEN_TYP,
+  );
+  return { token, jti, kid: signer.kid, issuedAt, expiresAt };
+}
