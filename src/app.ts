@@ -12,6 +12,10 @@ import type { Clock } from './clock.js';
 import type { KeyRing } from './keys/ring.js';
 import { registerJwksRoute } from './keys/routes.js';
 import { registerDiscoveryRoutes } from './oauth/discovery-routes.js';
+import { installRateLimiting } from './http/rate-limits.js';
+import { registerOAuthRoutes } from './oauth/routes.js';
+import { tokenContext } from './tokens/context.js';
+import { systemClock } from './clock.js';
 
 export interface AppDeps {
   config: Config;
@@ -59,5 +63,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps.database);
   registerJwksRoute(app, deps.keys, config);
   registerDiscoveryRoutes(app, config.ISSUER, deps.keys);
+  await installRateLimiting(app);
+  const clock = deps.clock ?? systemClock;
+  registerOAuthRoutes(app, { db: deps.database.db, config, clock, tokens: tokenContext(deps.keys, config, clock) });
   return app;
 }

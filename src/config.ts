@@ -87,6 +87,8 @@ const schema = z.object({
   REFRESH_IDLE_TTL: duration('14d', { min: 1 }),
   REFRESH_ABSOLUTE_TTL: duration('30d', { min: 1 }),
   REFRESH_REUSE_GRACE: duration('10s'),
+  SESSION_IDLE_TTL: duration('1h', { min: 60 }),
+  SESSION_ABSOLUTE_TTL: duration('12h', { min: 60 }),
   KEY_ROTATION_INTERVAL: duration('30d', { min: 60 }),
   JWKS_CACHE_TTL: duration('10m', { min: 1 }),
   CLOCK_TOLERANCE: duration('30s'),
@@ -99,6 +101,9 @@ const schema = z.object({
 });
 
 type RawConfig = z.infer<typeof schema>;
+
+/** Every environment variable Latchkey reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
 export interface Config extends Omit<RawConfig, 'KEY_ENCRYPTION_KEY'> {
   KEY_ENCRYPTION_KEY: string;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DEVELOPMENT_KEY_ENCRYPTION_KEY, loadConfig, parseDuration } from '../src/config.js';
+import { readFileSync } from 'node:fs';
+import { CONFIG_VARIABLES, ConfigError, DEVELOPMENT_KEY_ENCRYPTION_KEY, loadConfig, parseDuration } from '../src/config.js';
 
 const STRONG_KEY = 'k'.repeat(40);
 
@@ -76,6 +77,8 @@ describe('configuration', () => {
     ['REFRESH_IDLE_TTL', 'forever', /^REFRESH_IDLE_TTL must be a duration/],
     ['REFRESH_ABSOLUTE_TTL', '1y', /^REFRESH_ABSOLUTE_TTL must be a duration/],
     ['REFRESH_REUSE_GRACE', 'ten', /^REFRESH_REUSE_GRACE must be a duration/],
+    ['SESSION_IDLE_TTL', '5', /^SESSION_IDLE_TTL must be a duration.*at least 60s/],
+    ['SESSION_ABSOLUTE_TTL', 'day', /^SESSION_ABSOLUTE_TTL must be a duration/],
     ['KEY_ROTATION_INTERVAL', '30', /^KEY_ROTATION_INTERVAL must be a duration.*at least 60s/],
     ['JWKS_CACHE_TTL', 'x', /^JWKS_CACHE_TTL must be a duration/],
     ['CLOCK_TOLERANCE', '30sec', /^CLOCK_TOLERANCE must be a duration/],
@@ -136,5 +139,14 @@ describe('configuration', () => {
     const config = loadConfig({ PORT: '', DATABASE_URL: '' });
     expect(config.PORT).toBe(3000);
     expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('documents every variable in .env.example and the README', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    for (const name of CONFIG_VARIABLES) {
+      expect(example, name).toMatch(new RegExp(`^${name}=`, 'm'));
+      expect(readme, name).toContain(`\`${name}\``);
+    }
   });
 });

@@ -23,6 +23,19 @@ const grantType = z.string().refine((g): g is GrantType => (GRANT_TYPES as reado
   error: (issue) => `unknown grant type "${String(issue.input)}"; allowed: ${GRANT_TYPES.join(', ')}`,
 });
 
+/** RFC 8707 2: an absolute URI without a fragment. */
+function isAbsoluteUriWithoutFragment(value: string): boolean {
+  try {
+    return Boolean(new URL(value).protocol) && !value.includes('#');
+  } catch {
+    return false;
+  }
+}
+
+const resource = z.string().superRefine((value, ctx) => {
+  if (!isAbsoluteUriWithoutFragment(value)) ctx.addIssue({ code: 'custom', message: `resource "${value}" must be an absolute URI without a fragment` });
+});
+
 const scope = z.string().regex(SCOPE_TOKEN, 'each scope must be printable ASCII without spaces, quotes or backslashes');
 
 export const newClientSchema = z
@@ -37,6 +50,8 @@ export const newClientSchema = z
     refreshCookie: z.boolean().default(false),
     thirdParty: z.boolean().default(false),
     alwaysIssueRefresh: z.boolean().default(false),
+    resources: z.array(resource).max(50).default([]),
+    defaultAudience: resource.optional(),
     admin: z.boolean().default(false),
   })
   .transform((input) => {
@@ -47,6 +62,7 @@ export const newClientSchema = z
       redirectUris: [...new Set(input.redirectUris)],
       postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris)],
       origins: [...new Set(input.origins)],
+      resources: [...new Set(input.resources)],
       grantTypes: [...new Set(grantTypes)] as GrantType[],
       scopes: [...new Set(input.admin && !scopes.includes('admin') ? [...scopes, 'admin'] : scopes)],
     };

@@ -1,22 +1,15 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../opaque-token.js';
 
-/**
- * Client secrets are 256 random bits, prefixed so leak scanners can spot them. Being
- * server-generated and high-entropy, a SHA-256 hash protects them at rest; a slow hash would
- * only cost throughput on the token endpoint.
- */
-export const CLIENT_SECRET_PREFIX = 'lk_cs_';
+export { sha256Hex };
 
+/** Client secrets are opaque tokens (see opaque-token.ts): a slow hash would only cost throughput. */
 export function generateClientSecret(): string {
-  return CLIENT_SECRET_PREFIX + randomBytes(32).toString('base64url');
+  return newOpaqueToken(TOKEN_PREFIX.clientSecret);
 }
 
 export function generateClientId(): string {
   return randomBytes(16).toString('base64url');
-}
-
-export function sha256Hex(value: string): string {
-  return createHash('sha256').update(value).digest('hex');
 }
 
 export function clientSecretMatches(presented: string, storedHash: string | null): boolean {

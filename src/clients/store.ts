@@ -18,6 +18,11 @@ export interface Client {
   admin: boolean;
   thirdParty: boolean;
   alwaysIssueRefresh: boolean;
+  /** RFC 8707 resources the client may name; each becomes an access-token audience. */
+  resources: string[];
+  defaultAudience: string | null;
+  /** SHA-256 of the secret (confidential clients); never leaves the server. */
+  secretHash: string | null;
   createdAt: Date;
 }
 
@@ -35,6 +40,9 @@ export function toClient(row: ClientRow): Client {
     admin: row.is_admin,
     thirdParty: row.third_party,
     alwaysIssueRefresh: row.always_issue_refresh,
+    resources: row.resources ?? [],
+    defaultAudience: row.default_audience ?? null,
+    secretHash: row.secret_hash,
     createdAt: row.created_at,
   };
 }
@@ -58,10 +66,18 @@ export async function createClient(db: Kysely<Database>, input: NewClient): Prom
       is_admin: input.admin,
       third_party: input.thirdParty,
       always_issue_refresh: input.alwaysIssueRefresh,
+      resources: jsonb(input.resources),
+      default_audience: input.defaultAudience ?? null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
   return { client: toClient(row), secret };
+}
+
+export async function findClient(db: Kysely<Database>, clientId: string): Promise<Client | undefined> {
+  if (clientId.length > 200) return undefined;
+  const row = await findClientRow(db, clientId);
+  return row && toClient(row);
 }
 
 export async function findClientRow(db: Kysely<Database>, clientId: string): Promise<ClientRow | undefined> {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { SignInTables } from './tables/sign-in.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** jsonb columns are written as JSON text (see db/json.ts) and read back parsed. */
@@ -12,6 +13,8 @@ export interface UsersTable {
   name: string | null;
   password_hash: string;
   disabled: Generated<boolean>;
+  failed_logins: Generated<number>;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
@@ -30,6 +33,8 @@ export interface ClientsTable {
   is_admin: Generated<boolean>;
   third_party: Generated<boolean>;
   always_issue_refresh: Generated<boolean>;
+  resources: ColumnType<string[], string | undefined, string>;
+  default_audience: string | null;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
@@ -50,7 +55,7 @@ export interface SigningKeysTable {
   removes_at: NullableTimestamp;
 }
 
-export interface Database {
+export interface Database extends SignInTables {
   users: UsersTable;
   clients: ClientsTable;
   signing_keys: SigningKeysTable;

@@ -1,16 +1,8 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCliHarness, type CliHarness } from '../helpers/cli.js';
 import { usingPostgres } from '../helpers/database.js';
 import { collect, runLatchkey, spawnLatchkey, waitForHttp } from '../helpers/process.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
+import { freePort } from '../helpers/ports.js';
 
 describe('the latchkey executable', () => {
   let cli: CliHarness;

@@ -1,7 +1,8 @@
-import { startServer, type RunningServer } from '../../src/main.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/main.js';
 import type { DatabaseHandle } from '../../src/db/connect.js';
 import { testConfig } from './config.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { freePort } from './ports.js';
 
 export interface TestServer extends RunningServer {
   testDatabase?: TestDatabase;
@@ -12,9 +13,11 @@ export interface TestServer extends RunningServer {
  * A real Latchkey listening on 127.0.0.1 on a random port, over its own test database
  * (or the given one, which the caller then owns).
  */
-export async function startTestServer(overrides: Record<string, string> = {}, database?: DatabaseHandle): Promise<TestServer> {
+export async function startTestServer(overrides: Record<string, string> = {}, database?: DatabaseHandle, options: StartOptions = {}): Promise<TestServer> {
   const testDatabase = database ? undefined : await createTestDatabase();
-  const server = await startServer(testConfig(overrides), database ?? testDatabase!.handle);
+  const port = overrides.PORT ?? String(await freePort());
+  const settings = { PORT: port, ISSUER: `http://127.0.0.1:${port}`, ...overrides };
+  const server = await startServer(testConfig(settings), database ?? testDatabase!.handle, options);
   return {
     ...server,
     testDatabase,

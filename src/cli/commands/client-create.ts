@@ -26,6 +26,9 @@ its client_secret. The secret is shown only this once; Latchkey keeps only its S
                                   returned in a body (needs --origin)
   --third-party                   show a consent page to users (default: first-party, no consent)
   --always-refresh                issue a refresh token even without the offline_access scope
+  --resource URI                  repeatable; an RFC 8707 resource (API) the client may ask tokens for
+  --audience URI                  audience of its access tokens when it names no resource
+                                  (default: the issuer)
   --admin                         confidential client_credentials client with scope "admin",
                                   for the admin API
 `;
@@ -43,6 +46,8 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     'third-party': { type: 'boolean' },
     'always-refresh': { type: 'boolean' },
     admin: { type: 'boolean' },
+    resource: { type: 'string', multiple: true },
+    audience: { type: 'string' },
   });
   if (values.help) {
     io.out(CLIENT_CREATE_HELP);
@@ -63,6 +68,8 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     thirdParty: values['third-party'] ?? false,
     alwaysIssueRefresh: values['always-refresh'] ?? false,
     admin: values.admin ?? false,
+    resources: values.resource ?? [],
+    defaultAudience: values.audience,
   });
   return withDatabase(config(), async ({ db }) => {
     const { client, secret } = await createClient(db, input);
@@ -79,6 +86,8 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
       refresh_cookie: client.refreshCookie,
       third_party: client.thirdParty,
       always_issue_refresh: client.alwaysIssueRefresh,
+      resources: client.resources,
+      default_audience: client.defaultAudience,
       admin: client.admin,
     });
     return 0;

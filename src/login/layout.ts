@@ -1,0 +1,40 @@
+import { html, type Html } from './html.js';
+
+export const STYLESHEET_PATH = '/assets/latchkey.css';
+
+/** The one stylesheet; served by Latchkey itself so pages load nothing from outside. */
+export const STYLESHEET = `
+:root { color-scheme: light dark; --accent: #2457d6; --danger: #b42318; --muted: #667085; }
+* { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; display: grid; place-items: center; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: Canvas; color: CanvasText; }
+main { width: min(26rem, 92vw); padding: 2rem; border: 1px solid color-mix(in srgb, CanvasText 15%, transparent); border-radius: 12px; box-shadow: 0 8px 30px rgb(0 0 0 / 8%); }
+h1 { font-size: 1.4rem; margin: 0 0 .25rem; }
+p.sub { margin: 0 0 1.5rem; color: var(--muted); }
+label { display: block; font-weight: 600; margin: 1rem 0 .35rem; }
+input[type=text], input[type=password] { width: 100%; padding: .65rem .75rem; font: inherit; border: 1px solid color-mix(in srgb, CanvasText 30%, transparent); border-radius: 8px; background: Field; color: FieldText; }
+input:focus-visible, button:focus-visible { outline: 3px solid color-mix(in srgb, var(--accent) 55%, transparent); outline-offset: 2px; }
+button { margin-top: 1.5rem; width: 100%; padding: .7rem; font: inherit; font-weight: 600; border: 0; border-radius: 8px; background: var(--accent); color: white; cursor: pointer; }
+button.secondary { background: transparent; color: CanvasText; border: 1px solid color-mix(in srgb, CanvasText 30%, transparent); margin-top: .75rem; }
+.error { margin: 0 0 1rem; padding: .75rem; border-radius: 8px; background: color-mix(in srgb, var(--danger) 12%, transparent); color: var(--danger); }
+ul.scopes { padding-left: 1.2rem; }
+code { font-size: .9em; }
+`;
+
+export function page(title: string, body: Html): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title} · Latchkey</title>
+<link rel="stylesheet" href="${STYLESHEET_PATH}">
+</head>
+<body>
+<main>
+${body}
+</main>
+</body>
+</html>
+`.value;
+}

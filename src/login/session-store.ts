@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types.js';
+import type { LoginSessionRow } from '../db/tables/sign-in.js';
+import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../opaque-token.js';
+
+export interface SessionLifetimes {
+  idleSeconds: number;
+  absoluteSeconds: number;
+}
+
+export interface ActiveSession {
+  id: string;
+  userId: string;
+  authTime: Date;
+}
+
+/** Starts a browser session; returns the cookie value (shown once) and the session. */
+export async function createSession(
+  db: Kysely<Database>,
+  input: { userId: string; now: Date; lifetimes: SessionLifetimes; ip?: string; userAgent?: string },
+): Promise<{ cookieValue: string; session: ActiveSession }> {
+  const cookieValue = newOpaqueToken(TOKEN_PREFIX.session);
+  const id = randomUUID();
+  await db
+    .insertInto('login_sessions')
+    .values({
+      id,
+      token_hash: sha256Hex(cookieValue),
+      user_id: input.userId,
+      auth_time: input.now,
+      created_at: input.now,
+      last_seen_at: input.now,
+      expires_at: new Date(input.now.getTime() + input.lifetimes.absoluteSeconds * 1000),
+      ip: input.ip?.slice(0, 100) ?? null,
+      user_agent: input.userAgent?.slice(0, 512) ?? null,
+    })
+    .execute();
+  return { cookieValue, session: { id, userId: input.userId, authTime: input.now } };
+}
+
+function isLive(row: LoginSessionRow, now: Date, lifetimes: SessionLifetimes): boolean {
+  if (row.ended_at) return false;
+  if (row.expires_at.getTime() <= now.getTime()) return false;
+  return now.getTime() - row.last_seen_at.getTime() < lifetimes.idleSeconds * 1000;
+}
+
+/**
+ * The live session behind a cookie value, touching its idle timer; undefined when the cookie is
+ * unknown, ended, idle too long, past its absolute lifetime, or its user is disabled.
+ */
+export async function findActiveSession(
+  db: Kysely<Database>,
+  cookieValue: string | undefined,
+  now: Date,
+  lifetimes: SessionLifetimes,
+): Promise<ActiveSession | undefined> {
+  if (!cookieValue || !cookieValue.startsWith(TOKEN_PREFIX.session) || cookieValue.length > 100) return undefined;
+  const row = await db
+    .selectFrom('login_sessions')
+    .innerJoin('users', 'users.id', 'login_sessions.user_id')
+    .selectAll('login_sessions')
+    .select('users.disabled')
+    .where('token_hash', '=', sha256Hex(cookieValue))
+    .executeTakeFirst();
+  if (!row || row.disabled || !isLive(row, now, lifetimes)) return undefined;
+  await db.updateTable('login_sessions').set({ last_seen_at: now }).where('id', '=', row.id).execute();
+  return { id: row.id, userId: row.user_id, authTime: row.auth_time };
+}
+
+export async function endSession(db: Kysely<Database>, sessionId: string, now: Date): Promise<void> {
+  await db.updateTable('login_sessions').set({ ended_at: now }).where('id', '=', sessionId).where('ended_at', 'is', null).execute();
+}
+
+export async function endSessionByCookie(db: Kysely<Database>, cookieValue: string | undefined, now: Date): Promise<string | undefined> {
+  if (!cookieValue || cookieValue.length > 100) return undefined;
+  const row = await db
+    .updateTable('login_sessions')
+    .set({ ended_at: now })
+    .where('token_hash', '=', sha256Hex(cookieValue))
+    .where('ended_at', 'is', null)
+    .returning(['id', 'user_id'])
+    .executeTakeFirst();
+  return row?.id;
+}

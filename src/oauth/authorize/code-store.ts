@@ -1,0 +1,68 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/types.js';
+import type { AuthCodeRow } from '../../db/tables/sign-in.js';
+import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../../opaque-token.js';
+
+export const CODE_LIFETIME_SECONDS = 60;
+
+export interface NewCode {
+  clientId: string;
+  userId: string;
+  sessionId: string;
+  redirectUri: string;
+  scope: string;
+  audience: string;
+  nonce?: string;
+  codeChallenge: string;
+  authTime: Date;
+}
+
+/** Issues a single-use code bound to everything the token request must repeat or prove. */
+export async function issueCode(db: Kysely<Database>, input: NewCode, now: Date): Promise<string> {
+  const code = newOpaqueToken(TOKEN_PREFIX.authorizationCode);
+  await db
+    .insertInto('auth_codes')
+    .values({
+      code_hash: sha256Hex(code),
+      client_id: input.clientId,
+      user_id: input.userId,
+      session_id: input.sessionId,
+      redirect_uri: input.redirectUri,
+      scope: input.scope,
+      audience: input.audience,
+      nonce: input.nonce ?? null,
+      code_challenge: input.codeChallenge,
+      auth_time: input.authTime,
+      created_at: now,
+      expires_at: new Date(now.getTime() + CODE_LIFETIME_SECONDS * 1000),
+    })
+    .execute();
+  return code;
+}
+
+export type CodeRedemption =
+  | { status: 'redeemed'; code: AuthCodeRow }
+  | { status: 'replayed'; code: AuthCodeRow }
+  | { status: 'invalid' };
+
+/**
+ * Consumes a code in one atomic compare-and-set, recording the grant it becomes: of two
+ * concurrent exchanges exactly one wins. Run it in the transaction that creates that grant, so
+ * a replay (reported with the grant id to revoke) never sees a consumed code without its grant.
+ */
+export async function redeemCode(db: Kysely<Database>, code: string, grantId: string, now: Date): Promise<CodeRedemption> {
+  if (!code.startsWith(TOKEN_PREFIX.authorizationCode) || code.length > 100) return { status: 'invalid' };
+  const codeHash = sha256Hex(code);
+  const redeemed = await db
+    .updateTable('auth_codes')
+    .set({ consumed_at: now, grant_id: grantId })
+    .where('code_hash', '=', codeHash)
+    .where('consumed_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returningAll()
+    .executeTakeFirst();
+  if (redeemed) return { status: 'redeemed', code: redeemed };
+  const existing = await db.selectFrom('auth_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+  if (existing?.consumed_at) return { status: 'replayed', code: existing };
+  return { status: 'invalid' };
+}

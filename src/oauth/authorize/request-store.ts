@@ -1,0 +1,46 @@
+import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/types.js';
+import { jsonb } from '../../db/json.js';
+import type { ValidAuthorizationRequest } from './validate.js';
+
+/** How long a user has to log in and consent before the pending request expires. */
+const PENDING_LIFETIME_SECONDS = 15 * 60;
+
+export interface PendingRequest {
+  id: string;
+  createdAt: Date;
+  request: ValidAuthorizationRequest;
+}
+
+/** Parks a validated /authorize request while the user logs in or consents. */
+export async function savePendingRequest(db: Kysely<Database>, request: ValidAuthorizationRequest, now: Date): Promise<string> {
+  const id = randomBytes(24).toString('base64url');
+  await db
+    .insertInto('authorization_requests')
+    .values({
+      id,
+      client_id: request.clientId,
+      params: jsonb(request),
+      created_at: now,
+      expires_at: new Date(now.getTime() + PENDING_LIFETIME_SECONDS * 1000),
+    })
+    .execute();
+  return id;
+}
+
+export async function findPendingRequest(db: Kysely<Database>, id: unknown, now: Date): Promise<PendingRequest | undefined> {
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{32}$/.test(id)) return undefined;
+  const row = await db
+    .selectFrom('authorization_requests')
+    .selectAll()
+    .where('id', '=', id)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return { id: row.id, createdAt: row.created_at, request: row.params as unknown as ValidAuthorizationRequest };
+}
+
+export async function deletePendingRequest(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('authorization_requests').where('id', '=', id).execute();
+}

@@ -1,0 +1,119 @@
+import type { Client } from '../../clients/store.js';
+import { OAuthError } from '../../http/oauth-error.js';
+import type { Params } from '../../http/params.js';
+import { isValidS256Challenge } from '../pkce.js';
+import { formatScope, isSubset, parseScope } from '../scopes.js';
+
+/** An /authorize request that passed every check; safe to park and resume later. */
+export interface ValidAuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  scope: string;
+  state?: string;
+  nonce?: string;
+  codeChallenge: string;
+  prompt: 'none' | 'login' | 'consent' | undefined;
+  maxAge?: number;
+  loginHint?: string;
+  audience: string;
+}
+
+/** Errors shown as an HTML page because the redirect URI cannot be trusted (or is unknown). */
+export class UntrustedRedirectError extends Error {
+  override name = 'UntrustedRedirectError';
+}
+
+/**
+ * Step one: the client and the redirect URI. Until both are known good, nothing may be sent to
+ * the redirect URI. Exact string comparison only: no normalisation, no prefix, no case folding.
+ */
+export function resolveRedirectUri(params: Params, client: Client | undefined): string {
+  if (!client) throw new UntrustedRedirectError('The application is not registered with this server (unknown client_id).');
+  const requested = params.redirect_uri;
+  if (requested === undefined) {
+    if (client.redirectUris.length === 1 && client.redirectUris[0]) return client.redirectUris[0];
+    throw new UntrustedRedirectError('The request has no redirect_uri and the application has several registered.');
+  }
+  if (!client.redirectUris.includes(requested)) {
+    throw new UntrustedRedirectError('The redirect_uri is not registered for this application.');
+  }
+  return requested;
+}
+
+const MAX_STATE = 1024;
+const MAX_NONCE = 512;
+
+/** Step two: everything else. Each failure is redirected to the (now trusted) redirect URI. */
+export function validateAuthorizationRequest(
+  params: Params,
+  client: Client,
+  redirectUri: string,
+  issuer: string,
+): ValidAuthorizationRequest {
+  const fail = (code: string, description: string) => new OAuthError(code, description);
+  if (params.request !== undefined) throw fail('request_not_supported', 'request objects are not supported');
+  if (params.request_uri !== undefined) throw fail('request_uri_not_supported', 'request_uri is not supported');
+  if (params.response_type === undefined) throw fail('invalid_request', 'response_type is required');
+  if (params.response_type !== 'code') throw fail('unsupported_response_type', 'only response_type=code is supported');
+  if (params.response_mode !== undefined && params.response_mode !== 'query') {
+    throw fail('invalid_request', 'only response_mode=query is supported');
+  }
+  if (!client.grantTypes.includes('authorization_code')) {
+    throw fail('unauthorized_client', 'this client may not use the authorization code flow');
+  }
+  if (params.state !== undefined && params.state.length > MAX_STATE) throw fail('invalid_request', 'state is too long');
+
+  if (params.code_challenge === undefined) throw fail('invalid_request', 'code_challenge is required (PKCE with S256)');
+  if (params.code_challenge_method !== 'S256') {
+    throw fail('invalid_request', 'code_challenge_method must be S256 (plain is not accepted)');
+  }
+  if (!isValidS256Challenge(params.code_challenge)) throw fail('invalid_request', 'code_challenge is malformed');
+
+  const scopes = parseScope(params.scope);
+  if (scopes.length === 0) throw fail('invalid_scope', 'scope is required');
+  if (!isSubset(scopes, client.scopes)) throw fail('invalid_scope', 'the requested scope is not allowed for this client');
+
+  if (params.nonce !== undefined && params.nonce.length > MAX_NONCE) throw fail('invalid_request', 'nonce is too long');
+
+  let prompt: ValidAuthorizationRequest['prompt'];
+  if (params.prompt !== undefined) {
+    const prompts = params.prompt.split(' ').filter(Boolean);
+    if (prompts.includes('none') && prompts.length > 1) throw fail('invalid_request', 'prompt=none cannot be combined with other values');
+    const supported = prompts.filter((p) => p === 'none' || p === 'login' || p === 'consent');
+    if (supported.length !== prompts.length) throw fail('invalid_request', 'prompt may be none, login or consent');
+    prompt = supported.includes('login') ? 'login' : supported.includes('consent') ? 'consent' : (supported[0] as 'none' | undefined);
+  }
+
+  let maxAge: number | undefined;
+  if (params.max_age !== undefined) {
+    if (!/^\d{1,9}$/.test(params.max_age)) throw fail('invalid_request', 'max_age must be a non-negative integer');
+    maxAge = Number(params.max_age);
+  }
+
+  let audience = client.defaultAudience ?? issuer;
+  if (params.resource !== undefined) {
+    if (!client.resources.includes(params.resource)) throw fail('invalid_target', 'the resource is not registered for this client');
+    audience = params.resource;
+  }
+
+  return {
+    clientId: client.clientId,
+    redirectUri,
+    scope: formatScope(scopes),
+    state: params.state,
+    nonce: params.nonce,
+    codeChallenge: params.code_challenge,
+    prompt,
+    maxAge,
+    loginHint: params.login_hint?.slice(0, 256),
+    audience,
+  };
+}
+
+/** The redirect that carries an authorization response (RFC 6749 4.1.2, RFC 9207 iss). */
+export function authorizationResponseUrl(redirectUri: string, issuer: string, values: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri);
+  for (const [name, value] of Object.entries(values)) if (value !== undefined) url.searchParams.append(name, value);
+  url.searchParams.append('iss', issuer);
+  return url.toString();
+}

@@ -1,0 +1,17 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Database } from '../db/types.js';
+import type { TokenContext } from '../tokens/context.js';
+
+/** What the OAuth and login routes need. */
+export interface OAuthDeps {
+  db: Kysely<Database>;
+  config: Config;
+  clock: Clock;
+  tokens: TokenContext;
+}
+
+export function nowDate(deps: { clock: Clock }): Date {
+  return new Date(deps.clock.now());
+}

@@ -1,0 +1,81 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeJwt } from 'jose';
+import { findClient, type Client } from '../clients/store.js';
+import { readParams, type Params } from '../http/params.js';
+import type { BrowserCookies } from '../login/cookies.js';
+import { errorPage, loggedOutPage } from '../login/pages.js';
+import { sendHtml } from '../login/send-html.js';
+import { endSession, endSessionByCookie } from '../login/session-store.js';
+import { ID_TOKEN_TYP } from '../tokens/id-token.js';
+import { verifyToken } from '../tokens/verify.js';
+import { nowDate, type OAuthDeps } from './deps.js';
+
+class LogoutRequestError extends Error {}
+
+/**
+ * Verifies an id_token_hint. Expired hints are accepted (logout commonly follows expiry): the
+ * check runs as of the token's own iat, so signature, kid, alg, iss and aud are still enforced.
+ */
+async function verifyHint(deps: OAuthDeps, hint: string, clientId: string | undefined): Promise<{ clientId: string; sid?: string }> {
+  let issuedAt: number;
+  let audience: unknown;
+  try {
+    const claims = decodeJwt(hint);
+    issuedAt = Number(claims.iat);
+    audience = claims.aud;
+  } catch {
+    throw new LogoutRequestError('The id_token_hint is not a valid ID token.');
+  }
+  const aud = typeof audience === 'string' ? audience : Array.isArray(audience) && typeof audience[0] === 'string' ? audience[0] : undefined;
+  if (!Number.isFinite(issuedAt) || !aud || (clientId !== undefined && clientId !== aud)) {
+    throw new LogoutRequestError('The id_token_hint does not belong to this client.');
+  }
+  const asOfIssue = { ...deps.tokens, clock: { now: () => Math.min(issuedAt * 1000, deps.clock.now()) } };
+  try {
+    const { payload } = await verifyToken(asOfIssue, hint, { typ: ID_TOKEN_TYP, audience: aud });
+    return { clientId: aud, sid: typeof payload.sid === 'string' ? payload.sid : undefined };
+  } catch {
+    throw new LogoutRequestError('The id_token_hint is not a valid ID token from this server.');
+  }
+}
+
+function requirePostLogoutRedirect(client: Client | undefined, uri: string): string {
+  if (!client || !client.postLogoutRedirectUris.includes(uri)) {
+    throw new LogoutRequestError('The post_logout_redirect_uri is not registered for this application.');
+  }
+  return uri;
+}
+
+/** GET/POST /logout: OpenID Connect RP-Initiated Logout 1.0. */
+async function logout(deps: OAuthDeps, cookies: BrowserCookies, source: unknown, request: FastifyRequest, reply: FastifyReply) {
+  let params: Params;
+  try {
+    params = readParams(source, (m) => new LogoutRequestError(m));
+    const hint = params.id_token_hint ? await verifyHint(deps, params.id_token_hint, params.client_id) : undefined;
+    const clientId = hint?.clientId ?? params.client_id;
+    const client = clientId === undefined ? undefined : await findClient(deps.db, clientId);
+    if (clientId !== undefined && !client) throw new LogoutRequestError('The application is not registered with this server.');
+    const redirect = params.post_logout_redirect_uri === undefined ? undefined : requirePostLogoutRedirect(client, params.post_logout_redirect_uri);
+
+    const now = nowDate(deps);
+    const endedId = await endSessionByCookie(deps.db, cookies.readSession(request), now);
+    if (hint?.sid && hint.sid !== endedId && /^[0-9a-f-]{36}$/.test(hint.sid)) await endSession(deps.db, hint.sid, now);
+    cookies.clearSession(reply);
+    request.log.info({ event: 'logout', sessionId: endedId ?? hint?.sid, clientId }, 'logged out');
+
+    if (redirect) {
+      const url = new URL(redirect);
+      if (params.state !== undefined) url.searchParams.append('state', params.state);
+      return reply.redirect(url.toString(), 303);
+    }
+    return sendHtml(reply, 200, loggedOutPage());
+  } catch (error) {
+    if (error instanceof LogoutRequestError) return sendHtml(reply, 400, errorPage('Sign-out failed', error.message));
+    throw error;
+  }
+}
+
+export function registerLogoutRoutes(app: FastifyInstance, deps: OAuthDeps, cookies: BrowserCookies): void {
+  app.get('/logout', (request, reply) => logout(deps, cookies, request.query, request, reply));
+  app.post('/logout', (request, reply) => logout(deps, cookies, request.body, request, reply));
+}

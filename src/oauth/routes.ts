@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import { browserCookies } from '../login/cookies.js';
+import { registerLoginRoutes } from '../login/routes.js';
+import { perMinuteLimiter, submittedUsername } from '../http/rate-limits.js';
+import { registerAuthorizeRoutes } from './authorize/route.js';
+import type { OAuthDeps } from './deps.js';
+import { registerLogoutRoutes } from './logout.js';
+import { registerTokenRoute } from './token/route.js';
+import { registerUserinfoRoutes } from './userinfo.js';
+
+/** The browser sign-in and token endpoints. Needs installRateLimiting() to have run. */
+export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void {
+  const cookies = browserCookies(deps.config.ISSUER);
+  const loginLimiters = [
+    ...perMinuteLimiter(app, 'login-ip', deps.config.RATE_LIMIT_LOGIN, (request) => request.ip),
+    ...perMinuteLimiter(app, 'login-user', deps.config.RATE_LIMIT_LOGIN, submittedUsername),
+  ];
+  const tokenLimiters = perMinuteLimiter(app, 'token-ip', deps.config.RATE_LIMIT_TOKEN, (request) => request.ip);
+
+  registerAuthorizeRoutes(app, deps, cookies);
+  registerLoginRoutes(app, deps, cookies, { loginLimiters });
+  registerTokenRoute(app, deps, { preHandler: tokenLimiters });
+  registerUserinfoRoutes(app, deps);
+  registerLogoutRoutes(app, deps, cookies);
+}

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthenticatedClient } from '../../clients/authenticate.js';
+import { OAuthError } from '../../http/oauth-error.js';
+import type { Params } from '../../http/params.js';
+import { createGrant, revokeGrant } from '../../tokens/grant-store.js';
+import { findUserById } from '../../users/store.js';
+import { redeemCode } from '../authorize/code-store.js';
+import { nowDate, type OAuthDeps } from '../deps.js';
+import { verifierMatchesChallenge } from '../pkce.js';
+import { parseScope } from '../scopes.js';
+import { issueUserTokens } from './issue.js';
+import type { TokenResponse } from './response.js';
+
+const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
+
+export interface RequestOrigin {
+  ip?: string;
+  userAgent?: string;
+}
+
+/** True when this exchange should also get a refresh token. */
+function wantsRefreshToken({ client }: AuthenticatedClient, scopes: string[]): boolean {
+  if (!client.grantTypes.includes('refresh_token')) return false;
+  return scopes.includes('offline_access') || client.alwaysIssueRefresh;
+}
+
+/**
+ * RFC 6749 4.1.3 + RFC 7636 4.6. The code is consumed atomically together with the creation of
+ * its grant; a code presented a second time revokes that grant and every token it produced.
+ */
+export async function exchangeAuthorizationCode(
+  deps: OAuthDeps,
+  caller: AuthenticatedClient,
+  params: Params,
+  origin: RequestOrigin,
+): Promise<TokenResponse> {
+  if (params.code === undefined) throw new OAuthError('invalid_request', 'code is required');
+  if (params.code_verifier === undefined) throw invalidGrant('code_verifier is required (PKCE)');
+  const now = nowDate(deps);
+  const grantId = randomUUID();
+
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const redemption = await redeemCode(trx, params.code!, grantId, now);
+    if (redemption.status !== 'redeemed') return redemption;
+    const code = redemption.code;
+    // The code is spent from here on, whatever goes wrong below.
+    if (code.client_id !== caller.client.clientId) return { status: 'rejected' as const, reason: 'the code was issued to another client' };
+    if (params.redirect_uri !== undefined && params.redirect_uri !== code.redirect_uri) {
+      return { status: 'rejected' as const, reason: 'redirect_uri does not match the authorization request' };
+    }
+    if (!verifierMatchesChallenge(params.code_verifier!, code.code_challenge)) {
+      return { status: 'rejected' as const, reason: 'code_verifier does not match the code_challenge' };
+    }
+    const user = await findUserById(trx, code.user_id);
+    if (!user || user.disabled) return { status: 'rejected' as const, reason: 'the authorization is no longer valid' };
+
+    const scopes = parseScope(code.scope);
+    const withRefreshToken = wantsRefreshToken(caller, scopes);
+    const lifetimes = withRefreshToken
+      ? { idleSeconds: deps.config.REFRESH_IDLE_TTL, absoluteSeconds: deps.config.REFRESH_ABSOLUTE_TTL }
+      : { idleSeconds: deps.config.ACCESS_TOKEN_TTL, absoluteSeconds: deps.config.ACCESS_TOKEN_TTL };
+    await createGrant(
+      trx,
+      {
+        id: grantId,
+        clientId: code.client_id,
+        userId: code.user_id,
+        sessionId: code.session_id,
+        scope: code.scope,
+        audience: code.audience,
+        authTime: code.auth_time,
+        nonce: code.nonce,
+        ...lifetimes,
+        ip: origin.ip,
+        userAgent: origin.userAgent,
+      },
+      now,
+    );
+    const response = await issueUserTokens(
+      trx,
+      deps.tokens,
+      {
+        grantId,
+        clientId: code.client_id,
+        user,
+        scopes,
+        audience: code.audience,
+        authTime: code.auth_time,
+        sessionId: code.session_id,
+        nonce: code.nonce ?? undefined,
+        withRefreshToken,
+      },
+      now,
+    );
+    return { status: 'issued' as const, response };
+  });
+
+  switch (outcome.status) {
+    case 'issued':
+      return outcome.response;
+    case 'replayed':
+      if (outcome.code.grant_id) await revokeGrant(deps.db, outcome.code.grant_id, 'authorization code replayed', now);
+      throw invalidGrant('the authorization code has already been used');
+    case 'rejected':
+      throw invalidGrant(outcome.reason);
+    default:
+      throw invalidGrant('the authorization code is invalid or expired');
+  }
+}

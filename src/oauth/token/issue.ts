@@ -1,0 +1,71 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/types.js';
+import { mintAccessToken } from '../../tokens/access-token.js';
+import { mintIdToken } from '../../tokens/id-token.js';
+import { addRefreshToken, recordAccessToken } from '../../tokens/grant-store.js';
+import type { TokenContext } from '../../tokens/context.js';
+import { userClaims, type ClaimsUser } from '../../users/claims.js';
+import type { TokenResponse } from './response.js';
+
+export interface UserTokenRequest {
+  clientId: string;
+  user: ClaimsUser;
+  scopes: string[];
+  audience: string;
+  authTime: Date | null;
+  sessionId: string | null;
+  nonce?: string;
+  /** A jti already stored with the grant (refresh rotation records it in its own statement). */
+  jti?: string;
+}
+
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** Mints an access token and, when openid was granted, an ID token. No storage. */
+export function mintUserTokens(context: TokenContext, input: UserTokenRequest): { response: TokenResponse; jti: string; expiresAt: Date } {
+  const sid = input.sessionId ?? undefined;
+  const authTime = input.authTime ? seconds(input.authTime) : undefined;
+  const access = mintAccessToken(context, {
+    subject: input.user.id,
+    audience: input.audience,
+    clientId: input.clientId,
+    scope: input.scopes,
+    authTime,
+    sid,
+    jti: input.jti,
+  });
+  const response: TokenResponse = {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: access.expiresAt - access.issuedAt,
+    scope: input.scopes.join(' '),
+  };
+  if (input.scopes.includes('openid')) {
+    response.id_token = mintIdToken(context, {
+      subject: input.user.id,
+      clientId: input.clientId,
+      authTime: authTime ?? access.issuedAt,
+      nonce: input.nonce,
+      accessToken: access.token,
+      sid,
+      userClaims: userClaims(input.user, input.scopes),
+    }).token;
+  }
+  return { response, jti: access.jti, expiresAt: new Date(access.expiresAt * 1000) };
+}
+
+/**
+ * What a new user grant yields: the tokens above, the access token's jti recorded under the
+ * grant, and a refresh token when asked. Run inside the grant's transaction.
+ */
+export async function issueUserTokens(
+  db: Kysely<Database>,
+  context: TokenContext,
+  input: UserTokenRequest & { grantId: string; withRefreshToken: boolean },
+  now: Date,
+): Promise<TokenResponse> {
+  const { response, jti, expiresAt } = mintUserTokens(context, input);
+  await recordAccessToken(db, input.grantId, jti, expiresAt);
+  if (input.withRefreshToken) response.refresh_token = await addRefreshToken(db, input.grantId, now);
+  return response;
+}
