@@ -2,10 +2,14 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_users_and_clients.js';
 import * as m0002 from './0002_signing_keys.js';
 import * as m0003 from './0003_sign_in.js';
+import * as m0004 from './0004_audit_events.js';
+import * as m0005 from './0005_client_secret_rotation.js';
 
 /** Every migration in order. Add new files at the end; never edit one that has landed. */
 export const migrations: Record<string, Migration> = {
   '0001_users_and_clients': m0001,
   '0002_signing_keys': m0002,
   '0003_sign_in': m0003,
+  '0004_audit_events': m0004,
+  '0005_client_secret_rotation': m0005,
 };

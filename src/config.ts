@@ -94,6 +94,8 @@ const schema = z.object({
   CLOCK_TOLERANCE: duration('30s'),
   RATE_LIMIT_LOGIN: integer(20, 0, 1_000_000),
   RATE_LIMIT_TOKEN: integer(600, 0, 10_000_000),
+  RATE_LIMIT_ADMIN: integer(300, 0, 10_000_000),
+  CLIENT_SECRET_OVERLAP: duration('0'),
   LOGIN_LOCKOUT_THRESHOLD: integer(5, 0, 1000),
   LOGIN_LOCKOUT_DURATION: duration('15m', { min: 1 }),
   REDIS_URL: url(['redis:', 'rediss:']),

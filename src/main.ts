@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { KeyRing } from './keys/ring.js';
 import { loadKeyRing, rotationDeps } from './keys/setup.js';
 import { startKeyMaintenance, type KeyMaintenance } from './keys/maintenance.js';
+import { startCleanup, type CleanupJob } from './maintenance/cleanup.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -40,6 +41,7 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
   const db = database ?? (await openDatabase(databaseOptions(config)));
   let app: FastifyInstance | undefined;
   let maintenance: KeyMaintenance | undefined;
+  let cleanup: CleanupJob | undefined;
   let keys: KeyRing;
   try {
     await migrateToLatest(db.db);
@@ -50,9 +52,11 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
       app.log.warn('KEY_ENCRYPTION_KEY is not set: using the built-in development key (refused when NODE_ENV=production)');
     }
     maintenance = startKeyMaintenance(keys, rotation, app.log);
+    cleanup = startCleanup(db.db, clock, app.log);
     await app.listen({ host: config.HOST, port: config.PORT });
   } catch (error) {
     await maintenance?.stop().catch(() => undefined);
+    await cleanup?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
     if (!database) await db.close().catch(() => undefined);
     throw error;
@@ -63,6 +67,7 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
   let closing: Promise<void> | undefined;
   const started = app;
   const startedMaintenance = maintenance;
+  const startedCleanup = cleanup!;
   return {
     app: started,
     database: db,
@@ -71,6 +76,7 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     close: () =>
       (closing ??= (async () => {
         await startedMaintenance.stop();
+        await startedCleanup.stop();
         await started.close(); // stops accepting, lets in-flight requests finish
         if (!database) await db.close();
       })()),

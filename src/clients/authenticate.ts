@@ -17,6 +17,12 @@ function invalidClient(usedBasic: boolean): OAuthError {
   return new OAuthError('invalid_client', 'client authentication failed', 401, usedBasic ? { 'www-authenticate': 'Basic realm="latchkey", charset="UTF-8"' } : {});
 }
 
+/** The current secret, or the previous one while its rotation overlap lasts. */
+function secretAccepted(client: Client, presented: string): boolean {
+  if (clientSecretMatches(presented, client.secretHash)) return true;
+  return client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt.getTime() > Date.now() && clientSecretMatches(presented, client.previousSecretHash);
+}
+
 /** RFC 6749 2.3.1: id and secret are form-urlencoded before base64. */
 function parseBasic(header: string): { clientId: string; secret: string } | undefined {
   const match = /^Basic ([A-Za-z0-9+/=]{1,2000})$/i.exec(header.trim());
@@ -48,14 +54,14 @@ export async function authenticateClient(db: Kysely<Database>, authorization: st
     if (params.client_secret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not several');
     if (params.client_id !== undefined && params.client_id !== credentials.clientId) throw invalidClient(true);
     const client = await findClient(db, credentials.clientId);
-    if (!client || client.type !== 'confidential' || !clientSecretMatches(credentials.secret, client.secretHash)) throw invalidClient(true);
+    if (!client || client.type !== 'confidential' || !secretAccepted(client, credentials.secret)) throw invalidClient(true);
     return { client, method: 'client_secret_basic' };
   }
   if (params.client_id === undefined) throw invalidClient(false);
   const client = await findClient(db, params.client_id);
   if (!client) throw invalidClient(false);
   if (params.client_secret !== undefined) {
-    if (client.type !== 'confidential' || !clientSecretMatches(params.client_secret, client.secretHash)) throw invalidClient(false);
+    if (client.type !== 'confidential' || !secretAccepted(client, params.client_secret)) throw invalidClient(false);
     return { client, method: 'client_secret_post' };
   }
   if (client.type !== 'public') throw invalidClient(false);

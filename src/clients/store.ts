@@ -23,6 +23,8 @@ export interface Client {
   defaultAudience: string | null;
   /** SHA-256 of the secret (confidential clients); never leaves the server. */
   secretHash: string | null;
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: Date | null;
   createdAt: Date;
 }
 
@@ -43,6 +45,8 @@ export function toClient(row: ClientRow): Client {
     resources: row.resources ?? [],
     defaultAudience: row.default_audience ?? null,
     secretHash: row.secret_hash,
+    previousSecretHash: row.previous_secret_hash ?? null,
+    previousSecretExpiresAt: row.previous_secret_expires_at ?? null,
     createdAt: row.created_at,
   };
 }
@@ -82,4 +86,61 @@ export async function findClient(db: Kysely<Database>, clientId: string): Promis
 
 export async function findClientRow(db: Kysely<Database>, clientId: string): Promise<ClientRow | undefined> {
   return db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirst();
+}
+
+export async function listClients(db: Kysely<Database>, page: { after?: string; limit: number }): Promise<Client[]> {
+  let query = db.selectFrom('clients').selectAll().orderBy('id').limit(page.limit);
+  if (page.after) query = query.where('id', '>', page.after);
+  return (await query.execute()).map(toClient);
+}
+
+/** Replaces a client's settings with an already validated full set (its type and secret stay). */
+export async function updateClient(db: Kysely<Database>, clientId: string, input: NewClient, now: Date): Promise<Client | undefined> {
+  const row = await db
+    .updateTable('clients')
+    .set({
+      name: input.name,
+      redirect_uris: jsonb(input.redirectUris),
+      post_logout_redirect_uris: jsonb(input.postLogoutRedirectUris),
+      grant_types: jsonb(input.grantTypes),
+      scopes: jsonb(input.scopes),
+      allowed_origins: jsonb(input.origins),
+      refresh_cookie: input.refreshCookie,
+      is_admin: input.admin,
+      third_party: input.thirdParty,
+      always_issue_refresh: input.alwaysIssueRefresh,
+      resources: jsonb(input.resources),
+      default_audience: input.defaultAudience ?? null,
+      updated_at: now,
+    })
+    .where('id', '=', clientId)
+    .returningAll()
+    .executeTakeFirst();
+  return row && toClient(row);
+}
+
+/**
+ * Gives a confidential client a new secret (returned once). The old one keeps working for
+ * `overlapSeconds` (0: it stops at once).
+ */
+export async function rotateClientSecret(db: Kysely<Database>, clientId: string, overlapSeconds: number, now: Date): Promise<{ client: Client; secret: string } | undefined> {
+  const secret = generateClientSecret();
+  const row = await db
+    .updateTable('clients')
+    .set((eb) => ({
+      previous_secret_hash: overlapSeconds > 0 ? eb.ref('secret_hash') : null,
+      previous_secret_expires_at: overlapSeconds > 0 ? new Date(now.getTime() + overlapSeconds * 1000) : null,
+      secret_hash: sha256Hex(secret),
+      updated_at: now,
+    }))
+    .where('id', '=', clientId)
+    .where('type', '=', 'confidential')
+    .returningAll()
+    .executeTakeFirst();
+  return row && { client: toClient(row), secret };
+}
+
+export async function deleteClient(db: Kysely<Database>, clientId: string): Promise<boolean> {
+  const result = await db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
+  return result.numDeletedRows > 0n;
 }

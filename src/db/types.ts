@@ -35,6 +35,8 @@ export interface ClientsTable {
   always_issue_refresh: Generated<boolean>;
   resources: ColumnType<string[], string | undefined, string>;
   default_audience: string | null;
+  previous_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_secret_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }

@@ -9,12 +9,14 @@ export class OAuthError extends Error {
     readonly description: string,
     readonly status = 400,
     readonly headers: Record<string, string> = {},
+    /** More members for the JSON body (e.g. field-level validation problems). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(`${code}: ${description}`);
   }
 
-  toJSON(): { error: string; error_description: string } {
-    return { error: this.code, error_description: this.description };
+  toJSON(): Record<string, unknown> {
+    return { error: this.code, error_description: this.description, ...this.extra };
   }
 }
 

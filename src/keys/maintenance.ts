@@ -32,7 +32,7 @@ export function startKeyMaintenance(
     try {
       await ring.reload();
       if (!rotationIsDue(ring.schedules(), rotation.policy, rotation.clock.now())) return;
-      if ((await rotateIfDue(rotation)) === 'rotated') log.info({}, 'signing key rotation: published the next key');
+      if ((await rotateIfDue({ ...rotation, log: rotation.log ?? log })) === 'rotated') log.info({}, 'signing key rotation: published the next key');
       await ring.reload();
     } catch (error) {
       log.error({ err: error }, 'signing key ring: reload or rotation failed; serving the ring already loaded');

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { recordAudit, type AuditLog } from '../audit/record.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/types.js';
 import type { KeyBox } from './crypto-box.js';
@@ -22,6 +23,15 @@ export interface RotationDeps {
   box: KeyBox;
   policy: KeyPolicy;
   clock: Clock;
+  /** Where the audit log lines go (the rows are written either way). */
+  log?: AuditLog;
+}
+
+const iso = (millis: number | null) => (millis === null ? null : new Date(millis).toISOString());
+
+/** Key events have no user or client; their rows commit with the key change itself. */
+function auditKeyCreated(deps: RotationDeps, trx: Kysely<Database>, key: StoredKey) {
+  return recordAudit(trx, deps.log, { type: 'key_created', details: { kid: key.kid, alg: key.alg, activatesAt: iso(key.activatesAt) } });
 }
 
 export interface RotateResult {
@@ -54,6 +64,7 @@ async function createKey(deps: RotationDeps, trx: Kysely<Database>, activationFo
     removesAt: null,
   };
   await insertKey(trx, key);
+  await auditKeyCreated(deps, trx, key);
   return key;
 }
 
@@ -71,6 +82,7 @@ async function retireActiveKeys(deps: RotationDeps, trx: Kysely<Database>, keys:
     if (key.kid === keep || (key.retiresAt !== null && key.retiresAt <= retireAt)) continue;
     const schedule = retirementAt(retireAt, deps.policy);
     await updateSchedule(trx, key.kid, schedule);
+    await recordAudit(trx, deps.log, { type: 'key_retired', details: { kid: key.kid, retiresAt: iso(schedule.retiresAt) } });
     retiring.push({ ...key, ...schedule });
   }
   return retiring;
@@ -86,6 +98,7 @@ async function activateNow(deps: RotationDeps, trx: Kysely<Database>, keys: read
   } else {
     key = await createKey(deps, trx, (now) => now);
   }
+  await recordAudit(trx, deps.log, { type: 'key_activated', details: { kid: key.kid, activatesAt: iso(key.activatesAt) } });
   return { key, retiring: await retireActiveKeys(deps, trx, keys, key.activatesAt, key.kid) };
 }
 

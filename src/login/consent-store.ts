@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { recordAudit, type AuditLog } from '../audit/record.js';
 import type { Database } from '../db/types.js';
 import { jsonb } from '../db/json.js';
 
@@ -37,4 +38,21 @@ export async function recordConsent(db: Kysely<Database>, userId: string, client
 export async function revokeConsent(db: Kysely<Database>, userId: string, clientId: string): Promise<boolean> {
   const result = await db.deleteFrom('consents').where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
   return result.numDeletedRows > 0n;
+}
+
+/** Who revoked a consent, for its audit row. */
+export interface ConsentRevocationSource {
+  /** The client that acted (an admin API caller), when not the user themself. */
+  actorClientId?: string | null;
+  ip?: string | null;
+  log?: AuditLog;
+}
+
+/** revokeConsent, writing a consent_revoked audit event when a consent was actually removed. */
+export async function revokeConsentAudited(db: Kysely<Database>, userId: string, clientId: string, source: ConsentRevocationSource = {}): Promise<boolean> {
+  const revoked = await revokeConsent(db, userId, clientId);
+  if (revoked) {
+    await recordAudit(db, source.log, { type: 'consent_revoked', userId, clientId, actorClientId: source.actorClientId ?? null, ip: source.ip ?? null });
+  }
+  return revoked;
 }

@@ -13,7 +13,9 @@ export interface LockoutPolicy {
 
 export type LoginOutcome =
   | { ok: true; user: PublicUser }
-  | { ok: false; reason: 'unknown_user' | 'bad_password' | 'disabled' | 'locked' };
+  | { ok: false; reason: 'unknown_user' }
+  /** userId: the account the username named, for the audit trail only. */
+  | { ok: false; reason: 'bad_password' | 'disabled' | 'locked'; userId: string };
 
 const MAX_LOCK_SECONDS = 24 * 3600;
 
@@ -31,8 +33,8 @@ export async function attemptLogin(db: Kysely<Database>, username: string, passw
   const row = await findUserForLogin(db, username);
   const passwordOk = await verifyPassword(row?.password_hash, password);
   if (!row) return { ok: false, reason: 'unknown_user' };
-  if (row.disabled) return { ok: false, reason: 'disabled' };
-  if (row.locked_until && row.locked_until.getTime() > now.getTime()) return { ok: false, reason: 'locked' };
+  if (row.disabled) return { ok: false, reason: 'disabled', userId: row.id };
+  if (row.locked_until && row.locked_until.getTime() > now.getTime()) return { ok: false, reason: 'locked', userId: row.id };
   if (!passwordOk) {
     const failures = row.failed_logins + 1;
     const locked = policy.threshold > 0 && failures >= policy.threshold;
@@ -44,7 +46,7 @@ export async function attemptLogin(db: Kysely<Database>, username: string, passw
       })
       .where('id', '=', row.id)
       .execute();
-    return { ok: false, reason: 'bad_password' };
+    return { ok: false, reason: 'bad_password', userId: row.id };
   }
   if (row.failed_logins > 0 || row.locked_until) {
     await db.updateTable('users').set({ failed_logins: 0, locked_until: null }).where('id', '=', row.id).execute();

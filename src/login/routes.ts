@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import { recordAudit } from '../audit/record.js';
 import { findClient } from '../clients/store.js';
 import { readParams, type Params } from '../http/params.js';
 import { errorRedirect } from '../oauth/authorize/flow.js';
@@ -77,7 +78,15 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
       now,
     );
     if (!outcome.ok) {
-      request.log.info({ event: 'login_failed', reason: outcome.reason }, 'login failed');
+      // The reason stays internal (the page says the same for all). An unknown username is not
+      // recorded at all: it is often a password typed into the wrong field.
+      await recordAudit(deps.db, request.log, {
+        type: 'login_failed',
+        userId: outcome.reason === 'unknown_user' ? null : outcome.userId,
+        clientId: pending.request.clientId,
+        ip: request.ip,
+        details: { reason: outcome.reason },
+      });
       return renderLogin(request, reply, pending.id, 200, { username, error: LOGIN_FAILED_MESSAGE });
     }
     // A fresh session for every login: never reuse an identifier the browser held before.
@@ -89,7 +98,13 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
       ip: request.ip,
       userAgent: request.headers['user-agent'],
     });
-    request.log.info({ event: 'login_succeeded', userId: outcome.user.id, sessionId: session.id }, 'login succeeded');
+    await recordAudit(deps.db, request.log, {
+      type: 'login_succeeded',
+      userId: outcome.user.id,
+      clientId: pending.request.clientId,
+      ip: request.ip,
+      details: { sessionId: session.id },
+    });
     cookies.setSession(reply, cookieValue, deps.config.SESSION_ABSOLUTE_TTL);
     return reply.redirect(`/authorize/resume?request_id=${pending.id}`, 303);
   });
@@ -128,7 +143,13 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
       return reply.redirect(errorRedirect(deps, pending.request, 'access_denied', 'the user denied the request'), 303);
     }
     await recordConsent(deps.db, session.userId, client.clientId, parseScope(pending.request.scope), nowDate(deps));
-    request.log.info({ event: 'consent_given', userId: session.userId, clientId: client.clientId }, 'consent given');
+    await recordAudit(deps.db, request.log, {
+      type: 'consent_given',
+      userId: session.userId,
+      clientId: client.clientId,
+      ip: request.ip,
+      details: { scope: pending.request.scope },
+    });
     return resumeAuthorization(deps, cookies, pending.id, request, reply, { consentedNow: true });
   });
 }

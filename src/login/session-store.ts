@@ -83,3 +83,29 @@ export async function endSessionByCookie(db: Kysely<Database>, cookieValue: stri
     .executeTakeFirst();
   return row?.id;
 }
+
+export interface SessionSummary {
+  id: string;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  endedAt: Date | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export async function listUserSessions(db: Kysely<Database>, userId: string): Promise<SessionSummary[]> {
+  const rows = await db.selectFrom('login_sessions').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').limit(500).execute();
+  return rows.map((s) => ({ id: s.id, createdAt: s.created_at, lastSeenAt: s.last_seen_at, expiresAt: s.expires_at, endedAt: s.ended_at, ip: s.ip, userAgent: s.user_agent }));
+}
+
+/** Ends every open browser session of a user; returns how many. */
+export async function endUserSessions(db: Kysely<Database>, userId: string, now: Date): Promise<number> {
+  const result = await db.updateTable('login_sessions').set({ ended_at: now }).where('user_id', '=', userId).where('ended_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+export async function findSessionOwner(db: Kysely<Database>, sessionId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('login_sessions').select('user_id').where('id', '=', sessionId).executeTakeFirst();
+  return row?.user_id;
+}

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
+import { recordAudit } from '../audit/record.js';
 import { findClient, type Client } from '../clients/store.js';
 import { readParams, type Params } from '../http/params.js';
 import type { BrowserCookies } from '../login/cookies.js';
@@ -46,6 +47,12 @@ function requirePostLogoutRedirect(client: Client | undefined, uri: string): str
   return uri;
 }
 
+/** Whose session it was, for the audit row (logout is rare: one indexed read). */
+async function sessionOwner(deps: OAuthDeps, sessionId: string): Promise<string | null> {
+  const row = await deps.db.selectFrom('login_sessions').select('user_id').where('id', '=', sessionId).executeTakeFirst();
+  return row?.user_id ?? null;
+}
+
 /** GET/POST /logout: OpenID Connect RP-Initiated Logout 1.0. */
 async function logout(deps: OAuthDeps, cookies: BrowserCookies, source: unknown, request: FastifyRequest, reply: FastifyReply) {
   let params: Params;
@@ -59,9 +66,19 @@ async function logout(deps: OAuthDeps, cookies: BrowserCookies, source: unknown,
 
     const now = nowDate(deps);
     const endedId = await endSessionByCookie(deps.db, cookies.readSession(request), now);
-    if (hint?.sid && hint.sid !== endedId && /^[0-9a-f-]{36}$/.test(hint.sid)) await endSession(deps.db, hint.sid, now);
+    const hintedSid = hint?.sid && hint.sid !== endedId && /^[0-9a-f-]{36}$/.test(hint.sid) ? hint.sid : undefined;
+    if (hintedSid) await endSession(deps.db, hintedSid, now);
     cookies.clearSession(reply);
-    request.log.info({ event: 'logout', sessionId: endedId ?? hint?.sid, clientId }, 'logged out');
+    const sessionId = endedId ?? hintedSid;
+    if (sessionId) {
+      await recordAudit(deps.db, request.log, {
+        type: 'logout',
+        userId: await sessionOwner(deps, sessionId),
+        clientId: clientId ?? null,
+        ip: request.ip,
+        details: { sessionId },
+      });
+    }
 
     if (redirect) {
       const url = new URL(redirect);

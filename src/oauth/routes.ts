@@ -7,6 +7,9 @@ import type { OAuthDeps } from './deps.js';
 import { registerLogoutRoutes } from './logout.js';
 import { registerTokenRoute } from './token/route.js';
 import { registerUserinfoRoutes } from './userinfo.js';
+import { registerCors } from './cors.js';
+import { registerIntrospectRoute } from './introspect.js';
+import { registerRevokeRoute } from './revoke.js';
 
 /** The browser sign-in and token endpoints. Needs installRateLimiting() to have run. */
 export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void {
@@ -17,9 +20,12 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
   ];
   const tokenLimiters = perMinuteLimiter(app, 'token-ip', deps.config.RATE_LIMIT_TOKEN, (request) => request.ip);
 
+  registerCors(app, deps.db);
   registerAuthorizeRoutes(app, deps, cookies);
   registerLoginRoutes(app, deps, cookies, { loginLimiters });
   registerTokenRoute(app, deps, { preHandler: tokenLimiters });
+  registerRevokeRoute(app, deps, { preHandler: tokenLimiters });
+  registerIntrospectRoute(app, deps);
   registerUserinfoRoutes(app, deps);
   registerLogoutRoutes(app, deps, cookies);
 }

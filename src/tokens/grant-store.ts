@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../opaque-token.js';
 
@@ -79,4 +79,73 @@ export async function revokeGrant(db: Kysely<Database>, grantId: string, reason:
 export async function isJtiRevoked(db: Kysely<Database>, jti: string): Promise<boolean> {
   const row = await db.selectFrom('revoked_jtis').select('jti').where('jti', '=', jti).executeTakeFirst();
   return Boolean(row);
+}
+
+/** Denies one access token until it would have expired anyway. */
+export async function denyJti(db: Kysely<Database>, jti: string, expiresAt: Date): Promise<void> {
+  await db.insertInto('revoked_jtis').values({ jti, expires_at: expiresAt }).onConflict((oc) => oc.column('jti').doNothing()).execute();
+}
+
+/**
+ * Revokes every live grant of a user or of a client in one statement, denying the ids of their
+ * unexpired access tokens. Returns how many grants it revoked.
+ */
+export async function revokeGrantsOf(db: Kysely<Database>, owner: { userId: string } | { clientId: string }, reason: string, now: Date): Promise<number> {
+  const column = 'userId' in owner ? sql.ref('user_id') : sql.ref('client_id');
+  const value = 'userId' in owner ? owner.userId : owner.clientId;
+  const result = await sql<{ revoked: number }>`
+    with revoked as (
+      update grants set revoked_at = ${now}, revoked_reason = ${reason}
+      where ${column} = ${value} and revoked_at is null
+      returning id
+    ), denied as (
+      insert into revoked_jtis (jti, expires_at)
+      select jti, expires_at from grant_access_tokens
+      where grant_id in (select id from revoked) and expires_at > ${now}
+      on conflict (jti) do nothing
+    )
+    select count(*)::int as revoked from revoked`.execute(db);
+  return Number(result.rows[0]?.revoked ?? 0);
+}
+
+export interface GrantSummary {
+  id: string;
+  clientId: string;
+  scope: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  revokedReason: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A user's refresh families (grants that carry refresh tokens), newest first. */
+export async function listUserFamilies(db: Kysely<Database>, userId: string): Promise<GrantSummary[]> {
+  const rows = await db
+    .selectFrom('grants')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where((eb) => eb.exists(eb.selectFrom('refresh_tokens').select('token_hash').whereRef('refresh_tokens.grant_id', '=', 'grants.id')))
+    .orderBy('created_at', 'desc')
+    .limit(500)
+    .execute();
+  return rows.map((g) => ({
+    id: g.id,
+    clientId: g.client_id,
+    scope: g.scope,
+    createdAt: g.created_at,
+    lastUsedAt: g.last_used_at,
+    expiresAt: new Date(Math.min(g.idle_expires_at.getTime(), g.absolute_expires_at.getTime())),
+    revokedAt: g.revoked_at,
+    revokedReason: g.revoked_reason,
+    ip: g.ip,
+    userAgent: g.user_agent,
+  }));
+}
+
+export async function findGrantOwner(db: Kysely<Database>, grantId: string): Promise<{ userId: string | null; clientId: string } | undefined> {
+  const row = await db.selectFrom('grants').select(['user_id', 'client_id']).where('id', '=', grantId).executeTakeFirst();
+  return row && { userId: row.user_id, clientId: row.client_id };
 }

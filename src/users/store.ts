@@ -53,3 +53,61 @@ export async function findUserById(db: Kysely<Database>, id: string): Promise<Pu
   const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toPublic(row);
 }
+
+export interface UserFilter {
+  username?: string;
+  email?: string;
+  /** Exclusive: users with an id after this one (ids order the listing). */
+  after?: string;
+  limit: number;
+}
+
+/** One page of users, ordered by id; filters match case-insensitively by prefix. */
+export async function listUsers(db: Kysely<Database>, filter: UserFilter): Promise<PublicUser[]> {
+  let query = db.selectFrom('users').selectAll().orderBy('id').limit(filter.limit);
+  if (filter.after) query = query.where('id', '>', filter.after);
+  if (filter.username) query = query.where(sql<string>`lower(username)`, 'like', `${escapeLike(filter.username.toLowerCase())}%`);
+  if (filter.email) query = query.where(sql<string>`lower(email)`, 'like', `${escapeLike(filter.email.toLowerCase())}%`);
+  return (await query.execute()).map(toPublic);
+}
+
+function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export interface UserChanges {
+  username?: string;
+  email?: string | null;
+  emailVerified?: boolean;
+  name?: string | null;
+  password?: string;
+  disabled?: boolean;
+}
+
+/** Applies profile changes (and a new password, hashed) to a user; undefined when there is no such user. */
+export async function updateUser(db: Kysely<Database>, id: string, changes: UserChanges, now: Date): Promise<PublicUser | undefined> {
+  const values = {
+    ...(changes.username !== undefined ? { username: changes.username } : {}),
+    ...(changes.email !== undefined ? { email: changes.email } : {}),
+    ...(changes.emailVerified !== undefined ? { email_verified: changes.emailVerified } : {}),
+    ...(changes.name !== undefined ? { name: changes.name } : {}),
+    ...(changes.disabled !== undefined ? { disabled: changes.disabled } : {}),
+    ...(changes.password !== undefined ? { password_hash: await hashPassword(changes.password), failed_logins: 0, locked_until: null } : {}),
+    updated_at: now,
+  };
+  try {
+    const row = await db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+    return row && toPublic(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      const field = String((error as { constraint?: string }).constraint ?? '').includes('email') ? 'email' : 'username';
+      throw new DuplicateUserError(`a user with that ${field} already exists`);
+    }
+    throw error;
+  }
+}
+
+export async function deleteUser(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}

@@ -53,7 +53,8 @@ describe('POST /token with grant_type=authorization_code', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.headers.get('pragma')).toBe('no-cache');
     const body = (await response.json()) as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'id_token', 'refresh_token', 'scope', 'token_type']);
+    expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'id_token', 'refresh_expires_in', 'refresh_token', 'scope', 'token_type']);
+    expect(body.refresh_expires_in).toBe(30 * 86400);
     expect(body.token_type).toBe('Bearer');
   });
 

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { logAudit, recordAudit, type AuditEvent, type AuditLog } from '../../audit/record.js';
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
+import { newJti } from '../../tokens/access-token.js';
 import { createGrant, revokeGrant } from '../../tokens/grant-store.js';
 import { findUserById } from '../../users/store.js';
 import { redeemCode } from '../authorize/code-store.js';
@@ -16,6 +18,8 @@ const invalidGrant = (description: string) => new OAuthError('invalid_grant', de
 export interface RequestOrigin {
   ip?: string;
   userAgent?: string;
+  /** The request's logger, for the audit log lines. */
+  log?: AuditLog;
 }
 
 /** True when this exchange should also get a refresh token. */
@@ -76,6 +80,7 @@ export async function exchangeAuthorizationCode(
       },
       now,
     );
+    const jti = newJti();
     const response = await issueUserTokens(
       trx,
       deps.tokens,
@@ -89,18 +94,40 @@ export async function exchangeAuthorizationCode(
         sessionId: code.session_id,
         nonce: code.nonce ?? undefined,
         withRefreshToken,
+        jti,
       },
       now,
     );
-    return { status: 'issued' as const, response };
+    if (response.refresh_token) response.refresh_expires_in = lifetimes.absoluteSeconds;
+    // The row commits with the grant; the log line is written once it has.
+    const issued: AuditEvent = {
+      type: 'token_issued',
+      userId: code.user_id,
+      clientId: code.client_id,
+      ip: origin.ip,
+      details: { grant: 'authorization_code', grantId, jti, scope: code.scope, refreshToken: withRefreshToken },
+    };
+    await recordAudit(trx, undefined, issued);
+    return { status: 'issued' as const, response, issued };
   });
 
   switch (outcome.status) {
     case 'issued':
+      logAudit(origin.log, outcome.issued);
       return outcome.response;
-    case 'replayed':
-      if (outcome.code.grant_id) await revokeGrant(deps.db, outcome.code.grant_id, 'authorization code replayed', now);
+    case 'replayed': {
+      const { grant_id: replayedGrant, user_id: userId, client_id: clientId } = outcome.code;
+      if (replayedGrant && (await revokeGrant(deps.db, replayedGrant, 'authorization code replayed', now))) {
+        await recordAudit(deps.db, origin.log, {
+          type: 'family_revoked',
+          userId,
+          clientId,
+          ip: origin.ip,
+          details: { grantId: replayedGrant, reason: 'authorization code replayed' },
+        });
+      }
       throw invalidGrant('the authorization code has already been used');
+    }
     case 'rejected':
       throw invalidGrant(outcome.reason);
     default:

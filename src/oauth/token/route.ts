@@ -4,6 +4,10 @@ import { OAuthError } from '../../http/oauth-error.js';
 import { readParams, type Params } from '../../http/params.js';
 import type { OAuthDeps } from '../deps.js';
 import { exchangeAuthorizationCode, type RequestOrigin } from './authorization-code.js';
+import { clientCredentialsGrant } from './client-credentials.js';
+import { refreshTokenGrant } from './refresh-token.js';
+import { setRefreshCookie } from './refresh-cookie.js';
+import { requireAllowedOrigin } from '../cors.js';
 import type { TokenResponse } from './response.js';
 
 export type GrantHandler = (deps: OAuthDeps, caller: AuthenticatedClient, params: Params, origin: RequestOrigin, request: FastifyRequest, reply: FastifyReply) => Promise<TokenResponse>;
@@ -11,7 +15,17 @@ export type GrantHandler = (deps: OAuthDeps, caller: AuthenticatedClient, params
 /** Grant types /token understands; later features add theirs. */
 export const GRANT_HANDLERS: Record<string, GrantHandler> = {
   authorization_code: (deps, caller, params, origin) => exchangeAuthorizationCode(deps, caller, params, origin),
+  refresh_token: (deps, caller, params, _origin, request) => refreshTokenGrant(deps, caller, params, request),
+  client_credentials: (deps, caller, params, origin) => clientCredentialsGrant(deps, caller, params, origin),
 };
+
+/** SPA cookie mode: the refresh token goes into the HttpOnly cookie and out of the body. */
+function deliverRefreshToken(deps: OAuthDeps, caller: AuthenticatedClient, response: TokenResponse, reply: FastifyReply): TokenResponse {
+  if (!caller.client.refreshCookie || response.refresh_token === undefined) return response;
+  setRefreshCookie(reply, deps.config.ISSUER, caller.client, response.refresh_token, response.refresh_expires_in ?? deps.config.REFRESH_ABSOLUTE_TTL);
+  const { refresh_token: _sent, ...rest } = response;
+  return rest;
+}
 
 export function requireFormBody(request: FastifyRequest): Params {
   const type = String(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
@@ -39,8 +53,9 @@ export function registerTokenRoute(app: FastifyInstance, deps: OAuthDeps, routeO
     const grantType = requireGrantType(params);
     const caller = await authenticateClient(deps.db, request.headers.authorization, params);
     requireClientAllowed(caller, grantType);
-    const origin = { ip: request.ip, userAgent: request.headers['user-agent'] };
+    requireAllowedOrigin(request, caller.client);
+    const origin = { ip: request.ip, userAgent: request.headers['user-agent'], log: request.log };
     const response = await GRANT_HANDLERS[grantType]!(deps, caller, params, origin, request, reply);
-    return reply.send(response);
+    return reply.send(deliverRefreshToken(deps, caller, response, reply));
   });
 }

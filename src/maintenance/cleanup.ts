@@ -1,0 +1,80 @@
+import { sql, type Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Database } from '../db/types.js';
+
+const BATCH_SIZE = 500;
+const DAY_MS = 86_400_000;
+
+interface Sweep {
+  table: string;
+  key: string;
+  /** SQL condition on the row; $1 is "now". */
+  expired: (now: Date) => ReturnType<typeof sql>;
+}
+
+/**
+ * What the cleanup removes. Consumed codes and refresh tokens are kept while they can still
+ * reveal a replay (codes a day, refresh tokens as long as their family); revoked families stay
+ * until they would have expired, for the admin view.
+ */
+const SWEEPS: Sweep[] = [
+  { table: 'authorization_requests', key: 'id', expired: (now) => sql`expires_at < ${now}` },
+  { table: 'auth_codes', key: 'code_hash', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
+  { table: 'revoked_jtis', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
+  { table: 'grant_access_tokens', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
+  { table: 'grants', key: 'id', expired: (now) => sql`least(idle_expires_at, absolute_expires_at) < ${new Date(now.getTime() - DAY_MS)}` },
+  {
+    table: 'login_sessions',
+    key: 'id',
+    expired: (now) => sql`(expires_at < ${now} or ended_at < ${new Date(now.getTime() - DAY_MS)} or last_seen_at < ${new Date(now.getTime() - 7 * DAY_MS)})`,
+  },
+];
+
+/**
+ * Deletes expired rows in small batches, each its own short statement. SKIP LOCKED keeps it off
+ * rows a request holds, so it never waits on (or blocks) the token path, and several instances
+ * can sweep at once without colliding. Returns how many rows each table lost.
+ */
+export async function sweepExpired(db: Kysely<Database>, now: Date, maxBatches = 100): Promise<Record<string, number>> {
+  const removed: Record<string, number> = {};
+  for (const sweep of SWEEPS) {
+    removed[sweep.table] = 0;
+    for (let batch = 0; batch < maxBatches; batch++) {
+      const result = await sql`
+        delete from ${sql.table(sweep.table)} where ${sql.ref(sweep.key)} in (
+          select ${sql.ref(sweep.key)} from ${sql.table(sweep.table)}
+          where ${sweep.expired(now)}
+          limit ${BATCH_SIZE} for update skip locked
+        )`.execute(db);
+      const count = Number(result.numAffectedRows ?? 0n);
+      removed[sweep.table]! += count;
+      if (count < BATCH_SIZE) break;
+    }
+  }
+  return removed;
+}
+
+export interface CleanupJob {
+  stop(): Promise<void>;
+}
+
+export const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
+
+export function startCleanup(db: Kysely<Database>, clock: Clock, log: { error(o: object, m: string): void; info(o: object, m: string): void }, intervalMs = CLEANUP_INTERVAL_MS): CleanupJob {
+  let running: Promise<void> | undefined;
+  const run = () =>
+    (running ??= sweepExpired(db, new Date(clock.now()))
+      .then((removed) => {
+        if (Object.values(removed).some((n) => n > 0)) log.info({ removed }, 'cleanup removed expired rows');
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'cleanup failed; will retry'))
+      .finally(() => (running = undefined)));
+  const timer = setInterval(run, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

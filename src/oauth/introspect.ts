@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateClient, type AuthenticatedClient } from '../clients/authenticate.js';
+import { OAuthError } from '../http/oauth-error.js';
+import { TOKEN_PREFIX } from '../opaque-token.js';
+import { isJtiRevoked } from '../tokens/grant-store.js';
+import { findRefreshToken } from '../tokens/refresh-store.js';
+import { nowDate, type OAuthDeps } from './deps.js';
+import { verifyOwnAccessToken } from './own-token.js';
+import { requireFormBody } from './token/route.js';
+
+const INACTIVE = { active: false } as const;
+
+async function introspectRefreshToken(deps: OAuthDeps, caller: AuthenticatedClient, token: string) {
+  const found = await findRefreshToken(deps.db, token, nowDate(deps));
+  // Only the client a refresh token belongs to may learn anything about it.
+  if (!found || !found.active || found.clientId !== caller.client.clientId) return INACTIVE;
+  return {
+    active: true,
+    token_type: 'refresh_token',
+    client_id: found.clientId,
+    sub: found.userId ?? found.clientId,
+    scope: found.scope,
+    iat: Math.floor(found.issuedAt.getTime() / 1000),
+    exp: Math.floor(found.expiresAt.getTime() / 1000),
+    iss: deps.config.ISSUER,
+  };
+}
+
+async function introspectAccessToken(deps: OAuthDeps, token: string) {
+  const payload = await verifyOwnAccessToken(deps.tokens, token);
+  if (!payload || (await isJtiRevoked(deps.db, String(payload.jti)))) return INACTIVE;
+  return {
+    active: true,
+    token_type: 'Bearer',
+    sub: payload.sub,
+    client_id: payload.client_id,
+    scope: payload.scope,
+    exp: payload.exp,
+    iat: payload.iat,
+    iss: payload.iss,
+    aud: payload.aud,
+    jti: payload.jti,
+    ...(payload.auth_time !== undefined ? { auth_time: payload.auth_time } : {}),
+    ...(payload.sid !== undefined ? { sid: payload.sid } : {}),
+  };
+}
+
+/**
+ * RFC 7662. Callers are confidential clients authenticated with their secret. Anything not a
+ * live Latchkey token (expired, malformed, wrongly signed, revoked, foreign issuer) is
+ * {"active": false}, with no reason given.
+ */
+async function introspect(deps: OAuthDeps, request: FastifyRequest, reply: FastifyReply) {
+  reply.header('cache-control', 'no-store');
+  const params = requireFormBody(request);
+  const caller = await authenticateClient(deps.db, request.headers.authorization, params);
+  if (caller.method === 'none') throw new OAuthError('invalid_client', 'introspection needs a confidential client', 401);
+  if (params.token === undefined) throw new OAuthError('invalid_request', 'token is required');
+  const result = params.token.startsWith(TOKEN_PREFIX.refreshToken)
+    ? await introspectRefreshToken(deps, caller, params.token)
+    : await introspectAccessToken(deps, params.token);
+  return reply.send(result);
+}
+
+export function registerIntrospectRoute(app: FastifyInstance, deps: OAuthDeps, routeOptions: Record<string, unknown> = {}): void {
+  app.post('/introspect', routeOptions, (request, reply) => introspect(deps, request, reply));
+}
