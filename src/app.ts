@@ -14,6 +14,7 @@ import { registerJwksRoute } from './keys/routes.js';
 import { registerDiscoveryRoutes } from './oauth/discovery-routes.js';
 import { installRateLimiting } from './http/rate-limits.js';
 import { registerOAuthRoutes } from './oauth/routes.js';
+import { registerAdminRoutes } from './admin/routes.js';
 import { tokenContext } from './tokens/context.js';
 import { systemClock } from './clock.js';
 
@@ -65,6 +66,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerDiscoveryRoutes(app, config.ISSUER, deps.keys);
   await installRateLimiting(app);
   const clock = deps.clock ?? systemClock;
-  registerOAuthRoutes(app, { db: deps.database.db, config, clock, tokens: tokenContext(deps.keys, config, clock) });
+  const oauthDeps = { db: deps.database.db, config, clock, tokens: tokenContext(deps.keys, config, clock) };
+  registerOAuthRoutes(app, oauthDeps);
+  registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
   return app;
 }

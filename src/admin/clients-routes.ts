@@ -1,0 +1,137 @@
+import { z } from 'zod';
+import { newClientSchema } from '../clients/schema.js';
+import { createClient, deleteClient, findClient, listClients, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
+import { OAuthError } from '../http/oauth-error.js';
+import { nowDate } from '../oauth/deps.js';
+import { revokeGrantsOf } from '../tokens/grant-store.js';
+import { CLIENT_ID_SHAPE, decodeCursor, nextCursor } from './cursor.js';
+import { auditAdminAction, type AdminDeps } from './deps.js';
+import { notFound, type AdminRouter } from './route.js';
+import { clientIdParams, clientJson, clientPage, clientPatchBody, clientSchema, clientWithSecret, iso, newClientBody, pageQuery, secretRotationBody, secretRotationResult } from './schemas.js';
+
+type ClientBody = Partial<z.output<typeof clientPatchBody>> & { type?: 'confidential' | 'public' };
+
+/** The admin API's snake_case settings, checked by the same rules as `latchkey client create`. */
+function validatedSettings(body: ClientBody, base?: Client) {
+  const input = {
+    name: body.name ?? base?.name,
+    type: body.type ?? base?.type,
+    redirectUris: body.redirect_uris ?? base?.redirectUris,
+    postLogoutRedirectUris: body.post_logout_redirect_uris ?? base?.postLogoutRedirectUris,
+    grantTypes: body.grant_types ?? base?.grantTypes,
+    scopes: body.scopes ?? base?.scopes,
+    origins: body.origins ?? base?.origins,
+    resources: body.resources ?? base?.resources,
+    defaultAudience: (body.default_audience === undefined ? base?.defaultAudience : body.default_audience) ?? undefined,
+    refreshCookie: body.refresh_cookie ?? base?.refreshCookie,
+    thirdParty: body.third_party ?? base?.thirdParty,
+    alwaysIssueRefresh: body.always_issue_refresh ?? base?.alwaysIssueRefresh,
+    admin: body.admin ?? base?.admin,
+  };
+  const result = newClientSchema.safeParse(input);
+  if (result.success) return result.data;
+  const fields = result.error.issues.map((issue) => ({ field: ['body', ...issue.path.map(String)].join('.'), message: issue.message }));
+  throw new OAuthError('invalid_request', fields[0] ? `${fields[0].field}: ${fields[0].message}` : 'invalid client', 400, {}, { fields });
+}
+
+export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void {
+  const requireClient = async (id: string) => {
+    const client = await findClient(deps.db, id);
+    if (!client) throw notFound('client');
+    return client;
+  };
+
+  router.add({
+    method: 'GET',
+    path: '/admin/clients',
+    tag: 'clients',
+    summary: 'List clients (cursor pagination)',
+    query: pageQuery,
+    response: clientPage,
+    handler: async ({ query }) => {
+      const clients = await listClients(deps.db, { after: decodeCursor(query.cursor, CLIENT_ID_SHAPE), limit: query.limit });
+      return { items: clients.map(clientJson), next_cursor: nextCursor(clients, query.limit, (c) => c.clientId) };
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    path: '/admin/clients',
+    tag: 'clients',
+    summary: 'Register a client; a confidential client’s secret is in this response only',
+    body: newClientBody,
+    response: clientWithSecret,
+    status: 201,
+    handler: async ({ body, request }) => {
+      const { client, secret } = await createClient(deps.db, validatedSettings(body));
+      await auditAdminAction(deps, request, 'client_created', { clientId: client.clientId });
+      return { ...clientJson(client), ...(secret ? { client_secret: secret } : {}) };
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    path: '/admin/clients/{id}',
+    tag: 'clients',
+    summary: 'Get a client',
+    params: clientIdParams,
+    response: clientSchema,
+    handler: async ({ params }) => clientJson(await requireClient(params.id)),
+  });
+
+  router.add({
+    method: 'PATCH',
+    path: '/admin/clients/{id}',
+    tag: 'clients',
+    summary: 'Update redirect URIs, origins, scopes, grant types, first/third party, ...',
+    params: clientIdParams,
+    body: clientPatchBody,
+    response: clientSchema,
+    handler: async ({ params, body, request }) => {
+      const existing = await requireClient(params.id);
+      const updated = await updateClient(deps.db, params.id, validatedSettings(body, existing), nowDate(deps));
+      if (!updated) throw notFound('client');
+      await auditAdminAction(deps, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
+      return clientJson(updated);
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    path: '/admin/clients/{id}/secret',
+    tag: 'clients',
+    summary: 'Rotate a confidential client’s secret; the old one works for the overlap (CLIENT_SECRET_OVERLAP unless overlap_seconds is given)',
+    params: clientIdParams,
+    body: secretRotationBody,
+    response: secretRotationResult,
+    handler: async ({ params, body, request }) => {
+      const client = await requireClient(params.id);
+      if (client.type !== 'confidential') throw new OAuthError('invalid_request', 'a public client has no secret', 400);
+      const overlap = body.overlap_seconds ?? deps.config.CLIENT_SECRET_OVERLAP;
+      const rotated = await rotateClientSecret(deps.db, params.id, overlap, nowDate(deps));
+      if (!rotated) throw notFound('client');
+      await auditAdminAction(deps, request, 'client_secret_rotated', { clientId: params.id, details: { overlap_seconds: overlap } });
+      return { client_id: params.id, client_secret: rotated.secret, previous_secret_valid_until: iso(rotated.client.previousSecretExpiresAt) };
+    },
+  });
+
+  router.add({
+    method: 'DELETE',
+    path: '/admin/clients/{id}',
+    tag: 'clients',
+    summary: 'Delete a client, revoking its refresh families and their access tokens first',
+    params: clientIdParams,
+    response: z.object({}),
+    status: 204,
+    handler: async ({ params, request }) => {
+      await requireClient(params.id);
+      const revoked = await deps.db.transaction().execute(async (trx) => {
+        const count = await revokeGrantsOf(trx, { clientId: params.id }, 'client deleted', nowDate(deps));
+        await deleteClient(trx, params.id);
+        return count;
+      });
+      await auditAdminAction(deps, request, 'client_deleted', { clientId: params.id, details: { revoked_families: revoked } });
+      return {};
+    },
+  });
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/types.js';
+import { nowDate } from '../oauth/deps.js';
+import { endUserSessions } from '../login/session-store.js';
+import { revokeGrantsOf } from '../tokens/grant-store.js';
+import { createUser, deleteUser, DuplicateUserError, findUserById, listUsers, updateUser } from '../users/store.js';
+import { decodeCursor, nextCursor, UUID_SHAPE } from './cursor.js';
+import { auditAdminAction, type AdminDeps } from './deps.js';
+import { conflict, notFound, type AdminRouter } from './route.js';
+import { idParams, newUserBody, userJson, userListQuery, userPage, userPatchBody, userSchema } from './schemas.js';
+
+function duplicateToConflict(error: unknown): never {
+  if (error instanceof DuplicateUserError) throw conflict(error.message);
+  throw error;
+}
+
+/** Revokes everything a user holds: every refresh family (and its access tokens) and browser session. */
+export async function logOutEverywhere(db: Kysely<Database>, userId: string, reason: string, now: Date) {
+  const revokedFamilies = await revokeGrantsOf(db, { userId }, reason, now);
+  const endedSessions = await endUserSessions(db, userId, now);
+  return { revoked_families: revokedFamilies, ended_sessions: endedSessions };
+}
+
+export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
+  router.add({
+    method: 'GET',
+    path: '/admin/users',
+    tag: 'users',
+    summary: 'List users (cursor pagination; username/email prefix filters)',
+    query: userListQuery,
+    response: userPage,
+    handler: async ({ query }) => {
+      const users = await listUsers(deps.db, { username: query.username, email: query.email, after: decodeCursor(query.cursor, UUID_SHAPE), limit: query.limit });
+      return { items: users.map(userJson), next_cursor: nextCursor(users, query.limit, (u) => u.id) };
+    },
+  });
+
+  router.add({
+    method: 'POST',
+    path: '/admin/users',
+    tag: 'users',
+    summary: 'Create a user',
+    body: newUserBody,
+    response: userSchema,
+    status: 201,
+    handler: async ({ body, request }) => {
+      const user = await createUser(deps.db, body).catch(duplicateToConflict);
+      await auditAdminAction(deps, request, 'user_created', { userId: user.id });
+      return userJson(user);
+    },
+  });
+
+  router.add({
+    method: 'GET',
+    path: '/admin/users/{id}',
+    tag: 'users',
+    summary: 'Get a user',
+    params: idParams,
+    response: userSchema,
+    handler: async ({ params }) => {
+      const user = await findUserById(deps.db, params.id);
+      if (!user) throw notFound('user');
+      return userJson(user);
+    },
+  });
+
+  router.add({
+    method: 'PATCH',
+    path: '/admin/users/{id}',
+    tag: 'users',
+    summary: 'Update a profile, set a password, or disable (disabling revokes every session and refresh family at once)',
+    params: idParams,
+    body: userPatchBody,
+    response: userSchema,
+    handler: async ({ params, body, request }) => {
+      const now = nowDate(deps);
+      // One transaction: a user is never left disabled with live sessions, or the reverse.
+      const { user, revoked } = await deps.db.transaction().execute(async (trx) => {
+        const changes = { username: body.username, email: body.email, emailVerified: body.email_verified, name: body.name, password: body.password, disabled: body.disabled };
+        const updated = await updateUser(trx, params.id, changes, now).catch(duplicateToConflict);
+        if (!updated) throw notFound('user');
+        return { user: updated, revoked: body.disabled === true ? await logOutEverywhere(trx, updated.id, 'user disabled', now) : undefined };
+      });
+      const changed = Object.keys(body).filter((k) => k !== 'password');
+      await auditAdminAction(deps, request, 'user_updated', { userId: user.id, details: { fields: changed.join(','), password_set: body.password !== undefined } });
+      if (revoked) await auditAdminAction(deps, request, 'user_disabled', { userId: user.id, details: revoked });
+      return userJson(user);
+    },
+  });
+
+  router.add({
+    method: 'DELETE',
+    path: '/admin/users/{id}',
+    tag: 'users',
+    summary: 'Delete a user (revokes everything first)',
+    params: idParams,
+    response: z.object({}),
+    status: 204,
+    handler: async ({ params, request }) => {
+      await deps.db.transaction().execute(async (trx) => {
+        if (!(await findUserById(trx, params.id))) throw notFound('user');
+        await logOutEverywhere(trx, params.id, 'user deleted', nowDate(deps));
+        await deleteUser(trx, params.id);
+      });
+      await auditAdminAction(deps, request, 'user_deleted', { userId: params.id });
+      return {};
+    },
+  });
+}

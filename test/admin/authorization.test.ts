@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SignJWT, generateKeyPair } from 'jose';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { adminToken } from '../helpers/admin.js';
+import { makeClient } from '../helpers/fixtures.js';
+import { basicAuth, postForm } from '../helpers/flow.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const ID = '00000000-0000-4000-8000-000000000000';
+const ROUTES: [string, string][] = [
+  ['GET', '/admin/users'],
+  ['POST', '/admin/users'],
+  ['GET', `/admin/users/${ID}`],
+  ['PATCH', `/admin/users/${ID}`],
+  ['DELETE', `/admin/users/${ID}`],
+  ['GET', `/admin/users/${ID}/sessions`],
+  ['DELETE', `/admin/users/${ID}/sessions`],
+  ['DELETE', `/admin/sessions/${ID}`],
+  ['DELETE', `/admin/users/${ID}/consents/some-client`],
+  ['GET', '/admin/clients'],
+  ['POST', '/admin/clients'],
+  ['GET', '/admin/clients/nope'],
+  ['PATCH', '/admin/clients/nope'],
+  ['DELETE', '/admin/clients/nope'],
+  ['POST', '/admin/clients/nope/secret'],
+  ['GET', '/admin/keys'],
+  ['POST', '/admin/keys/rotate'],
+  ['GET', '/admin/audit'],
+];
+
+describe('admin API authorisation matrix', () => {
+  let server: TestServer;
+  const clock = new ManualClock();
+  const tokens: Record<string, string | undefined> = {};
+
+  beforeAll(async () => {
+    server = await startTestServer({ RATE_LIMIT_ADMIN: '0' }, undefined, { clock });
+    tokens.admin = (await adminToken(server)).token;
+    const service = await makeClient(server.database.db, { grantTypes: ['client_credentials'], scopes: ['orders'] });
+    const response = await postForm(`${server.url}/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(service.clientId, service.secret!) });
+    tokens.nonAdmin = ((await response.json()) as { access_token: string }).access_token;
+    const { privateKey } = await generateKeyPair('ES256');
+    tokens.wrongSignature = await new SignJWT({ scope: 'admin', client_id: 'x', jti: 'forged' })
+      .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: server.keys.signer().kid })
+      .setIssuer(server.url).setAudience(server.url).setSubject('x').setIssuedAt().setExpirationTime('5m')
+      .sign(privateKey);
+    tokens.expired = (await adminToken(server)).token;
+  });
+  afterAll(async () => server?.stop());
+
+  const call = (method: string, path: string, token: string | undefined) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(method === 'POST' || method === 'PATCH' ? { 'content-type': 'application/json' } : {}) },
+      body: method === 'POST' || method === 'PATCH' ? '{}' : undefined,
+    });
+
+  it.each(ROUTES)('%s %s: 401 without a token', async (method, path) => {
+    const response = await call(method, path, undefined);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="latchkey"/);
+  });
+
+  it.each(ROUTES)('%s %s: 401 invalid_token with a wrongly signed token', async (method, path) => {
+    const response = await call(method, path, tokens.wrongSignature);
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+  });
+
+  it.each(ROUTES)('%s %s: 403 insufficient_scope without the admin scope', async (method, path) => {
+    const response = await call(method, path, tokens.nonAdmin);
+    expect(response.status).toBe(403);
+    expect(response.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
+  });
+
+  it.each(ROUTES)('%s %s: passes authorisation with the admin scope (never 401/403/500)', async (method, path) => {
+    const response = await call(method, path, tokens.admin);
+    expect([200, 201, 204, 400, 404]).toContain(response.status);
+  });
+
+  it.each(ROUTES)('%s %s: 401 with an expired admin token', async (method, path) => {
+    const offset = (600 + 31) * 1000;
+    clock.advance(offset);
+    try {
+      const response = await call(method, path, tokens.expired);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    } finally {
+      clock.advance(-offset);
+    }
+  });
+
+  it('serves the OpenAPI document without a token', async () => {
+    const response = await fetch(`${server.url}/admin/openapi.json`);
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { openapi: string }).openapi).toBe('3.0.3');
+  });
+
+  it('a revoked admin token stops working at once', async () => {
+    const { token, clientId, secret } = await adminToken(server);
+    expect((await call('GET', '/admin/keys', token)).status).toBe(200);
+    expect((await postForm(`${server.url}/revoke`, { token }, { authorization: basicAuth(clientId, secret) })).status).toBe(200);
+    expect((await call('GET', '/admin/keys', token)).status).toBe(401);
+  });
+
+  it('has its own rate limit, apart from the public one', async () => {
+    const limited = await startTestServer({ RATE_LIMIT_ADMIN: '3', RATE_LIMIT_TOKEN: '1000' });
+    try {
+      const { token } = await adminToken(limited);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await fetch(`${limited.url}/admin/keys`, { headers: { authorization: `Bearer ${token}` } })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect((await fetch(`${limited.url}/.well-known/jwks.json`)).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
