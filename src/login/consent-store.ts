@@ -1,5 +1,4 @@
 import type { Kysely } from 'kysely';
-import { recordAudit, type AuditLog } from '../audit/record.js';
 import type { Database } from '../db/types.js';
 import { jsonb } from '../db/json.js';
 
@@ -40,19 +39,3 @@ export async function revokeConsent(db: Kysely<Database>, userId: string, client
   return result.numDeletedRows > 0n;
 }
 
-/** Who revoked a consent, for its audit row. */
-export interface ConsentRevocationSource {
-  /** The client that acted (an admin API caller), when not the user themself. */
-  actorClientId?: string | null;
-  ip?: string | null;
-  log?: AuditLog;
-}
-
-/** revokeConsent, writing a consent_revoked audit event when a consent was actually removed. */
-export async function revokeConsentAudited(db: Kysely<Database>, userId: string, clientId: string, source: ConsentRevocationSource = {}): Promise<boolean> {
-  const revoked = await revokeConsent(db, userId, clientId);
-  if (revoked) {
-    await recordAudit(db, source.log, { type: 'consent_revoked', userId, clientId, actorClientId: source.actorClientId ?? null, ip: source.ip ?? null });
-  }
-  return revoked;
-}
