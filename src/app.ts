@@ -15,6 +15,7 @@ import { registerDiscoveryRoutes } from './oauth/discovery-routes.js';
 import { installRateLimiting } from './http/rate-limits.js';
 import { registerOAuthRoutes } from './oauth/routes.js';
 import { registerAdminRoutes } from './admin/routes.js';
+import { registerMetrics } from './metrics/routes.js';
 import { tokenContext } from './tokens/context.js';
 import { systemClock } from './clock.js';
 
@@ -48,6 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
+  registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock });
   await app.register(helmet, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -64,7 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps.database);
   registerJwksRoute(app, deps.keys, config);
   registerDiscoveryRoutes(app, config.ISSUER, deps.keys);
-  await installRateLimiting(app);
+  await installRateLimiting(app, config.REDIS_URL);
   const clock = deps.clock ?? systemClock;
   const oauthDeps = { db: deps.database.db, config, clock, tokens: tokenContext(deps.keys, config, clock) };
   registerOAuthRoutes(app, oauthDeps);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import { jsonb } from '../db/json.js';
+import { notifyAuditListeners } from './listeners.js';
 
 export type AuditEventType =
   | 'login_succeeded'
@@ -36,6 +37,7 @@ export interface AuditLog {
 
 /** The structured log line of an event (recordAudit writes it; call it alone after a commit). */
 export function logAudit(log: AuditLog | undefined, event: AuditEvent): void {
+  notifyAuditListeners(event);
   log?.info({ audit: { type: event.type, userId: event.userId, clientId: event.clientId, actorClientId: event.actorClientId, details: event.details } }, `audit ${event.type}`);
 }
 

@@ -21,6 +21,8 @@ export interface DatabaseHandle {
   kind: 'postgres' | 'embedded';
   /** True when the database answers a trivial query within timeoutMs. Never throws. */
   ping(timeoutMs?: number): Promise<boolean>;
+  /** Connection pool usage (Postgres only). */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -61,7 +63,13 @@ function openPostgres(options: DatabaseOptions & { databaseUrl: string }): Datab
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', ping: makePing(db, timeoutMs), close: () => db.destroy() };
+  return {
+    db,
+    kind: 'postgres',
+    ping: makePing(db, timeoutMs),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
 }
 
 async function openEmbedded(options: DatabaseOptions): Promise<DatabaseHandle> {

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { OAuthError } from './oauth-error.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 
 /** Client-side failures fastify raises itself (bad JSON, body too large, wrong content type, ...). */
 function fromFrameworkError(error: FastifyError): OAuthError | undefined {
@@ -19,6 +20,13 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (oauthError) {
       if (oauthError.status >= 500) request.log.error({ err: error }, oauthError.description);
       return reply.code(oauthError.status).headers(oauthError.headers).send(oauthError.toJSON());
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: { message: error.message, code: error.code } }, 'database unavailable');
+      return reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; retry shortly' });
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ error: 'server_error', error_description: 'the server could not complete the request' });

@@ -1,14 +1,26 @@
 import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import { Redis } from 'ioredis';
 import { OAuthError } from './oauth-error.js';
 
 /**
  * Registers @fastify/rate-limit without a global limit; routes opt in through the limiters
- * below. Counters live in process memory (a shared Redis store is the production-readiness work).
+ * below. Counters live in process memory, or in Redis when REDIS_URL is set so that every
+ * instance counts together. If Redis fails, requests pass (skipOnError): an outage of the
+ * limiter's store must not become an outage of the issuer.
  */
-export async function installRateLimiting(app: FastifyInstance): Promise<void> {
+export async function installRateLimiting(app: FastifyInstance, redisUrl?: string): Promise<void> {
+  let redis: Redis | undefined;
+  if (redisUrl) {
+    redis = new Redis(redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    redis.on('error', (error: Error) => app.log.warn({ err: { message: error.message } }, 'rate-limit store (Redis) unavailable'));
+    app.addHook('onClose', async () => {
+      redis?.disconnect();
+    });
+  }
   await app.register(rateLimit, {
     global: false,
+    ...(redis ? { redis, nameSpace: 'latchkey-rl:', skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl),
   });
 }

@@ -1,0 +1,97 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { onAuditEvent } from '../audit/listeners.js';
+
+/**
+ * Process-wide Prometheus metrics (one Latchkey app per process in production). Gauges read
+ * their sources at scrape time.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'latchkey_' });
+
+export const httpRequests = new Counter({
+  name: 'latchkey_http_requests_total',
+  help: 'HTTP requests by route, method and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  registers: [registry],
+});
+
+export const httpDuration = new Histogram({
+  name: 'latchkey_http_request_duration_seconds',
+  help: 'HTTP request latency by route and method',
+  labelNames: ['method', 'route'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const tokensIssued = new Counter({
+  name: 'latchkey_tokens_issued_total',
+  help: 'Successful /token responses by grant type',
+  labelNames: ['grant'] as const,
+  registers: [registry],
+});
+
+export const refreshReuseDetected = new Counter({
+  name: 'latchkey_refresh_reuse_detected_total',
+  help: 'Refresh-token reuse detections (each revoked a family)',
+  registers: [registry],
+});
+
+export const loginFailures = new Counter({
+  name: 'latchkey_login_failures_total',
+  help: 'Failed password logins',
+  registers: [registry],
+});
+
+export const rateLimitRejections = new Counter({
+  name: 'latchkey_rate_limit_rejections_total',
+  help: 'Requests refused with 429, by route',
+  labelNames: ['route'] as const,
+  registers: [registry],
+});
+
+export interface GaugeSources {
+  /** Seconds since the signing key now in use became active. */
+  activeKeyAgeSeconds(): number | undefined;
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
+}
+
+const sources = new Set<GaugeSources>();
+
+new Gauge({
+  name: 'latchkey_signing_key_age_seconds',
+  help: 'Age of the active signing key since it became active',
+  registers: [registry],
+  collect() {
+    for (const source of sources) {
+      const age = source.activeKeyAgeSeconds();
+      if (age !== undefined) this.set(age);
+    }
+  },
+});
+
+new Gauge({
+  name: 'latchkey_db_pool_connections',
+  help: 'Database pool connections by state (total, idle, waiting clients)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  collect() {
+    for (const source of sources) {
+      const stats = source.poolStats();
+      if (!stats) continue;
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    }
+  },
+});
+
+/** Adds an app's gauge sources; returns the function that removes them (on close). */
+export function addGaugeSources(source: GaugeSources): () => void {
+  sources.add(source);
+  return () => sources.delete(source);
+}
+
+onAuditEvent((event) => {
+  if (event.type === 'refresh_reuse_detected') refreshReuseDetected.inc();
+  if (event.type === 'login_failed') loginFailures.inc();
+});

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import type { DatabaseHandle } from '../db/connect.js';
+import type { KeyRing } from '../keys/ring.js';
+import type { Clock } from '../clock.js';
+import { addGaugeSources, httpDuration, httpRequests, rateLimitRejections, registry, tokensIssued } from './metrics.js';
+
+/**
+ * GET /metrics (Prometheus text) and the hooks that feed it. Routes are labelled by their
+ * pattern (never the raw URL, which would explode cardinality); unmatched paths count as "unmatched".
+ */
+export function registerMetrics(app: FastifyInstance, deps: { database: DatabaseHandle; keys: KeyRing; clock: Clock }): void {
+  const removeSources = addGaugeSources({
+    activeKeyAgeSeconds: () => {
+      try {
+        const active = deps.keys.publishedKey(deps.keys.signer().kid);
+        return active ? Math.max(0, (deps.clock.now() - active.activatesAt) / 1000) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    poolStats: () => deps.database.poolStats?.(),
+  });
+  app.addHook('onClose', async () => {
+    removeSources();
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    httpRequests.inc({ method: request.method, route, status: String(status) });
+    httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    if (status === 429) rateLimitRejections.inc({ route });
+    if (route === '/token' && status === 200) {
+      const grant = (request.body as Record<string, unknown> | undefined)?.grant_type;
+      if (typeof grant === 'string' && /^[a-z_]{1,40}$/.test(grant)) tokensIssued.inc({ grant });
+    }
+  });
+
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(await registry.metrics()),
+  );
+}
