@@ -47,6 +47,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // While shutting down, finish each response on a connection that then closes (draining).
+  let closing = false;
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
 
   installErrorHandling(app);
   registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock });

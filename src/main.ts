@@ -77,10 +77,24 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
       (closing ??= (async () => {
         await startedMaintenance.stop();
         await startedCleanup.stop();
-        await started.close(); // stops accepting, lets in-flight requests finish
+        await drainAndClose(started);
         if (!database) await db.close();
       })()),
   };
+}
+
+/**
+ * Stops accepting connections and lets requests in flight finish. Keep-alive connections that
+ * were busy when the close began would otherwise hold it open: their responses say
+ * `Connection: close` (see app.ts), and idle ones are closed as they appear.
+ */
+async function drainAndClose(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
 }
 
 /** Closes the server on SIGTERM/SIGINT, giving in-flight requests up to `graceMs`. */
