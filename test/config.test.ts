@@ -84,6 +84,8 @@ describe('configuration', () => {
     ['CLOCK_TOLERANCE', '30sec', /^CLOCK_TOLERANCE must be a duration/],
     ['RATE_LIMIT_LOGIN', '-1', /^RATE_LIMIT_LOGIN must be a whole number from 0/],
     ['RATE_LIMIT_TOKEN', 'lots', /^RATE_LIMIT_TOKEN must be a whole number from 0/],
+    ['RATE_LIMIT_ADMIN', 'many', /^RATE_LIMIT_ADMIN must be a whole number from 0/],
+    ['CLIENT_SECRET_OVERLAP', '1w', /^CLIENT_SECRET_OVERLAP must be a duration/],
     ['LOGIN_LOCKOUT_THRESHOLD', '1.5', /^LOGIN_LOCKOUT_THRESHOLD must be a whole number/],
     ['LOGIN_LOCKOUT_DURATION', '0', /^LOGIN_LOCKOUT_DURATION must be a duration/],
     ['REDIS_URL', 'localhost:6379', /^REDIS_URL must be an absolute redis or rediss URL$/],
