@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Client } from '../clients/store.js';
+import { clientToJson } from '../clients/json.js';
 import type { PublicUser } from '../users/store.js';
 import { emailSchema, passwordSchema, usernameSchema } from '../users/schema.js';
 
@@ -59,47 +60,6 @@ export const userPatchBody = z
   })
   .refine((body) => Object.keys(body).length > 0, 'at least one field is required');
 
-export const clientSchema = z.object({
-  client_id: z.string(),
-  name: z.string(),
-  type: z.enum(['confidential', 'public']),
-  redirect_uris: z.array(z.string()),
-  post_logout_redirect_uris: z.array(z.string()),
-  grant_types: z.array(z.string()),
-  scopes: z.array(z.string()),
-  origins: z.array(z.string()),
-  resources: z.array(z.string()),
-  default_audience: z.string().nullable(),
-  refresh_cookie: z.boolean(),
-  third_party: z.boolean(),
-  always_issue_refresh: z.boolean(),
-  admin: z.boolean(),
-  created_at: timestamp,
-});
-
-export function clientJson(client: Client): z.input<typeof clientSchema> {
-  return {
-    client_id: client.clientId,
-    name: client.name,
-    type: client.type,
-    redirect_uris: client.redirectUris,
-    post_logout_redirect_uris: client.postLogoutRedirectUris,
-    grant_types: client.grantTypes,
-    scopes: client.scopes,
-    origins: client.origins,
-    resources: client.resources,
-    default_audience: client.defaultAudience,
-    refresh_cookie: client.refreshCookie,
-    third_party: client.thirdParty,
-    always_issue_refresh: client.alwaysIssueRefresh,
-    admin: client.admin,
-    created_at: iso(client.createdAt)!,
-  };
-}
-
-export const clientWithSecret = clientSchema.extend({ client_secret: z.string().optional().describe('shown once') });
-export const clientPage = z.object({ items: z.array(clientSchema), next_cursor: z.string().nullable() });
-
 const clientSettings = {
   name: z.string(),
   redirect_uris: z.array(z.string()),
@@ -114,6 +74,19 @@ const clientSettings = {
   always_issue_refresh: z.boolean(),
   admin: z.boolean(),
 };
+
+export const clientSchema = z.object({
+  client_id: z.string(),
+  type: z.enum(['confidential', 'public']),
+  ...clientSettings,
+  created_at: timestamp,
+});
+
+export const clientJson = (client: Client): z.input<typeof clientSchema> => clientToJson(client);
+
+export const clientWithSecret = clientSchema.extend({ client_secret: z.string().optional().describe('shown once') });
+export const clientPage = z.object({ items: z.array(clientSchema), next_cursor: z.string().nullable() });
+
 
 export const newClientBody = z.strictObject({ ...clientSettings, type: z.enum(['confidential', 'public']) }).partial().required({ name: true, type: true });
 export const clientPatchBody = z

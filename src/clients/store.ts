@@ -51,6 +51,24 @@ export function toClient(row: ClientRow): Client {
   };
 }
 
+/** The columns a client's settings are stored in (everything but its id, type and secret). */
+function settingsColumns(input: NewClient) {
+  return {
+    name: input.name,
+    redirect_uris: jsonb(input.redirectUris),
+    post_logout_redirect_uris: jsonb(input.postLogoutRedirectUris),
+    grant_types: jsonb(input.grantTypes),
+    scopes: jsonb(input.scopes),
+    allowed_origins: jsonb(input.origins),
+    refresh_cookie: input.refreshCookie,
+    is_admin: input.admin,
+    third_party: input.thirdParty,
+    always_issue_refresh: input.alwaysIssueRefresh,
+    resources: jsonb(input.resources),
+    default_audience: input.defaultAudience ?? null,
+  };
+}
+
 /** Creates a client. A confidential client's secret is returned here once and stored only hashed. */
 export async function createClient(db: Kysely<Database>, input: NewClient): Promise<{ client: Client; secret?: string }> {
   const secret = input.type === 'confidential' ? generateClientSecret() : undefined;
@@ -58,20 +76,9 @@ export async function createClient(db: Kysely<Database>, input: NewClient): Prom
     .insertInto('clients')
     .values({
       id: generateClientId(),
-      name: input.name,
       type: input.type,
       secret_hash: secret ? sha256Hex(secret) : null,
-      redirect_uris: jsonb(input.redirectUris),
-      post_logout_redirect_uris: jsonb(input.postLogoutRedirectUris),
-      grant_types: jsonb(input.grantTypes),
-      scopes: jsonb(input.scopes),
-      allowed_origins: jsonb(input.origins),
-      refresh_cookie: input.refreshCookie,
-      is_admin: input.admin,
-      third_party: input.thirdParty,
-      always_issue_refresh: input.alwaysIssueRefresh,
-      resources: jsonb(input.resources),
-      default_audience: input.defaultAudience ?? null,
+      ...settingsColumns(input),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -99,18 +106,7 @@ export async function updateClient(db: Kysely<Database>, clientId: string, input
   const row = await db
     .updateTable('clients')
     .set({
-      name: input.name,
-      redirect_uris: jsonb(input.redirectUris),
-      post_logout_redirect_uris: jsonb(input.postLogoutRedirectUris),
-      grant_types: jsonb(input.grantTypes),
-      scopes: jsonb(input.scopes),
-      allowed_origins: jsonb(input.origins),
-      refresh_cookie: input.refreshCookie,
-      is_admin: input.admin,
-      third_party: input.thirdParty,
-      always_issue_refresh: input.alwaysIssueRefresh,
-      resources: jsonb(input.resources),
-      default_audience: input.defaultAudience ?? null,
+      ...settingsColumns(input),
       updated_at: now,
     })
     .where('id', '=', clientId)

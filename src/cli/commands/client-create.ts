@@ -1,6 +1,7 @@
 import type { Config } from '../../config.js';
 import { newClientSchema } from '../../clients/schema.js';
 import { createClient } from '../../clients/store.js';
+import { clientToJson } from '../../clients/json.js';
 import { parseCommandArgs, splitList } from '../args.js';
 import { withDatabase } from '../database.js';
 import { printJson, UsageError, type CliIO } from '../io.js';
@@ -73,23 +74,8 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
   });
   return withDatabase(config(), async ({ db }) => {
     const { client, secret } = await createClient(db, input);
-    printJson(io, {
-      client_id: client.clientId,
-      ...(secret ? { client_secret: secret } : {}),
-      name: client.name,
-      type: client.type,
-      redirect_uris: client.redirectUris,
-      post_logout_redirect_uris: client.postLogoutRedirectUris,
-      grant_types: client.grantTypes,
-      scopes: client.scopes,
-      origins: client.origins,
-      refresh_cookie: client.refreshCookie,
-      third_party: client.thirdParty,
-      always_issue_refresh: client.alwaysIssueRefresh,
-      resources: client.resources,
-      default_audience: client.defaultAudience,
-      admin: client.admin,
-    });
+    const { client_id, ...settings } = clientToJson(client);
+    printJson(io, { client_id, ...(secret ? { client_secret: secret } : {}), ...settings });
     return 0;
   });
 }
