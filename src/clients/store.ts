@@ -86,7 +86,7 @@ export async function createClient(db: Kysely<Database>, input: NewClient): Prom
 }
 
 export async function findClient(db: Kysely<Database>, clientId: string): Promise<Client | undefined> {
-  if (clientId.length > 200) return undefined;
+  if (!/^[A-Za-z0-9._~-]{1,200}$/.test(clientId)) return undefined;
   const row = await findClientRow(db, clientId);
   return row && toClient(row);
 }

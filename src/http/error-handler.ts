@@ -28,6 +28,10 @@ export function installErrorHandling(app: FastifyInstance): void {
         .header('retry-after', '5')
         .send({ error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; retry shortly' });
     }
+    if (/^22/.test(String(error.code ?? ''))) {
+      // Postgres data exceptions (a NUL byte, an out-of-range value): the input was bad.
+      return reply.code(400).send({ error: 'invalid_request', error_description: 'the request contains a value the server cannot store' });
+    }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ error: 'server_error', error_description: 'the server could not complete the request' });
   });

@@ -17,6 +17,7 @@ export function readParams(source: unknown, problem: (message: string) => Error 
     if (Array.isArray(value)) throw problem(`the parameter ${name.slice(0, 64)} is repeated`);
     if (typeof value !== 'string') throw problem(`the parameter ${name.slice(0, 64)} is malformed`);
     if (value.length > MAX_PARAM_LENGTH) throw problem(`the parameter ${name.slice(0, 64)} is too long`);
+    if (value.includes('\u0000')) throw problem(`the parameter ${name.slice(0, 64)} is malformed`);
     if (value !== '') params[name] = value;
   }
   return params;
