@@ -1,10 +1,8 @@
-import autocannon from 'autocannon';
 import { importJWK, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { SIGNING_ALGS } from '../src/config.js';
 import { generateSigningKey } from '../src/keys/generate.js';
 import { JwsSigner } from '../src/tokens/jws.js';
 import { opsPerSecond, table } from './measure.js';
-import { startBenchServer } from './server.js';
 
 const CLAIMS = {
   iss: 'https://login.example.test',
@@ -37,31 +35,4 @@ export async function signAndVerify(): Promise<void> {
   }
   console.log('\nSigning and verification, one core:');
   table(rows);
-}
-
-/** GET /.well-known/jwks.json against a real server process on 127.0.0.1, 5 s per variant. */
-export async function jwksRequests(): Promise<void> {
-  const server = await startBenchServer();
-  try {
-    const url = `${server.url}/.well-known/jwks.json`;
-    const etag = (await fetch(url)).headers.get('etag') ?? '';
-    const rows = [];
-    for (const [label, headers] of [
-      ['200 (full body)', {}],
-      ['304 (If-None-Match)', { 'if-none-match': etag }],
-    ] as const) {
-      const result = await autocannon({ url, connections: 50, duration: 5, headers });
-      rows.push({
-        request: label,
-        'requests/s': Math.round(result.requests.average),
-        'p50 ms': result.latency.p50,
-        'p99 ms': result.latency.p99,
-        errors: result.errors + result.timeouts,
-      });
-    }
-    console.log('\nGET /.well-known/jwks.json, 50 connections, 5 s each:');
-    table(rows);
-  } finally {
-    await server.stop();
-  }
 }

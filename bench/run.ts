@@ -1,15 +1,21 @@
-import { jwksRequests, signAndVerify } from './keys.js';
+import { signAndVerify } from './keys.js';
+import { loadScenarios } from './load.js';
 
 /**
- * `npm run bench`: each scenario bounds its own running time (seconds, not minutes) and prints
- * its own table. Add scenarios to this list.
+ * `npm run bench [-- [--cpu-prof=DIR] [FILTER]]`: every scenario bounds its own running time.
+ * FILTER (a substring of a scenario name: client_credentials, jwks, introspect, refresh, login,
+ * sign; `load` for the whole load table) runs only the matching ones (the bare ceiling always runs with the load table);
+ * --cpu-prof=DIR writes a `node --cpu-prof` profile of the Latchkey server to DIR.
  */
+const args = process.argv.slice(2);
+const cpuProfDir = args.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-prof='.length);
+const only = args.find((a) => !a.startsWith('--'));
+
 const SCENARIOS: { name: string; run: () => Promise<void> }[] = [
+  { name: 'HTTP load (client_credentials, jwks, introspect, refresh, login)', run: () => loadScenarios({ only: only === 'load' ? undefined : only, cpuProfDir }) },
   { name: 'sign and verify per algorithm', run: signAndVerify },
-  { name: 'JWKS requests', run: jwksRequests },
 ];
 
-const only = process.argv[2];
 for (const scenario of SCENARIOS) {
   if (only && !scenario.name.includes(only)) continue;
   const started = performance.now();

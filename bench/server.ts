@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The compiled command, as `npm start` runs it: the benchmark measures the production build. */
+export const CLI = 'dist/src/cli.js';
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -15,52 +15,90 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
+export async function waitForHealth(url: string, timeoutMs: number, exited: () => boolean = () => false): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (exited()) throw new Error(`server at ${url} exited before it answered`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) return;
     } catch {
       // not listening yet
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`server at ${url} did not start within ${timeoutMs} ms`);
 }
 
-/**
- * A real `latchkey serve` in its own process (so the load generator does not share its thread),
- * on 127.0.0.1, over DATABASE_URL when set, else a fresh embedded store.
- */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<{ url: string; stop(): Promise<void> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'latchkey-bench-'));
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+export interface ChildServer {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** A server in its own process, so the load generator does not share its thread. */
+export async function startChild(args: string[], env: Record<string, string>, port: number): Promise<ChildServer> {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: join(dataDir, 'data'),
-      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let hasExited = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      hasExited = true;
+      resolve();
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    child.kill('SIGTERM');
+    if (!hasExited) child.kill('SIGTERM');
     await exited;
-    await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    await waitForHealth(url, 60_000);
+    await waitForHealth(url, 60_000, () => hasExited);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, stop };
+  return { url, pid: child.pid!, stop };
+}
+
+export function latchkeyEnv(databaseUrl: string, port: number): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    ISSUER: `http://127.0.0.1:${port}`,
+    DATABASE_URL: databaseUrl,
+    KEY_ENCRYPTION_KEY: 'latchkey-benchmark-key-encryption-key-0123456789',
+    RATE_LIMIT_LOGIN: '0',
+    RATE_LIMIT_TOKEN: '0',
+    RATE_LIMIT_ADMIN: '0',
+    LOGIN_LOCKOUT_THRESHOLD: '0',
+    // glibc allocator knobs pass through, for memory experiments (e.g. MALLOC_MMAP_THRESHOLD_).
+    ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('MALLOC_') && entry[1] !== undefined)),
+  };
+}
+
+/** A real compiled `latchkey serve` on `databaseUrl`, optionally under `node --cpu-prof`. */
+export async function startLatchkey(databaseUrl: string, options: { cpuProfDir?: string } = {}): Promise<ChildServer> {
+  const port = await freePort();
+  const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  return startChild([...profile, CLI, 'serve'], latchkeyEnv(databaseUrl, port), port);
+}
+
+const execFileAsync = promisify(execFile);
+
+/** Runs the compiled `latchkey` CLI against `databaseUrl` and parses its JSON output. */
+export async function latchkeyCli(databaseUrl: string, args: string[], stdin?: string): Promise<Record<string, unknown>> {
+  const run = execFileAsync(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...latchkeyEnv(databaseUrl, 3000), LOG_LEVEL: 'silent' },
+  });
+  run.child.stdin?.end(stdin);
+  const { stdout } = await run;
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+export async function build(): Promise<void> {
+  await execFileAsync('npm', ['run', '--silent', 'build'], { cwd: ROOT });
 }

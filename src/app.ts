@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { loggerOptions } from './http/logger.js';
 import { installErrorHandling } from './http/error-handler.js';
+import { installSecurityHeaders } from './http/security-headers.js';
 import { registerHealthRoutes } from './health/routes.js';
 import type { Clock } from './clock.js';
 import type { KeyRing } from './keys/ring.js';
@@ -58,7 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   installErrorHandling(app);
   registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock });
-  await app.register(helmet, {
+  installSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"] },

@@ -1,0 +1,44 @@
+import argon2 from 'argon2';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ARGON2_OPTIONS } from '../src/users/password.js';
+import { ROOT } from './server.js';
+
+/** argon2id hashes per second with `concurrency` hashes in flight, for about `ms`. */
+async function hashRate(concurrency: number, ms: number): Promise<number> {
+  await argon2.hash('warm-up', ARGON2_OPTIONS);
+  let count = 0;
+  const started = performance.now();
+  const deadline = started + ms;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < deadline) {
+        await argon2.hash('correct horse battery staple', ARGON2_OPTIONS);
+        count++;
+      }
+    }),
+  );
+  return (count * 1000) / (performance.now() - started);
+}
+
+export interface Argon2Rate {
+  /** The best rate over the concurrency levels tried. */
+  hashesPerSecond: number;
+  byConcurrency: Record<number, number>;
+}
+
+/**
+ * The machine's parallel argon2id rate with Latchkey's parameters (m=19456 KiB, t=2, p=1), measured
+ * in a child process of its own (as the server hashes in its own process), 2 and 4 in flight.
+ */
+export async function measureArgon2Rate(): Promise<Argon2Rate> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'measure'], { cwd: ROOT });
+  return JSON.parse(stdout) as Argon2Rate;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === 'measure') {
+  const byConcurrency: Record<number, number> = {};
+  for (const concurrency of [2, 4]) byConcurrency[concurrency] = await hashRate(concurrency, 2500);
+  console.log(JSON.stringify({ hashesPerSecond: Math.max(...Object.values(byConcurrency)), byConcurrency }));
+}

@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function rssKiB(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : 0;
+}
+
+/** utime + stime of every thread of the process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** CPU seconds of every local Postgres process (backends, WAL writer, checkpointer, ...). */
+function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+export interface ProcessUsage {
+  /** Highest resident set size seen while sampling, MiB. */
+  peakRssMiB: number;
+  /** CPU time the process used per wall-clock second while sampling (1.0 = one core busy). */
+  cores: number;
+  /** The same for all Postgres processes together, and for this (load-generating) process. */
+  postgresCores: number;
+  loadGeneratorCores: number;
+}
+
+/**
+ * Samples a process's RSS every 200 ms (VmHWM cannot be reset between scenarios, so the peak
+ * is the maximum of the samples) and its CPU time from /proc.
+ */
+export function watchProcess(pid: number): { stop(): ProcessUsage } {
+  let peak = rssKiB(pid);
+  const cpuStart = cpuSeconds(pid);
+  const postgresStart = postgresCpuSeconds();
+  const ownStart = process.cpuUsage();
+  const started = performance.now();
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssKiB(pid));
+    } catch {
+      // the process ended
+    }
+  }, 200);
+  return {
+    stop() {
+      clearInterval(timer);
+      const seconds = (performance.now() - started) / 1000;
+      let cores = 0;
+      try {
+        peak = Math.max(peak, rssKiB(pid));
+        cores = (cpuSeconds(pid) - cpuStart) / seconds;
+      } catch {
+        // the process ended
+      }
+      const own = process.cpuUsage(ownStart);
+      return {
+        peakRssMiB: peak / 1024,
+        cores,
+        postgresCores: (postgresCpuSeconds() - postgresStart) / seconds,
+        loadGeneratorCores: (own.user + own.system) / 1e6 / seconds,
+      };
+    },
+  };
+}
