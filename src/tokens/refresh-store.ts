@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import { sha256Hex } from '../opaque-token.js';
 import type { ClaimsUser } from '../users/claims.js';
+import type { GrantRow } from '../db/tables/sign-in.js';
 
 /** The grant (family) a refresh succeeded in, with what the new tokens need about its user. */
 export interface RefreshedGrant {
@@ -29,21 +30,14 @@ export interface RotationInput {
   now: Date;
 }
 
-interface GrantRowShape {
-  id: string;
-  client_id: string;
-  user_id: string | null;
-  session_id: string | null;
-  scope: string;
-  audience: string;
-  auth_time: Date | string | null;
-  absolute_expires_at: Date | string;
+/** A grant row joined with its user, as the rotation statement and the diagnosis read it. */
+type GrantRowShape = Pick<GrantRow, 'id' | 'client_id' | 'user_id' | 'session_id' | 'scope' | 'audience' | 'auth_time' | 'absolute_expires_at'> & {
   username?: string | null;
   name?: string | null;
   email?: string | null;
   email_verified?: boolean | null;
   updated_at?: Date | string | null;
-}
+};
 
 function toRefreshedGrant(row: GrantRowShape): RefreshedGrant {
   return {
