@@ -19,5 +19,3 @@ export class OAuthError extends Error {
     return { error: this.code, error_description: this.description, ...this.extra };
   }
 }
-
-export const invalidRequest = (description: string) => new OAuthError('invalid_request', description);

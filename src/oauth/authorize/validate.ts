@@ -1,6 +1,7 @@
 import type { Client } from '../../clients/store.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
+import { resolveAudience } from '../audience.js';
 import { isValidS256Challenge } from '../pkce.js';
 import { formatScope, isSubset, parseScope } from '../scopes.js';
 
@@ -90,11 +91,7 @@ export function validateAuthorizationRequest(
     maxAge = Number(params.max_age);
   }
 
-  let audience = client.defaultAudience ?? issuer;
-  if (params.resource !== undefined) {
-    if (!client.resources.includes(params.resource)) throw fail('invalid_target', 'the resource is not registered for this client');
-    audience = params.resource;
-  }
+  const audience = resolveAudience(client, issuer, params.resource);
 
   return {
     clientId: client.clientId,

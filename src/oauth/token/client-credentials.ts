@@ -3,17 +3,11 @@ import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
 import { mintAccessToken } from '../../tokens/access-token.js';
+import { resolveAudience } from '../audience.js';
 import type { OAuthDeps } from '../deps.js';
 import { isSubset, parseScope } from '../scopes.js';
 import type { RequestOrigin } from './authorization-code.js';
 import type { TokenResponse } from './response.js';
-
-/** The audience a client asks for (RFC 8707 resource, registered), else its default, else the issuer. */
-export function resolveAudience(deps: OAuthDeps, { client }: AuthenticatedClient, resource: string | undefined): string {
-  if (resource === undefined) return client.defaultAudience ?? deps.config.ISSUER;
-  if (!client.resources.includes(resource)) throw new OAuthError('invalid_target', 'the resource is not registered for this client');
-  return resource;
-}
 
 /**
  * RFC 6749 4.4, the hottest path: the client was authenticated with one indexed lookup and one
@@ -24,7 +18,7 @@ export async function clientCredentialsGrant(deps: OAuthDeps, caller: Authentica
   if (caller.client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'client_credentials needs a confidential client');
   const requested = params.scope === undefined ? caller.client.scopes : parseScope(params.scope);
   if (!isSubset(requested, caller.client.scopes)) throw new OAuthError('invalid_scope', 'the requested scope is not allowed for this client');
-  const audience = resolveAudience(deps, caller, params.resource);
+  const audience = resolveAudience(caller.client, deps.config.ISSUER, params.resource);
   const access = mintAccessToken(deps.tokens, {
     subject: caller.client.clientId,
     audience,

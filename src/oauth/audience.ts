@@ -1,0 +1,12 @@
+import type { Client } from '../clients/store.js';
+import { OAuthError } from '../http/oauth-error.js';
+
+/**
+ * An access token's audience: the RFC 8707 resource the client asked for (it must be registered
+ * for the client), else the client's default audience, else the issuer.
+ */
+export function resolveAudience(client: Client, issuer: string, resource: string | undefined): string {
+  if (resource === undefined) return client.defaultAudience ?? issuer;
+  if (!client.resources.includes(resource)) throw new OAuthError('invalid_target', 'the resource is not registered for this client');
+  return resource;
+}
