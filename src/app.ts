@@ -17,6 +17,7 @@ import { registerOAuthRoutes } from './oauth/routes.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import { registerMetrics } from './metrics/routes.js';
 import { tokenContext } from './tokens/context.js';
+import { deriveSecret } from './keys/derived-secret.js';
 import { systemClock } from './clock.js';
 
 export interface AppDeps {
@@ -76,7 +77,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerDiscoveryRoutes(app, config.ISSUER, deps.keys);
   await installRateLimiting(app, config.REDIS_URL);
   const clock = deps.clock ?? systemClock;
-  const oauthDeps = { db: deps.database.db, config, clock, tokens: tokenContext(deps.keys, config, clock) };
+  const oauthDeps = {
+    db: deps.database.db,
+    config,
+    clock,
+    tokens: tokenContext(deps.keys, config, clock),
+    refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
+  };
   registerOAuthRoutes(app, oauthDeps);
   registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
   return app;

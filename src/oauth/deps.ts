@@ -10,6 +10,8 @@ export interface OAuthDeps {
   config: Config;
   clock: Clock;
   tokens: TokenContext;
+  /** Keys refresh-token successors (tokens/refresh-successor.ts); derived from KEY_ENCRYPTION_KEY at start-up. */
+  refreshSuccessorKey: Buffer;
 }
 
 export function nowDate(deps: { clock: Clock }): Date {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
+import { jsonb } from '../db/json.js';
 import { sha256Hex } from '../opaque-token.js';
 import type { ClaimsUser } from '../users/claims.js';
 import type { GrantRow } from '../db/tables/sign-in.js';
@@ -23,6 +24,9 @@ export interface RotationInput {
   clientId: string;
   /** Scope the client asks for now; must be within the grant's (the whole grant when absent). */
   requestedScope?: string;
+  /** The client's registered scopes now: the family keeps only these (a shrunk client shrinks it). */
+  clientScopes: string[];
+  /** The presented token's deterministic successor (see refresh-successor.ts). */
   successorToken: string;
   accessTokenJti: string;
   accessTokenExpiresAt: Date;
@@ -63,12 +67,35 @@ function toRefreshedGrant(row: GrantRowShape): RefreshedGrant {
   };
 }
 
+/** The grant's scopes that the client still has, in the grant's order, as a scope string. */
+function scopeStillAllowed(clientScopes: string[]) {
+  return sql<string>`array_to_string(array(
+    select granted.s from unnest(string_to_array(g.scope, ' ')) with ordinality as granted(s, n)
+    where ${jsonb(clientScopes)}::jsonb @> jsonb_build_array(granted.s) order by granted.n), ' ')`;
+}
+
+/**
+ * What every refresh (first use or grace replay) requires of the family `g`: this client's, live,
+ * its user enabled, the requested scope within the grant, and something left of the grant once
+ * the scopes the client lost are taken away.
+ */
+function familyUsable(input: RotationInput) {
+  return sql<boolean>`g.client_id = ${input.clientId}
+    and g.revoked_at is null
+    and g.idle_expires_at > ${input.now}
+    and g.absolute_expires_at > ${input.now}
+    and string_to_array(g.scope, ' ') @> string_to_array(${input.requestedScope ?? ''}, ' ')
+    and ${scopeStillAllowed(input.clientScopes)} <> ''
+    and not exists (select 1 from users u where u.id = g.user_id and u.disabled)`;
+}
+
 /**
  * The hot path, in one statement (one round trip, atomic): consume the presented token if it is
- * unused, belongs to this client, its family is live, its user enabled and the scope within the
- * grant; then slide the family's idle expiry, remember the consumed token for the grace window,
- * store the successor and record the new access token's id. Returns nothing when any condition
- * fails; diagnoseRefreshFailure then says why.
+ * unused and its family usable; then slide the family's idle expiry, narrow its scope to what the
+ * client still has, remember the consumed token for the grace window, store the successor and
+ * record the new access token's id. Of two concurrent requests only one can flip consumed_at from
+ * null (the other waits for the row lock and then finds it set). Returns nothing when any
+ * condition fails; diagnoseRefreshFailure then says why.
  */
 export async function rotateRefreshToken(db: Kysely<Database>, input: RotationInput): Promise<RefreshedGrant | undefined> {
   const presentedHash = sha256Hex(input.presentedToken);
@@ -80,18 +107,14 @@ export async function rotateRefreshToken(db: Kysely<Database>, input: RotationIn
       where rt.token_hash = ${presentedHash}
         and rt.consumed_at is null
         and g.id = rt.grant_id
-        and g.client_id = ${input.clientId}
-        and g.revoked_at is null
-        and g.idle_expires_at > ${input.now}
-        and g.absolute_expires_at > ${input.now}
-        and string_to_array(g.scope, ' ') @> string_to_array(${input.requestedScope ?? ''}, ' ')
-        and not exists (select 1 from users u where u.id = g.user_id and u.disabled)
+        and ${familyUsable(input)}
       returning rt.grant_id
     ), touched as (
       update grants g set
         last_used_at = ${input.now},
         idle_expires_at = least(${idleExpiresAt}::timestamptz, g.absolute_expires_at),
-        last_consumed_hash = ${presentedHash}
+        last_consumed_hash = ${presentedHash},
+        scope = ${scopeStillAllowed(input.clientScopes)}
       from consumed
       where g.id = consumed.grant_id
       returning g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time, g.absolute_expires_at
@@ -114,14 +137,14 @@ export type RefreshFailure =
   | { kind: 'family_dead' }
   | { kind: 'invalid_scope' }
   /** The latest consumed token, presented again inside the grace window (concurrent tabs). */
-  | { kind: 'grace'; grant: RefreshedGrant }
+  | { kind: 'grace'; grantId: string }
   /** A consumed token outside the window, or not the latest one: the family must be revoked. */
   | { kind: 'reuse'; grantId: string; clientId: string; userId: string | null };
 
 /** Why rotateRefreshToken refused a token. Read-only. */
 export async function diagnoseRefreshFailure(
   db: Kysely<Database>,
-  input: Pick<RotationInput, 'presentedToken' | 'clientId' | 'requestedScope' | 'now'>,
+  input: Pick<RotationInput, 'presentedToken' | 'clientId' | 'requestedScope' | 'clientScopes' | 'now'>,
   graceSeconds: number,
 ): Promise<RefreshFailure> {
   const presentedHash = sha256Hex(input.presentedToken);
@@ -129,56 +152,59 @@ export async function diagnoseRefreshFailure(
     .selectFrom('refresh_tokens as rt')
     .innerJoin('grants as g', 'g.id', 'rt.grant_id')
     .leftJoin('users as u', 'u.id', 'g.user_id')
-    .select([
-      'rt.consumed_at',
-      'g.id',
-      'g.client_id',
-      'g.user_id',
-      'g.session_id',
-      'g.scope',
-      'g.audience',
-      'g.auth_time',
-      'g.absolute_expires_at',
-      'g.idle_expires_at',
-      'g.revoked_at',
-      'g.last_consumed_hash',
-      'u.disabled',
-      'u.username',
-      'u.name',
-      'u.email',
-      'u.email_verified',
-      'u.updated_at',
-    ])
+    .select(['rt.consumed_at', 'g.id', 'g.client_id', 'g.user_id', 'g.scope', 'g.absolute_expires_at', 'g.idle_expires_at', 'g.revoked_at', 'g.last_consumed_hash', 'u.disabled'])
     .where('rt.token_hash', '=', presentedHash)
     .executeTakeFirst();
   if (!row) return { kind: 'unknown' };
   if (row.client_id !== input.clientId) return { kind: 'wrong_client' };
   const now = input.now.getTime();
-  const dead = row.revoked_at !== null || row.disabled === true || row.idle_expires_at.getTime() <= now || row.absolute_expires_at.getTime() <= now;
+  const granted = row.scope.split(' ').filter(Boolean);
+  const nothingLeft = !granted.some((s) => input.clientScopes.includes(s));
+  const dead = row.revoked_at !== null || row.disabled === true || row.idle_expires_at.getTime() <= now || row.absolute_expires_at.getTime() <= now || nothingLeft;
   if (dead) return { kind: 'family_dead' };
-  const granted = new Set(row.scope.split(' '));
-  const scopeOk = (input.requestedScope ?? '').split(' ').filter(Boolean).every((s) => granted.has(s));
+  const scopeOk = (input.requestedScope ?? '').split(' ').filter(Boolean).every((s) => granted.includes(s));
   if (row.consumed_at === null) return scopeOk ? { kind: 'unknown' } : { kind: 'invalid_scope' };
   const insideGrace = graceSeconds > 0 && now - row.consumed_at.getTime() <= graceSeconds * 1000;
   if (insideGrace && row.last_consumed_hash === presentedHash) {
     if (!scopeOk) return { kind: 'invalid_scope' };
-    return { kind: 'grace', grant: toRefreshedGrant(row) };
+    return { kind: 'grace', grantId: row.id };
   }
   return { kind: 'reuse', grantId: row.id, clientId: row.client_id, userId: row.user_id };
 }
 
-/** Grace path: a fresh pair in the same family without consuming anything more. */
-export async function issueInGrace(db: Kysely<Database>, input: Omit<RotationInput, 'presentedToken' | 'requestedScope'> & { grantId: string }): Promise<void> {
+/**
+ * Grace path (RFC 9700 4.14.2), one statement: the family's latest consumed token, presented again
+ * inside the window, gets the SAME successor the first use stored (nothing is inserted into
+ * refresh_tokens, so the family never forks) and a fresh access token, recorded under the family.
+ * Every condition is re-checked here, atomically: the grants row lock orders this against a
+ * concurrent rotation of the successor, which moves last_consumed_hash on and so fails this one.
+ * Returns nothing when the replay no longer qualifies (or the successor is not the one stored,
+ * e.g. after a KEY_ENCRYPTION_KEY change); diagnose again then.
+ */
+export async function replayInGrace(db: Kysely<Database>, input: RotationInput & { grantId: string; graceSeconds: number }): Promise<RefreshedGrant | undefined> {
+  const presentedHash = sha256Hex(input.presentedToken);
   const idleExpiresAt = new Date(input.now.getTime() + input.idleSeconds * 1000);
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('grants')
-      .set({ last_used_at: input.now, idle_expires_at: sql`least(${idleExpiresAt}::timestamptz, absolute_expires_at)` })
-      .where('id', '=', input.grantId)
-      .execute();
-    await trx.insertInto('refresh_tokens').values({ token_hash: sha256Hex(input.successorToken), grant_id: input.grantId, created_at: input.now }).execute();
-    await trx.insertInto('grant_access_tokens').values({ jti: input.accessTokenJti, grant_id: input.grantId, expires_at: input.accessTokenExpiresAt }).execute();
-  });
+  const consumedSince = new Date(input.now.getTime() - input.graceSeconds * 1000);
+  const result = await sql<GrantRowShape>`
+    with touched as (
+      update grants g set
+        last_used_at = ${input.now},
+        idle_expires_at = least(${idleExpiresAt}::timestamptz, g.absolute_expires_at),
+        scope = ${scopeStillAllowed(input.clientScopes)}
+      where g.id = ${input.grantId}
+        and g.last_consumed_hash = ${presentedHash}
+        and ${familyUsable(input)}
+        and exists (select 1 from refresh_tokens p where p.token_hash = ${presentedHash} and p.grant_id = g.id and p.consumed_at >= ${consumedSince})
+        and exists (select 1 from refresh_tokens s where s.token_hash = ${sha256Hex(input.successorToken)} and s.grant_id = g.id and s.consumed_at is null)
+      returning g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time, g.absolute_expires_at
+    ), access_token as (
+      insert into grant_access_tokens (jti, grant_id, expires_at)
+      select ${input.accessTokenJti}, id, ${input.accessTokenExpiresAt} from touched
+    )
+    select touched.*, u.username, u.name, u.email, u.email_verified, u.updated_at
+    from touched left join users u on u.id = touched.user_id`.execute(db);
+  const row = result.rows[0];
+  return row && toRefreshedGrant(row);
 }
 
 /** A refresh token's standing, for revocation and introspection. */

@@ -3,12 +3,13 @@ import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { recordAudit } from '../../audit/record.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
-import { newOpaqueToken, TOKEN_PREFIX } from '../../opaque-token.js';
+import { TOKEN_PREFIX } from '../../opaque-token.js';
 import { newJti } from '../../tokens/access-token.js';
 import { revokeGrant } from '../../tokens/grant-store.js';
-import { diagnoseRefreshFailure, issueInGrace, rotateRefreshToken, type RefreshedGrant } from '../../tokens/refresh-store.js';
+import { diagnoseRefreshFailure, replayInGrace, rotateRefreshToken, type RefreshedGrant } from '../../tokens/refresh-store.js';
+import { successorRefreshToken } from '../../tokens/refresh-successor.js';
 import { nowDate, type OAuthDeps } from '../deps.js';
-import { formatScope, parseScope } from '../scopes.js';
+import { formatScope, isSubset, parseScope } from '../scopes.js';
 import { mintUserTokens } from './issue.js';
 import { readRefreshCookie } from './refresh-cookie.js';
 import type { TokenResponse } from './response.js';
@@ -38,27 +39,37 @@ function respond(deps: OAuthDeps, grant: RefreshedGrant, scopes: string[], jti: 
   return response;
 }
 
+/** RFC 6749 6: the requested scope must be within what the client may have now (item 9 of issue 10). */
+function requireScopeStillRegistered({ client }: AuthenticatedClient, requested: string[] | undefined): void {
+  if (requested && !isSubset(requested, client.scopes)) throw new OAuthError('invalid_scope', 'the requested scope is not allowed for this client');
+}
+
 /**
- * RFC 6749 6 with rotation: the presented token is consumed atomically and a successor issued in
- * the same family. A consumed token presented again revokes the family, unless it is the family's
- * latest consumed token inside the REFRESH_REUSE_GRACE window (several tabs refreshing at once),
- * which then gets a fresh pair in the same family.
+ * RFC 6749 6 with rotation: the presented token is consumed atomically and its successor issued in
+ * the same family. The successor is derived from the presented token with a server key, so the
+ * family's latest consumed token presented again inside the REFRESH_REUSE_GRACE window (several
+ * tabs refreshing at once) gets the same successor and a fresh access token: the family never
+ * forks (RFC 9700 4.14.2). Any other consumed token revokes the family. The family keeps only
+ * the scopes the client still has.
  */
 export async function refreshTokenGrant(deps: OAuthDeps, caller: AuthenticatedClient, params: Params, request: FastifyRequest): Promise<TokenResponse> {
   const token = presentedToken(deps, caller, params, request);
   const requested = params.scope === undefined ? undefined : parseScope(params.scope);
+  requireScopeStillRegistered(caller, requested);
   const now = nowDate(deps);
   const rotation = {
     presentedToken: token,
     clientId: caller.client.clientId,
     requestedScope: requested && formatScope(requested),
-    successorToken: newOpaqueToken(TOKEN_PREFIX.refreshToken),
+    clientScopes: caller.client.scopes,
+    successorToken: successorRefreshToken(deps.refreshSuccessorKey, token),
     accessTokenJti: newJti(),
     // +1 s: the token's own exp is computed a moment later, from the same clock.
     accessTokenExpiresAt: new Date(now.getTime() + (deps.config.ACCESS_TOKEN_TTL + 1) * 1000),
     idleSeconds: deps.config.REFRESH_IDLE_TTL,
     now,
   };
+  const graceSeconds = deps.config.REFRESH_REUSE_GRACE;
   const scopesFor = (grant: RefreshedGrant) => requested ?? parseScope(grant.scope);
 
   // One audit INSERT per refresh, after the rotation has committed (never inside a transaction
@@ -79,11 +90,15 @@ export async function refreshTokenGrant(deps: OAuthDeps, caller: AuthenticatedCl
   const rotated = await rotateRefreshToken(deps.db, rotation);
   if (rotated) return issue(rotated, false);
 
-  const failure = await diagnoseRefreshFailure(deps.db, rotation, deps.config.REFRESH_REUSE_GRACE);
+  let failure = await diagnoseRefreshFailure(deps.db, rotation, graceSeconds);
+  if (failure.kind === 'grace') {
+    const replayed = await replayInGrace(deps.db, { ...rotation, grantId: failure.grantId, graceSeconds });
+    if (replayed) return issue(replayed, true);
+    // The replay stopped qualifying in between (its successor was used, the window closed):
+    // judge it again. A second 'grace' verdict means the successor is not the stored one.
+    failure = await diagnoseRefreshFailure(deps.db, rotation, graceSeconds);
+  }
   switch (failure.kind) {
-    case 'grace':
-      await issueInGrace(deps.db, { ...rotation, grantId: failure.grant.grantId });
-      return issue(failure.grant, true);
     case 'reuse':
       if (await revokeGrant(deps.db, failure.grantId, 'refresh token reuse detected', now)) {
         await recordAudit(deps.db, request.log, {
