@@ -4,6 +4,7 @@ import { findClient } from '../clients/store.js';
 import { readParams, type Params } from '../http/params.js';
 import { errorRedirect } from '../oauth/authorize/flow.js';
 import { findPendingRequest } from '../oauth/authorize/request-store.js';
+import { recheckParkedRequest } from '../oauth/authorize/recheck.js';
 import { resumeAuthorization, sessionLifetimes } from '../oauth/authorize/route.js';
 import { nowDate, type OAuthDeps } from '../oauth/deps.js';
 import { describeScope, parseScope } from '../oauth/scopes.js';
@@ -116,12 +117,17 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
     const session = await findActiveSession(deps.db, cookies.readSession(request), now, sessionLifetimes(deps));
     const client = await findClient(deps.db, pending.request.clientId);
     if (!session || !client) return undefined;
-    return { pending, session, client };
+    // The client may have shrunk since the request was parked: ask only for what it still has;
+    // anything worse is refused by resumeAuthorization (never a redirect to a removed URI).
+    const rechecked = recheckParkedRequest(pending.request, client);
+    if (!rechecked.ok) return { refusedRequestId: pending.id };
+    return { pending: { ...pending, request: rechecked.request }, session, client };
   };
 
   app.get('/consent', async (request, reply) => {
     const context = await consentContext(request, (request.query as Record<string, unknown>).request_id);
     if (!context) return expiredPage(reply);
+    if ('refusedRequestId' in context) return resumeAuthorization(deps, cookies, context.refusedRequestId, request, reply);
     const user = await findUserById(deps.db, context.session.userId);
     const body = consentPage({
       requestId: context.pending.id,
@@ -138,6 +144,7 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
     if (!cookies.csrfValid(request, form.csrf_token)) return forbiddenPage(reply);
     const context = await consentContext(request, form.request_id);
     if (!context) return expiredPage(reply);
+    if ('refusedRequestId' in context) return resumeAuthorization(deps, cookies, context.refusedRequestId, request, reply);
     const { pending, session, client } = context;
     if (form.decision !== 'allow') {
       return reply.redirect(errorRedirect(deps, pending.request, 'access_denied', 'the user denied the request'), 303);

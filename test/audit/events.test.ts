@@ -61,7 +61,7 @@ describe('audit events from the real endpoints', () => {
     const { code } = await obtainCode(agent, server.url, authorizeParams(app.clientId, REDIRECT, pkce), 'audit-alice', user.password);
     keepCookies(agent);
     keep(code);
-    const tokens = await tokensOf(await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, code_verifier: pkce.verifier }, clientAuth(app)));
+    const tokens = await tokensOf(await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, code_verifier: pkce.verifier, redirect_uri: REDIRECT }, clientAuth(app)));
     keep(tokens.access_token, tokens.refresh_token, tokens.id_token, pkce.verifier);
 
     const rows = await cursor.next();
@@ -219,7 +219,7 @@ describe('audit events from the real endpoints', () => {
     const { code } = await obtainCode(agent, server.url, authorizeParams(app.clientId, REDIRECT, pkce), 'audit-alice', user.password);
     keepCookies(agent);
     keep(code, pkce.verifier);
-    const exchange = () => postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, code_verifier: pkce.verifier }, clientAuth(app));
+    const exchange = () => postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, code_verifier: pkce.verifier, redirect_uri: REDIRECT }, clientAuth(app));
     const tokens = await tokensOf(await exchange());
     keep(tokens.access_token, tokens.refresh_token, tokens.id_token);
     const grantId = only(await cursor.next(), 'token_issued').details.grantId;

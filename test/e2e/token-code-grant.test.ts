@@ -60,13 +60,13 @@ describe('POST /token with grant_type=authorization_code', () => {
 
   it('issues tokens for client_secret_post', async () => {
     const { code, pkce } = await freshCode();
-    const response = await token({ grant_type: 'authorization_code', code, code_verifier: pkce.verifier, client_id: confidential.clientId, client_secret: confidential.secret! });
+    const response = await token({ grant_type: 'authorization_code', code, code_verifier: pkce.verifier, redirect_uri: REDIRECT, client_id: confidential.clientId, client_secret: confidential.secret! });
     expect(response.status).toBe(200);
   });
 
   it('issues tokens to a public client with no secret, on PKCE alone', async () => {
     const { code, pkce } = await freshCode(spa.clientId);
-    const response = await token({ grant_type: 'authorization_code', code, code_verifier: pkce.verifier, client_id: spa.clientId });
+    const response = await token({ grant_type: 'authorization_code', code, code_verifier: pkce.verifier, redirect_uri: REDIRECT, client_id: spa.clientId });
     expect(response.status).toBe(200);
     expect(((await response.json()) as { access_token?: string }).access_token).toBeTruthy();
   });
@@ -219,7 +219,7 @@ describe('POST /token with grant_type=authorization_code', () => {
     const api = await makeClient(db, { redirectUris: [REDIRECT], resources: ['https://api.example.com'] });
     const pkce = pkcePair();
     const { code } = await obtainCode(agent, server.url, authorizeParams(api.clientId, REDIRECT, pkce, { resource: 'https://api.example.com' }), 'bob', user.password);
-    const body = (await (await token({ grant_type: 'authorization_code', code, code_verifier: pkce.verifier }, { authorization: basicAuth(api.clientId, api.secret!) })).json()) as { access_token: string };
+    const body = (await (await token({ grant_type: 'authorization_code', code, code_verifier: pkce.verifier, redirect_uri: REDIRECT }, { authorization: basicAuth(api.clientId, api.secret!) })).json()) as { access_token: string };
     const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
     const { payload } = await jwtVerify(body.access_token, jwks, { issuer: server.url, audience: 'https://api.example.com', currentDate: new Date(clock.now()) });
     expect(payload.aud).toBe('https://api.example.com');

@@ -33,7 +33,7 @@ describe('userinfo and logout', () => {
   async function signIn(agent: BrowserAgent, scope = 'openid profile email', client = app): Promise<Tokens> {
     const pkce = pkcePair();
     const { code } = await obtainCode(agent, server.url, authorizeParams(client.clientId, REDIRECT, pkce, { scope }), 'frank', user.password);
-    const response = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, code_verifier: pkce.verifier }, { authorization: basicAuth(client.clientId, client.secret!) });
+    const response = await postForm(`${server.url}/token`, { grant_type: 'authorization_code', code, code_verifier: pkce.verifier, redirect_uri: REDIRECT }, { authorization: basicAuth(client.clientId, client.secret!) });
     expect(response.status).toBe(200);
     return (await response.json()) as Tokens;
   }

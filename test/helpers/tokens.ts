@@ -19,7 +19,7 @@ export interface ClientCredentials {
 export async function loginTokens(issuer: string, client: ClientCredentials, redirectUri: string, username: string, password: string, scope = 'openid profile offline_access'): Promise<TokenSet> {
   const pkce = pkcePair();
   const { code } = await obtainCode(new BrowserAgent(issuer), issuer, authorizeParams(client.clientId, redirectUri, pkce, { scope }), username, password);
-  const fields: Record<string, string> = { grant_type: 'authorization_code', code, code_verifier: pkce.verifier };
+  const fields: Record<string, string> = { grant_type: 'authorization_code', code, code_verifier: pkce.verifier, redirect_uri: redirectUri };
   if (!client.secret) fields.client_id = client.clientId;
   const response = await postForm(`${issuer}/token`, fields, clientAuth(client));
   if (response.status !== 200) throw new Error(`code exchange failed: ${response.status} ${await response.text()}`);

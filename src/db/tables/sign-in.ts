@@ -58,6 +58,8 @@ export interface AuthCodesTable {
   user_id: string;
   session_id: string;
   redirect_uri: string;
+  /** Whether the authorization request named redirect_uri (then the exchange must repeat it). */
+  redirect_uri_given: ColumnType<boolean, boolean | undefined, boolean>;
   scope: string;
   audience: string;
   nonce: string | null;

@@ -10,6 +10,8 @@ export interface NewCode {
   userId: string;
   sessionId: string;
   redirectUri: string;
+  /** The authorization request named redirect_uri, so the token request must repeat it. */
+  redirectUriGiven: boolean;
   scope: string;
   audience: string;
   nonce?: string;
@@ -28,6 +30,7 @@ export async function issueCode(db: Kysely<Database>, input: NewCode, now: Date)
       user_id: input.userId,
       session_id: input.sessionId,
       redirect_uri: input.redirectUri,
+      redirect_uri_given: input.redirectUriGiven,
       scope: input.scope,
       audience: input.audience,
       nonce: input.nonce ?? null,

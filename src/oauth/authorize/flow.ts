@@ -62,6 +62,7 @@ export async function nextStep(deps: OAuthDeps, state: FlowState, reply: Fastify
       userId: session.userId,
       sessionId: session.id,
       redirectUri: request.redirectUri,
+      redirectUriGiven: request.redirectUriGiven !== false,
       scope: request.scope,
       audience: request.audience,
       nonce: request.nonce,

@@ -8,7 +8,8 @@ import { sendHtml } from '../../login/send-html.js';
 import { findActiveSession, type SessionLifetimes } from '../../login/session-store.js';
 import { nowDate, type OAuthDeps } from '../deps.js';
 import { errorRedirect, nextStep } from './flow.js';
-import { findPendingRequest } from './request-store.js';
+import { deletePendingRequest, findPendingRequest, type PendingRequest } from './request-store.js';
+import { recheckParkedRequest, type RecheckedRequest } from './recheck.js';
 import { resolveRedirectUri, UntrustedRedirectError, validateAuthorizationRequest } from './validate.js';
 
 class UnreadableRequestError extends Error {}
@@ -62,8 +63,17 @@ export async function resumeAuthorization(
   if (!pending) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
   const client = await findClient(deps.db, pending.request.clientId);
   if (!client) return sendHtml(reply, 400, errorPage('Invalid request', 'The application is no longer registered.'));
+  const rechecked = recheckParkedRequest(pending.request, client);
+  if (!rechecked.ok) return refuseParkedRequest(deps, pending, rechecked, reply);
   const session = await findActiveSession(deps.db, cookies.readSession(request), now, sessionLifetimes(deps));
-  return nextStep(deps, { request: pending.request, client, session, pending: { id: pending.id, createdAt: pending.createdAt }, consentedNow: options.consentedNow }, reply);
+  return nextStep(deps, { request: rechecked.request, client, session, pending: { id: pending.id, createdAt: pending.createdAt }, consentedNow: options.consentedNow }, reply);
+}
+
+/** A parked request its shrunk client no longer allows ends here, for good. */
+async function refuseParkedRequest(deps: OAuthDeps, pending: PendingRequest, refusal: Extract<RecheckedRequest, { ok: false }>, reply: FastifyReply) {
+  await deletePendingRequest(deps.db, pending.id);
+  if (!refusal.redirectable) return sendHtml(reply, 400, errorPage('Invalid request', refusal.message));
+  return reply.redirect(errorRedirect(deps, pending.request, refusal.error, refusal.description), 302);
 }
 
 export function registerAuthorizeRoutes(app: FastifyInstance, deps: OAuthDeps, cookies: BrowserCookies): void {

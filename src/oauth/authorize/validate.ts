@@ -9,6 +9,12 @@ import { formatScope, isSubset, parseScope } from '../scopes.js';
 export interface ValidAuthorizationRequest {
   clientId: string;
   redirectUri: string;
+  /**
+   * Whether the request named redirect_uri (it may be left out when exactly one is registered);
+   * then the token request must repeat it (RFC 6749 4.1.3). Absent in requests parked before
+   * this field existed: treated as true.
+   */
+  redirectUriGiven?: boolean;
   scope: string;
   state?: string;
   nonce?: string;
@@ -35,10 +41,18 @@ export function resolveRedirectUri(params: Params, client: Client | undefined): 
     if (client.redirectUris.length === 1 && client.redirectUris[0]) return client.redirectUris[0];
     throw new UntrustedRedirectError('The request has no redirect_uri and the application has several registered.');
   }
-  if (!client.redirectUris.includes(requested)) {
+  if (!redirectUriRegistered(client, requested)) {
     throw new UntrustedRedirectError('The redirect_uri is not registered for this application.');
   }
   return requested;
+}
+
+/**
+ * Whether `redirectUri` is registered for the client: exact string comparison. The one place
+ * that answers it, at /authorize, on resuming a parked request and at the code exchange.
+ */
+export function redirectUriRegistered(client: Pick<Client, 'redirectUris'>, redirectUri: string): boolean {
+  return client.redirectUris.includes(redirectUri);
 }
 
 const MAX_STATE = 1024;
@@ -96,6 +110,7 @@ export function validateAuthorizationRequest(
   return {
     clientId: client.clientId,
     redirectUri,
+    redirectUriGiven: params.redirect_uri !== undefined,
     scope: formatScope(scopes),
     state: params.state,
     nonce: params.nonce,

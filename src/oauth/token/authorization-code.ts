@@ -9,7 +9,10 @@ import { findUserById } from '../../users/store.js';
 import { redeemCode } from '../authorize/code-store.js';
 import { nowDate, type OAuthDeps } from '../deps.js';
 import { verifierMatchesChallenge } from '../pkce.js';
-import { parseScope } from '../scopes.js';
+import { formatScope, parseScope } from '../scopes.js';
+import { redirectUriRegistered } from '../authorize/validate.js';
+import type { AuthCodeRow } from '../../db/tables/sign-in.js';
+import type { Client } from '../../clients/store.js';
 import { issueUserTokens } from './issue.js';
 import type { TokenResponse } from './response.js';
 
@@ -26,6 +29,25 @@ export interface RequestOrigin {
 function wantsRefreshToken({ client }: AuthenticatedClient, scopes: string[]): boolean {
   if (!client.grantTypes.includes('refresh_token')) return false;
   return scopes.includes('offline_access') || client.alwaysIssueRefresh;
+}
+
+/**
+ * RFC 6749 4.1.3: when the authorization request named redirect_uri, the token request must carry
+ * the identical value; when it did not (one URI registered), a value sent must still match. The
+ * URI must also still be registered: a client shrunk since the code was issued gets no tokens
+ * for a redirect URI it gave up.
+ */
+function redirectUriProblem(code: AuthCodeRow, presented: string | undefined, client: Client): string | undefined {
+  if (presented === undefined && code.redirect_uri_given) return 'redirect_uri is required: the authorization request carried it';
+  if (presented !== undefined && presented !== code.redirect_uri) return 'redirect_uri does not match the authorization request';
+  if (!redirectUriRegistered(client, code.redirect_uri)) return 'the redirect_uri is no longer registered for this client';
+  return undefined;
+}
+
+/** The code's scopes that the client still has (a scope removed since it was issued is dropped). */
+function scopesStillAllowed(scope: string, client: Client): string[] {
+  const allowed = new Set(client.scopes);
+  return parseScope(scope).filter((s) => allowed.has(s));
 }
 
 /**
@@ -47,18 +69,18 @@ export async function exchangeAuthorizationCode(
     const redemption = await redeemCode(trx, params.code!, grantId, now);
     if (redemption.status !== 'redeemed') return redemption;
     const code = redemption.code;
-    // The code is spent from here on, whatever goes wrong below.
-    if (code.client_id !== caller.client.clientId) return { status: 'rejected' as const, reason: 'the code was issued to another client' };
-    if (params.redirect_uri !== undefined && params.redirect_uri !== code.redirect_uri) {
-      return { status: 'rejected' as const, reason: 'redirect_uri does not match the authorization request' };
-    }
-    if (!verifierMatchesChallenge(params.code_verifier!, code.code_challenge)) {
-      return { status: 'rejected' as const, reason: 'code_verifier does not match the code_challenge' };
-    }
+    // The code is spent from here on, whatever goes wrong below: a failed exchange is not retried.
+    const reject = (reason: string) => ({ status: 'rejected' as const, reason });
+    if (code.client_id !== caller.client.clientId) return reject('the code was issued to another client');
+    const redirectProblem = redirectUriProblem(code, params.redirect_uri, caller.client);
+    if (redirectProblem) return reject(redirectProblem);
+    if (!verifierMatchesChallenge(params.code_verifier!, code.code_challenge)) return reject('code_verifier does not match the code_challenge');
     const user = await findUserById(trx, code.user_id);
-    if (!user || user.disabled) return { status: 'rejected' as const, reason: 'the authorization is no longer valid' };
+    if (!user || user.disabled) return reject('the authorization is no longer valid');
+    const scopes = scopesStillAllowed(code.scope, caller.client);
+    if (scopes.length === 0) return reject('none of the authorized scopes is allowed for this client any more');
+    const scope = formatScope(scopes);
 
-    const scopes = parseScope(code.scope);
     const withRefreshToken = wantsRefreshToken(caller, scopes);
     const lifetimes = withRefreshToken
       ? { idleSeconds: deps.config.REFRESH_IDLE_TTL, absoluteSeconds: deps.config.REFRESH_ABSOLUTE_TTL }
@@ -70,7 +92,7 @@ export async function exchangeAuthorizationCode(
         clientId: code.client_id,
         userId: code.user_id,
         sessionId: code.session_id,
-        scope: code.scope,
+        scope,
         audience: code.audience,
         authTime: code.auth_time,
         nonce: code.nonce,
@@ -105,7 +127,7 @@ export async function exchangeAuthorizationCode(
       userId: code.user_id,
       clientId: code.client_id,
       ip: origin.ip,
-      details: { grant: 'authorization_code', grantId, jti, scope: code.scope, refreshToken: withRefreshToken },
+      details: { grant: 'authorization_code', grantId, jti, scope, refreshToken: withRefreshToken },
     };
     await recordAudit(trx, undefined, issued);
     return { status: 'issued' as const, response, issued };

@@ -1,0 +1,31 @@
+import type { Client } from '../../clients/store.js';
+import { formatScope, parseScope } from '../scopes.js';
+import { redirectUriRegistered, type ValidAuthorizationRequest } from './validate.js';
+
+/** A parked request measured against its client as it is now. */
+export type RecheckedRequest =
+  | { ok: true; request: ValidAuthorizationRequest }
+  /** Its redirect URI is no longer trusted: answer with a page, never a redirect to it. */
+  | { ok: false; redirectable: false; message: string }
+  /** The redirect URI is still registered: the error goes back to it (RFC 6749 4.1.2.1). */
+  | { ok: false; redirectable: true; error: string; description: string };
+
+/**
+ * A request parked while the user signs in was validated against the client as it was then.
+ * Shrinking a client (a redirect URI or a scope removed) reaches such requests: the redirect URI
+ * must still be registered, the client must still use the code flow, and the scope keeps only
+ * what the client still has (the user is never asked for, and the code never carries, a scope
+ * the client lost). Nothing left to ask for is invalid_scope.
+ */
+export function recheckParkedRequest(request: ValidAuthorizationRequest, client: Client): RecheckedRequest {
+  if (!redirectUriRegistered(client, request.redirectUri)) {
+    return { ok: false, redirectable: false, message: 'The redirect_uri is no longer registered for this application.' };
+  }
+  if (!client.grantTypes.includes('authorization_code')) {
+    return { ok: false, redirectable: true, error: 'unauthorized_client', description: 'this client may no longer use the authorization code flow' };
+  }
+  const allowed = new Set(client.scopes);
+  const remaining = parseScope(request.scope).filter((scope) => allowed.has(scope));
+  if (remaining.length === 0) return { ok: false, redirectable: true, error: 'invalid_scope', description: 'the requested scope is no longer allowed for this client' };
+  return { ok: true, request: { ...request, scope: formatScope(remaining) } };
+}
