@@ -237,6 +237,20 @@ describe('shrinking a client reaches requests in flight', () => {
       expect((await refresh(server.url, app, first.refresh_token!)).status).toBe(200);
     });
 
+    it('a family left with none of its scopes refreshes no more (invalid_grant), and is not consumed', async () => {
+      const pkce = pkcePair();
+      const { code } = await obtainCode(new BrowserAgent(server.url), server.url, authorizeParams(app.clientId, KEPT, pkce, { scope: 'email offline_access' }), user.username, PASSWORD);
+      const first = (await (await exchange(code, pkce)).json()) as TokenSet;
+      expect(first.refresh_token).toMatch(/^lk_rt_/);
+      await shrink(app.clientId, { scopes: ['openid', 'profile'] });
+
+      const response = await refresh(server.url, app, first.refresh_token!);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe('invalid_grant');
+      const row = await db().selectFrom('refresh_tokens').select('consumed_at').where('token_hash', '=', sha256Hex(first.refresh_token!)).executeTakeFirstOrThrow();
+      expect(row.consumed_at).toBeNull();
+    });
+
     it('a grace replay is narrowed too', async () => {
       const first = await family();
       const a = await refresh(server.url, app, first.refresh_token!);
