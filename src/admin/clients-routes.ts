@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { newClientSchema } from '../clients/schema.js';
+import { ADMIN_SCOPE, newClientSchema } from '../clients/schema.js';
 import { createClient, deleteClient, findClient, listClients, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
 import { OAuthError } from '../http/oauth-error.js';
 import { nowDate } from '../oauth/deps.js';
@@ -11,6 +11,12 @@ import { clientIdParams, clientJson, clientPage, clientPatchBody, clientSchema, 
 
 type ClientBody = Partial<z.output<typeof clientPatchBody>> & { type?: 'confidential' | 'public' };
 
+/** Demoting an admin client takes the reserved `admin` scope away with the flag that gave it. */
+function scopesKept(body: ClientBody, base: Client | undefined): string[] | undefined {
+  const demoting = base?.admin === true && body.admin === false;
+  return demoting ? base.scopes.filter((scope) => scope !== ADMIN_SCOPE) : base?.scopes;
+}
+
 /** The admin API's snake_case settings, checked by the same rules as `latchkey client create`. */
 function validatedSettings(body: ClientBody, base?: Client) {
   const input = {
@@ -19,7 +25,7 @@ function validatedSettings(body: ClientBody, base?: Client) {
     redirectUris: body.redirect_uris ?? base?.redirectUris,
     postLogoutRedirectUris: body.post_logout_redirect_uris ?? base?.postLogoutRedirectUris,
     grantTypes: body.grant_types ?? base?.grantTypes,
-    scopes: body.scopes ?? base?.scopes,
+    scopes: body.scopes ?? scopesKept(body, base),
     origins: body.origins ?? base?.origins,
     resources: body.resources ?? base?.resources,
     defaultAudience: (body.default_audience === undefined ? base?.defaultAudience : body.default_audience) ?? undefined,
