@@ -78,6 +78,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const oauthDeps = { db: deps.database.db, config, clock, tokens: tokenContext(deps.keys, config, clock) };
   registerOAuthRoutes(app, oauthDeps);
-  registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
+  await registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
   return app;
 }
