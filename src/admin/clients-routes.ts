@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clientWarnings } from '../clients/audience-warning.js';
 import { ADMIN_SCOPE, newClientSchema } from '../clients/schema.js';
 import { createClient, deleteClient, findClient, listClients, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
 import { OAuthError } from '../http/oauth-error.js';
@@ -7,7 +8,7 @@ import { revokeGrantsOf } from '../tokens/grant-store.js';
 import { CLIENT_ID_SHAPE, decodeCursor, nextCursor } from './cursor.js';
 import { auditAdminAction, type AdminDeps } from './deps.js';
 import { notFound, type AdminRouter } from './route.js';
-import { clientIdParams, clientJson, clientPage, clientPatchBody, clientSchema, clientWithSecret, iso, newClientBody, pageQuery, secretRotationBody, secretRotationResult } from './schemas.js';
+import { clientIdParams, clientJson, clientPage, clientPatchBody, clientSchema, clientWithSecret, clientWithWarnings, iso, newClientBody, pageQuery, secretRotationBody, secretRotationResult } from './schemas.js';
 
 type ClientBody = Partial<z.output<typeof clientPatchBody>> & { type?: 'confidential' | 'public' };
 
@@ -69,9 +70,10 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     response: clientWithSecret,
     status: 201,
     handler: async ({ body, request }) => {
-      const { client, secret } = await createClient(deps.db, validatedSettings(body));
+      const settings = validatedSettings(body);
+      const { client, secret } = await createClient(deps.db, settings);
       await auditAdminAction(deps, request, 'client_created', { clientId: client.clientId });
-      return { ...clientJson(client), ...(secret ? { client_secret: secret } : {}) };
+      return { ...clientJson(client), warnings: clientWarnings(settings), ...(secret ? { client_secret: secret } : {}) };
     },
   });
 
@@ -92,13 +94,14 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     summary: 'Update redirect URIs, origins, scopes, grant types, first/third party, ...',
     params: clientIdParams,
     body: clientPatchBody,
-    response: clientSchema,
+    response: clientWithWarnings,
     handler: async ({ params, body, request }) => {
       const existing = await requireClient(params.id);
-      const updated = await updateClient(deps.db, params.id, validatedSettings(body, existing), nowDate(deps));
+      const settings = validatedSettings(body, existing);
+      const updated = await updateClient(deps.db, params.id, settings, nowDate(deps));
       if (!updated) throw notFound('client');
       await auditAdminAction(deps, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
-      return clientJson(updated);
+      return { ...clientJson(updated), warnings: clientWarnings(settings) };
     },
   });
 
