@@ -85,6 +85,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
   };
   registerOAuthRoutes(app, oauthDeps);
-  registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
+  await registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
   return app;
 }

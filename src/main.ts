@@ -8,6 +8,7 @@ import type { KeyRing } from './keys/ring.js';
 import { loadKeyRing, rotationDeps } from './keys/setup.js';
 import { startKeyMaintenance, type KeyMaintenance } from './keys/maintenance.js';
 import { startCleanup, type CleanupJob } from './maintenance/cleanup.js';
+import { warnAboutReservedAdminScope } from './clients/reserved-scope.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -51,6 +52,7 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     if (config.usingDevelopmentKey) {
       app.log.warn('KEY_ENCRYPTION_KEY is not set: using the built-in development key (refused when NODE_ENV=production)');
     }
+    await warnAboutReservedAdminScope(db.db, app.log);
     maintenance = startKeyMaintenance(keys, rotation, app.log);
     cleanup = startCleanup(db.db, clock, app.log);
     await app.listen({ host: config.HOST, port: config.PORT });

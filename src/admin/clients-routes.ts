@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { newClientSchema } from '../clients/schema.js';
+import { clientWarnings } from '../clients/audience-warning.js';
+import { ADMIN_SCOPE, newClientSchema } from '../clients/schema.js';
 import { createClient, deleteClient, findClient, listClients, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
 import { OAuthError } from '../http/oauth-error.js';
 import { nowDate } from '../oauth/deps.js';
@@ -7,9 +8,15 @@ import { revokeGrantsOf } from '../tokens/grant-store.js';
 import { CLIENT_ID_SHAPE, decodeCursor, nextCursor } from './cursor.js';
 import { auditAdminAction, type AdminDeps } from './deps.js';
 import { notFound, type AdminRouter } from './route.js';
-import { clientIdParams, clientJson, clientPage, clientPatchBody, clientSchema, clientWithSecret, iso, newClientBody, pageQuery, secretRotationBody, secretRotationResult } from './schemas.js';
+import { clientIdParams, clientJson, clientPage, clientPatchBody, clientSchema, clientWithSecret, clientWithWarnings, iso, newClientBody, pageQuery, secretRotationBody, secretRotationResult } from './schemas.js';
 
 type ClientBody = Partial<z.output<typeof clientPatchBody>> & { type?: 'confidential' | 'public' };
+
+/** Demoting an admin client takes the reserved `admin` scope away with the flag that gave it. */
+function scopesKept(body: ClientBody, base: Client | undefined): string[] | undefined {
+  const demoting = base?.admin === true && body.admin === false;
+  return demoting ? base.scopes.filter((scope) => scope !== ADMIN_SCOPE) : base?.scopes;
+}
 
 /** The admin API's snake_case settings, checked by the same rules as `latchkey client create`. */
 function validatedSettings(body: ClientBody, base?: Client) {
@@ -19,7 +26,7 @@ function validatedSettings(body: ClientBody, base?: Client) {
     redirectUris: body.redirect_uris ?? base?.redirectUris,
     postLogoutRedirectUris: body.post_logout_redirect_uris ?? base?.postLogoutRedirectUris,
     grantTypes: body.grant_types ?? base?.grantTypes,
-    scopes: body.scopes ?? base?.scopes,
+    scopes: body.scopes ?? scopesKept(body, base),
     origins: body.origins ?? base?.origins,
     resources: body.resources ?? base?.resources,
     defaultAudience: (body.default_audience === undefined ? base?.defaultAudience : body.default_audience) ?? undefined,
@@ -63,9 +70,10 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     response: clientWithSecret,
     status: 201,
     handler: async ({ body, request }) => {
-      const { client, secret } = await createClient(deps.db, validatedSettings(body));
+      const settings = validatedSettings(body);
+      const { client, secret } = await createClient(deps.db, settings);
       await auditAdminAction(deps, request, 'client_created', { clientId: client.clientId });
-      return { ...clientJson(client), ...(secret ? { client_secret: secret } : {}) };
+      return { ...clientJson(client), warnings: clientWarnings(settings), ...(secret ? { client_secret: secret } : {}) };
     },
   });
 
@@ -86,13 +94,14 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     summary: 'Update redirect URIs, origins, scopes, grant types, first/third party, ...',
     params: clientIdParams,
     body: clientPatchBody,
-    response: clientSchema,
+    response: clientWithWarnings,
     handler: async ({ params, body, request }) => {
       const existing = await requireClient(params.id);
-      const updated = await updateClient(deps.db, params.id, validatedSettings(body, existing), nowDate(deps));
+      const settings = validatedSettings(body, existing);
+      const updated = await updateClient(deps.db, params.id, settings, nowDate(deps));
       if (!updated) throw notFound('client');
       await auditAdminAction(deps, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
-      return clientJson(updated);
+      return { ...clientJson(updated), warnings: clientWarnings(settings) };
     },
   });
 

@@ -34,7 +34,7 @@ export function buildOpenApiDocument(routes: readonly RegisteredRoute[], issuer:
       [status]: status === '204' ? { description: 'done' } : { description: 'success', content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } },
       '400': { description: 'invalid request (field-level messages in `fields`)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       '401': { description: 'no valid access token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-      '403': { description: 'the token lacks the admin scope', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      '403': { description: 'the token is valid but not an admin client’s (client_credentials of an --admin client, scope `admin`)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       '429': { description: 'rate limited', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
     };
     if (route.params) responses['404'] = { description: 'not found', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
@@ -50,7 +50,7 @@ export function buildOpenApiDocument(routes: readonly RegisteredRoute[], issuer:
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'Latchkey admin API', version: '1.0.0', description: 'Bearer access token from client_credentials of an --admin client, scope `admin`.' },
+    info: { title: 'Latchkey admin API', version: '1.0.0', description: 'Bearer access token from client_credentials of an --admin client, scope `admin`, audience the issuer. Every call re-checks that the client still exists, is still an admin and has not changed its credentials since the token was issued.' },
     servers: [{ url: issuer }],
     security: [{ bearer: [] }],
     tags: ['users', 'sessions', 'clients', 'keys', 'audit'].map((name) => ({ name })),

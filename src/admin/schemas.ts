@@ -84,7 +84,11 @@ export const clientSchema = z.object({
 
 export const clientJson = (client: Client): z.input<typeof clientSchema> => clientToJson(client);
 
-export const clientWithSecret = clientSchema.extend({ client_secret: z.string().optional().describe('shown once') });
+/** Create and PATCH answer the client with warnings about settings that are allowed but probably a mistake. */
+export const clientWithWarnings = clientSchema.extend({
+  warnings: z.array(z.string()).describe('settings that are allowed but probably a mistake (e.g. no audience for API tokens); empty when none'),
+});
+export const clientWithSecret = clientWithWarnings.extend({ client_secret: z.string().optional().describe('shown once') });
 export const clientPage = z.object({ items: z.array(clientSchema), next_cursor: z.string().nullable() });
 
 

@@ -22,6 +22,16 @@ export async function logOutEverywhere(db: Kysely<Database>, userId: string, rea
   return { revoked_families: revokedFamilies, ended_sessions: endedSessions };
 }
 
+/**
+ * Why a PATCH must end every session and family of the user, if it must: disabling, or a new
+ * password (whoever held the old one may hold a session made with it).
+ */
+function logOutReason(body: { disabled?: boolean; password?: string }): string | undefined {
+  if (body.disabled === true) return 'user disabled';
+  if (body.password !== undefined) return 'password changed by an admin';
+  return undefined;
+}
+
 export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
   router.add({
     method: 'GET',
@@ -69,22 +79,24 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
     method: 'PATCH',
     path: '/admin/users/{id}',
     tag: 'users',
-    summary: 'Update a profile, set a password, or disable (disabling revokes every session and refresh family at once)',
+    summary: 'Update a profile, set a password, or disable (a new password or disabling revokes every session and refresh family at once)',
     params: idParams,
     body: userPatchBody,
     response: userSchema,
     handler: async ({ params, body, request }) => {
       const now = nowDate(deps);
-      // One transaction: a user is never left disabled with live sessions, or the reverse.
+      const reason = logOutReason(body);
+      // One transaction: a user is never left disabled, or with a new password, while the
+      // sessions and families from before stay alive; nor logged out by a change that failed.
       const { user, revoked } = await deps.db.transaction().execute(async (trx) => {
         const changes = { username: body.username, email: body.email, emailVerified: body.email_verified, name: body.name, password: body.password, disabled: body.disabled };
         const updated = await updateUser(trx, params.id, changes, now).catch(duplicateToConflict);
         if (!updated) throw notFound('user');
-        return { user: updated, revoked: body.disabled === true ? await logOutEverywhere(trx, updated.id, 'user disabled', now) : undefined };
+        return { user: updated, revoked: reason ? await logOutEverywhere(trx, updated.id, reason, now) : undefined };
       });
       const changed = Object.keys(body).filter((k) => k !== 'password');
       await auditAdminAction(deps, request, 'user_updated', { userId: user.id, details: { fields: changed.join(','), password_set: body.password !== undefined } });
-      if (revoked) await auditAdminAction(deps, request, 'user_disabled', { userId: user.id, details: revoked });
+      if (revoked) await auditAdminAction(deps, request, body.disabled === true ? 'user_disabled' : 'password_reset_logout', { userId: user.id, details: revoked });
       return userJson(user);
     },
   });

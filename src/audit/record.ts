@@ -16,7 +16,9 @@ export type AuditEventType =
   | 'key_created'
   | 'key_activated'
   | 'key_retired'
-  | 'admin_action';
+  | 'admin_action'
+  /** A valid token that is not an admin client's reached /admin (issue 10 item 1). */
+  | 'admin_access_denied';
 
 export interface AuditEvent {
   type: AuditEventType;

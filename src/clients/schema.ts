@@ -5,6 +5,8 @@ export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_crede
 export type GrantType = (typeof GRANT_TYPES)[number];
 export const CLIENT_TYPES = ['confidential', 'public'] as const;
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+/** The scope the admin API requires; only admin clients (--admin) may hold it. */
+export const ADMIN_SCOPE = 'admin';
 
 /** RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ) */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
@@ -56,7 +58,7 @@ export const newClientSchema = z
   })
   .transform((input) => {
     const grantTypes = input.grantTypes ?? (input.admin ? ['client_credentials'] : ['authorization_code', 'refresh_token']);
-    const scopes = input.scopes ?? (input.admin ? ['admin'] : DEFAULT_SCOPES);
+    const scopes = input.scopes ?? (input.admin ? [ADMIN_SCOPE] : DEFAULT_SCOPES);
     return {
       ...input,
       redirectUris: [...new Set(input.redirectUris)],
@@ -64,13 +66,17 @@ export const newClientSchema = z
       origins: [...new Set(input.origins)],
       resources: [...new Set(input.resources)],
       grantTypes: [...new Set(grantTypes)] as GrantType[],
-      scopes: [...new Set(input.admin && !scopes.includes('admin') ? [...scopes, 'admin'] : scopes)],
+      scopes: [...new Set(input.admin && !scopes.includes(ADMIN_SCOPE) ? [...scopes, ADMIN_SCOPE] : scopes)],
     };
   })
   .superRefine((client, ctx) => {
     const problem = (message: string) => ctx.addIssue({ code: 'custom', message });
     if (client.admin && client.type !== 'confidential') problem('an admin client must be confidential');
     if (client.admin && !client.grantTypes.includes('client_credentials')) problem('an admin client needs the client_credentials grant');
+    if (!client.admin && client.scopes.includes(ADMIN_SCOPE)) {
+      // Reserved: an app's own "admin" role must never read as Latchkey administration.
+      ctx.addIssue({ code: 'custom', path: ['scopes'], message: `the scope "${ADMIN_SCOPE}" is reserved for admin clients (--admin)` });
+    }
     if (client.type === 'public' && client.grantTypes.includes('client_credentials')) {
       problem('a public client cannot use client_credentials (it has no secret)');
     }

@@ -1,6 +1,7 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ClientRow, Database } from '../db/types.js';
 import { jsonb } from '../db/json.js';
+import { credentialsCutOff } from './credentials.js';
 import { generateClientId, generateClientSecret, sha256Hex } from './secret.js';
 import type { NewClient } from './schema.js';
 
@@ -25,6 +26,8 @@ export interface Client {
   secretHash: string | null;
   previousSecretHash: string | null;
   previousSecretExpiresAt: Date | null;
+  /** client_credentials tokens issued (iat) before this are dead; see credentials.ts. */
+  credentialsChangedAt: Date;
   createdAt: Date;
 }
 
@@ -47,6 +50,7 @@ export function toClient(row: ClientRow): Client {
     secretHash: row.secret_hash,
     previousSecretHash: row.previous_secret_hash ?? null,
     previousSecretExpiresAt: row.previous_secret_expires_at ?? null,
+    credentialsChangedAt: row.credentials_changed_at ?? new Date(0),
     createdAt: row.created_at,
   };
 }
@@ -101,12 +105,22 @@ export async function listClients(db: Kysely<Database>, page: { after?: string; 
   return (await query.execute()).map(toClient);
 }
 
-/** Replaces a client's settings with an already validated full set (its type and secret stay). */
+/**
+ * Replaces a client's settings with an already validated full set (its type and secret stay).
+ * Changing the admin flag or the client_credentials grant kills the client's client_credentials
+ * tokens, decided in this one statement against the row as it is (no read-then-write race).
+ */
 export async function updateClient(db: Kysely<Database>, clientId: string, input: NewClient, now: Date): Promise<Client | undefined> {
+  const hasClientCredentials = input.grantTypes.includes('client_credentials');
   const row = await db
     .updateTable('clients')
     .set({
       ...settingsColumns(input),
+      credentials_changed_at: sql<Date>`case
+        when is_admin is distinct from ${input.admin}
+          or (grant_types @> '["client_credentials"]'::jsonb) is distinct from ${hasClientCredentials}
+        then ${credentialsCutOff(now)}::timestamptz
+        else credentials_changed_at end`,
       updated_at: now,
     })
     .where('id', '=', clientId)
@@ -117,7 +131,9 @@ export async function updateClient(db: Kysely<Database>, clientId: string, input
 
 /**
  * Gives a confidential client a new secret (returned once). The old one keeps working for
- * `overlapSeconds` (0: it stops at once).
+ * `overlapSeconds`; with 0 it stops at once and so do the client_credentials tokens it got (a
+ * rotation without overlap answers a leak). With an overlap (a planned roll-over) they live out
+ * their lifetime.
  */
 export async function rotateClientSecret(db: Kysely<Database>, clientId: string, overlapSeconds: number, now: Date): Promise<{ client: Client; secret: string } | undefined> {
   const secret = generateClientSecret();
@@ -127,6 +143,7 @@ export async function rotateClientSecret(db: Kysely<Database>, clientId: string,
       previous_secret_hash: overlapSeconds > 0 ? eb.ref('secret_hash') : null,
       previous_secret_expires_at: overlapSeconds > 0 ? new Date(now.getTime() + overlapSeconds * 1000) : null,
       secret_hash: sha256Hex(secret),
+      ...(overlapSeconds > 0 ? {} : { credentials_changed_at: credentialsCutOff(now) }),
       updated_at: now,
     }))
     .where('id', '=', clientId)

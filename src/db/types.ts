@@ -37,6 +37,8 @@ export interface ClientsTable {
   default_audience: string | null;
   previous_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
   previous_secret_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** client_credentials tokens with an `iat` before this are dead (see migrations/0006). */
+  credentials_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }

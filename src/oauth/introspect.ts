@@ -4,6 +4,7 @@ import { OAuthError } from '../http/oauth-error.js';
 import { TOKEN_PREFIX } from '../opaque-token.js';
 import { isJtiRevoked } from '../tokens/grant-store.js';
 import { findRefreshToken } from '../tokens/refresh-store.js';
+import { clientTokenStillBacked } from './client-token-liveness.js';
 import { nowDate, type OAuthDeps } from './deps.js';
 import { verifyOwnAccessToken } from './own-token.js';
 import { requireFormBody } from './token/route.js';
@@ -29,6 +30,7 @@ async function introspectRefreshToken(deps: OAuthDeps, caller: AuthenticatedClie
 async function introspectAccessToken(deps: OAuthDeps, token: string) {
   const payload = await verifyOwnAccessToken(deps.tokens, token);
   if (!payload || (await isJtiRevoked(deps.db, String(payload.jti)))) return INACTIVE;
+  if (!(await clientTokenStillBacked(deps.db, payload))) return INACTIVE;
   return {
     active: true,
     token_type: 'Bearer',

@@ -13,7 +13,8 @@ describe('latchkey client create', () => {
 
   it('creates a confidential client whose secret is shown once and stored only as a SHA-256 hash', async () => {
     const result = await create('--name', 'Web', '--type', 'confidential', '--redirect-uri', 'https://app.example.com/callback', '--redirect-uri', 'http://localhost:8080/cb');
-    expect(result.stderr).toBe('');
+    // No --audience: its API tokens would carry aud = issuer, so the CLI warns (issue 10 item 13).
+    expect(result.stderr).toMatch(/^latchkey: warning: .*no audience/);
     expect(result.status).toBe(0);
     const client = JSON.parse(result.stdout);
     expect(client).toMatchObject({

@@ -2,6 +2,7 @@ import type { Config } from '../../config.js';
 import { newClientSchema } from '../../clients/schema.js';
 import { createClient } from '../../clients/store.js';
 import { clientToJson } from '../../clients/json.js';
+import { clientWarnings } from '../../clients/audience-warning.js';
 import { parseCommandArgs, splitList } from '../args.js';
 import { withDatabase } from '../database.js';
 import { printJson, UsageError, type CliIO } from '../io.js';
@@ -29,7 +30,9 @@ its client_secret. The secret is shown only this once; Latchkey keeps only its S
   --always-refresh                issue a refresh token even without the offline_access scope
   --resource URI                  repeatable; an RFC 8707 resource (API) the client may ask tokens for
   --audience URI                  audience of its access tokens when it names no resource
-                                  (default: the issuer)
+                                  (default: the issuer, accepted only by Latchkey's own
+                                  endpoints: give every client that calls an API one, or a
+                                  --resource; a warning says so otherwise)
   --admin                         confidential client_credentials client with scope "admin",
                                   for the admin API
 `;
@@ -76,6 +79,7 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     const { client, secret } = await createClient(db, input);
     const { client_id, ...settings } = clientToJson(client);
     printJson(io, { client_id, ...(secret ? { client_secret: secret } : {}), ...settings });
+    for (const warning of clientWarnings(input)) io.err(`latchkey: warning: ${warning}\n`);
     return 0;
   });
 }

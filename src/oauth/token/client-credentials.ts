@@ -1,5 +1,6 @@
 import { recordAudit } from '../../audit/record.js';
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
+import { clientCredentialsScopes } from '../../clients/credentials.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
 import { mintAccessToken } from '../../tokens/access-token.js';
@@ -16,8 +17,9 @@ import type { TokenResponse } from './response.js';
  */
 export async function clientCredentialsGrant(deps: OAuthDeps, caller: AuthenticatedClient, params: Params, origin: RequestOrigin = {}): Promise<TokenResponse> {
   if (caller.client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'client_credentials needs a confidential client');
-  const requested = params.scope === undefined ? caller.client.scopes : parseScope(params.scope);
-  if (!isSubset(requested, caller.client.scopes)) throw new OAuthError('invalid_scope', 'the requested scope is not allowed for this client');
+  const allowed = clientCredentialsScopes(caller.client);
+  const requested = params.scope === undefined ? allowed : parseScope(params.scope);
+  if (!isSubset(requested, allowed)) throw new OAuthError('invalid_scope', 'the requested scope is not allowed for this client');
   const audience = resolveAudience(caller.client, deps.config.ISSUER, params.resource);
   const access = mintAccessToken(deps.tokens, {
     subject: caller.client.clientId,

@@ -1,0 +1,20 @@
+import type { NewClient } from './schema.js';
+
+/** Grants that give a client access tokens to call APIs with (not admin tokens for Latchkey). */
+const API_TOKEN_GRANTS = ['client_credentials', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'];
+
+/**
+ * Warnings about a client's settings that are allowed but probably a mistake. A client that gets
+ * access tokens for APIs but has no default audience and no resource (RFC 8707) gets tokens with
+ * aud = the issuer: Latchkey's own endpoints accept them, but an API that verifies its own
+ * audience (as it must, RFC 9068 4) refuses them, and one that accepts the issuer's audience
+ * accepts every other app's tokens too.
+ */
+export function clientWarnings(client: Pick<NewClient, 'admin' | 'grantTypes' | 'defaultAudience' | 'resources'>): string[] {
+  const getsApiTokens = !client.admin && client.grantTypes.some((grant) => API_TOKEN_GRANTS.includes(grant));
+  if (!getsApiTokens || client.defaultAudience || client.resources.length > 0) return [];
+  return [
+    'the client gets access tokens but has no audience: they carry aud = the issuer and work only at Latchkey’s own endpoints (userinfo); ' +
+      'register the API it calls with --audience URI or --resource URI (admin API: default_audience, resources)',
+  ];
+}
