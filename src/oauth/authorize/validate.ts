@@ -1,3 +1,4 @@
+import { isRegisteredRedirectUri } from '../../clients/redirect-match.js';
 import type { Client } from '../../clients/store.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
@@ -26,7 +27,8 @@ export class UntrustedRedirectError extends Error {
 
 /**
  * Step one: the client and the redirect URI. Until both are known good, nothing may be sent to
- * the redirect URI. Exact string comparison only: no normalisation, no prefix, no case folding.
+ * the redirect URI. Exact string comparison (no normalisation, no prefix, no case folding), but
+ * for the port of a loopback-literal registration (see isRegisteredRedirectUri).
  */
 export function resolveRedirectUri(params: Params, client: Client | undefined): string {
   if (!client) throw new UntrustedRedirectError('The application is not registered with this server (unknown client_id).');
@@ -35,7 +37,7 @@ export function resolveRedirectUri(params: Params, client: Client | undefined): 
     if (client.redirectUris.length === 1 && client.redirectUris[0]) return client.redirectUris[0];
     throw new UntrustedRedirectError('The request has no redirect_uri and the application has several registered.');
   }
-  if (!client.redirectUris.includes(requested)) {
+  if (!isRegisteredRedirectUri(client.redirectUris, requested)) {
     throw new UntrustedRedirectError('The redirect_uri is not registered for this application.');
   }
   return requested;
