@@ -13,6 +13,7 @@ import type { KeyRing } from './keys/ring.js';
 import { registerJwksRoute } from './keys/routes.js';
 import { registerDiscoveryRoutes } from './oauth/discovery-routes.js';
 import { installRateLimiting } from './http/rate-limits.js';
+import { fastifyTrustProxy } from './http/trust-proxy.js';
 import { registerOAuthRoutes } from './oauth/routes.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import { registerMetrics } from './metrics/routes.js';
@@ -40,7 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: fastifyTrustProxy(config.TRUST_PROXY),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
   });

@@ -10,3 +10,9 @@ export const systemClock: Clock = { now: () => Date.now() };
 export function epochSeconds(clock: Clock): number {
   return Math.floor(clock.now() / 1000);
 }
+
+/** Milliseconds elapsed since the call, on the monotonic clock (for budgets, not for timestamps). */
+export function stopwatch(): () => number {
+  const started = performance.now();
+  return () => performance.now() - started;
+}

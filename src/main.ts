@@ -10,6 +10,10 @@ import { startKeyMaintenance, type KeyMaintenance } from './keys/maintenance.js'
 import { startCleanup, type CleanupJob } from './maintenance/cleanup.js';
 import { warnAboutReservedAdminScope } from './clients/reserved-scope.js';
 
+/** Said once, when the embedded store's key file is created (see keys/embedded-key-file.ts). */
+export const GENERATED_KEY_NOTICE =
+  'KEY_ENCRYPTION_KEY is not set: generated one in DATA_DIR/key-encryption-key; back it up together with DATA_DIR (the signing keys cannot be opened without it)';
+
 export interface RunningServer {
   app: FastifyInstance;
   database: DatabaseHandle;
@@ -49,9 +53,7 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     const rotation = rotationDeps(db.db, config, clock);
     keys = await loadKeyRing(rotation);
     app = await buildApp({ config, database: db, keys, clock });
-    if (config.usingDevelopmentKey) {
-      app.log.warn('KEY_ENCRYPTION_KEY is not set: using the built-in development key (refused when NODE_ENV=production)');
-    }
+    if (config.keyEncryptionKeySource === 'generated') app.log.warn({ dataDir: config.DATA_DIR }, GENERATED_KEY_NOTICE);
     await warnAboutReservedAdminScope(db.db, app.log);
     maintenance = startKeyMaintenance(keys, rotation, app.log);
     cleanup = startCleanup(db.db, clock, app.log);

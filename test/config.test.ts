@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { CONFIG_VARIABLES, ConfigError, DEVELOPMENT_KEY_ENCRYPTION_KEY, loadConfig, parseDuration } from '../src/config.js';
+import { CONFIG_VARIABLES, ConfigError, loadConfig, parseDuration } from '../src/config.js';
 
 const STRONG_KEY = 'k'.repeat(40);
 
@@ -15,8 +15,8 @@ function configError(env: Record<string, string>): string {
 }
 
 describe('configuration', () => {
-  it('has working development defaults on an empty environment', () => {
-    const config = loadConfig({});
+  it('has working development defaults (given a key, so that no key file is written here)', () => {
+    const config = loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY });
     expect(config).toMatchObject({
       NODE_ENV: 'development',
       ISSUER: 'http://localhost:3000',
@@ -31,8 +31,10 @@ describe('configuration', () => {
       KEY_ROTATION_INTERVAL: 30 * 86400,
       CLOCK_TOLERANCE: 30,
       LOG_LEVEL: 'info',
-      usingDevelopmentKey: true,
-      KEY_ENCRYPTION_KEY: DEVELOPMENT_KEY_ENCRYPTION_KEY,
+      TRUST_PROXY: false,
+      RATE_LIMIT_AUTHORIZE: 120,
+      keyEncryptionKeySource: 'environment',
+      KEY_ENCRYPTION_KEY: STRONG_KEY,
     });
     expect(config.DATABASE_URL).toBeUndefined();
     expect(config.REDIS_URL).toBeUndefined();
@@ -54,7 +56,7 @@ describe('configuration', () => {
   });
 
   it('strips a trailing slash from the issuer', () => {
-    expect(loadConfig({ ISSUER: 'https://auth.example.com/' }).ISSUER).toBe('https://auth.example.com');
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, ISSUER: 'https://auth.example.com/' }).ISSUER).toBe('https://auth.example.com');
   });
 
   it.each([
@@ -64,7 +66,11 @@ describe('configuration', () => {
     ['ISSUER', 'https://auth.example.com/?a=1', /^ISSUER must not have a query or fragment$/],
     ['PORT', '70000', /^PORT must be a whole number from 0 to 65535 \(got "70000"\)$/],
     ['PORT', 'http', /^PORT must be a whole number from 0 to 65535/],
-    ['TRUST_PROXY', 'yes', /^TRUST_PROXY must be one of true, false, 1, 0/],
+    ['TRUST_PROXY', 'yes', /^TRUST_PROXY must be false, a hop count \(e.g. 1\) or a comma-separated list of IP addresses\/CIDRs/],
+    ['TRUST_PROXY', 'true', /^TRUST_PROXY must not be true \(that trusts every hop, so any client could forge its IP address\): give the number of proxies/],
+    ['TRUST_PROXY', '10.0.0.0/33', /^TRUST_PROXY must be false, a hop count/],
+    ['TRUST_PROXY', '10.0.0.1,proxy.example', /^TRUST_PROXY must be false, a hop count/],
+    ['RATE_LIMIT_AUTHORIZE', 'lots', /^RATE_LIMIT_AUTHORIZE must be a whole number from 0/],
     ['DATABASE_URL', 'mysql://localhost/db', /^DATABASE_URL must be an absolute postgres or postgresql URL$/],
     ['DB_POOL_MAX', '0', /^DB_POOL_MAX must be a whole number from 1 to 1000/],
     ['DB_TIMEOUT', 'soon', /^DB_TIMEOUT must be a duration/],
@@ -114,9 +120,9 @@ describe('configuration', () => {
   });
 
   describe('production mode', () => {
-    it('refuses to start without KEY_ENCRYPTION_KEY', () => {
-      expect(configError({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com' })).toBe(
-        'KEY_ENCRYPTION_KEY is required when NODE_ENV=production',
+    it('refuses a non-https issuer under a *.localhost name (not loopback)', () => {
+      expect(configError({ NODE_ENV: 'production', KEY_ENCRYPTION_KEY: STRONG_KEY, ISSUER: 'http://x.localhost:3000' })).toMatch(
+        /^ISSUER must be an https URL when NODE_ENV=production/,
       );
     });
 
@@ -128,17 +134,34 @@ describe('configuration', () => {
 
     it.each(['http://localhost:3000', 'http://127.0.0.1:8080', 'https://auth.example.com'])('accepts the issuer %s', (issuer) => {
       const config = loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_KEY: STRONG_KEY, ISSUER: issuer });
-      expect(config.usingDevelopmentKey).toBe(false);
+      expect(config.keyEncryptionKeySource).toBe('environment');
       expect(config.KEY_ENCRYPTION_KEY).toBe(STRONG_KEY);
     });
 
     it('names both problems at once', () => {
-      expect(configError({ NODE_ENV: 'production', ISSUER: 'http://auth.example.com' }).split('\n')).toHaveLength(2);
+      expect(configError({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/latchkey', ISSUER: 'http://auth.example.com' }).split('\n')).toHaveLength(2);
     });
   });
 
+  it.each([
+    ['1', { hops: 1 }],
+    ['2', { hops: 2 }],
+    ['false', false],
+    ['0', false],
+    ['127.0.0.0/8', { addresses: ['127.0.0.0/8'] }],
+    ['10.0.0.1, 192.168.0.0/16,::1,fd00::/8', { addresses: ['10.0.0.1', '192.168.0.0/16', '::1', 'fd00::/8'] }],
+  ])('reads TRUST_PROXY=%j', (raw, expected) => {
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, TRUST_PROXY: raw }).TRUST_PROXY).toEqual(expected);
+  });
+
+  it.each(['development', 'test', 'production'])('refuses Postgres without KEY_ENCRYPTION_KEY (NODE_ENV=%s), in one line', (mode) => {
+    expect(configError({ NODE_ENV: mode, ISSUER: 'https://auth.example.com', DATABASE_URL: 'postgres://db/latchkey' })).toMatch(
+      /^KEY_ENCRYPTION_KEY is required with DATABASE_URL: set a random secret of at least 32 characters[^\n]*$/,
+    );
+  });
+
   it('treats an empty variable as unset', () => {
-    const config = loadConfig({ PORT: '', DATABASE_URL: '' });
+    const config = loadConfig({ PORT: '', DATABASE_URL: '', KEY_ENCRYPTION_KEY: STRONG_KEY });
     expect(config.PORT).toBe(3000);
     expect(config.DATABASE_URL).toBeUndefined();
   });

@@ -4,6 +4,7 @@ import { userCreate, USER_CREATE_HELP } from './commands/user-create.js';
 import { clientCreate, CLIENT_CREATE_HELP } from './commands/client-create.js';
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
+import { GENERATED_KEY_NOTICE } from '../main.js';
 import { keysList, keysRotate, KEYS_LIST_HELP, KEYS_ROTATE_HELP } from './commands/keys.js';
 
 export const MAIN_HELP = `Usage: latchkey <command> [options]
@@ -62,7 +63,13 @@ export async function runCli(argv: string[], io: CliIO): Promise<number | 'runni
     return 2;
   }
   let config: Config | undefined;
-  const lazyConfig = () => (config ??= loadConfig(io.env));
+  const lazyConfig = () => {
+    if (config) return config;
+    config = loadConfig(io.env);
+    // `serve` logs this itself; other commands say it on stderr, keeping stdout JSON.
+    if (config.keyEncryptionKeySource === 'generated' && command !== serve) io.err(`latchkey: ${GENERATED_KEY_NOTICE}\n`);
+    return config;
+  };
   try {
     return await command(rest, io, lazyConfig);
   } catch (error) {

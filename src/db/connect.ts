@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { Database } from './types.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { preparePrivateDataDir } from './private-dir.js';
 
 export interface DatabaseOptions {
   /** Postgres connection string; when absent the embedded PGlite store in dataDir is used. */
@@ -73,6 +74,7 @@ function openPostgres(options: DatabaseOptions & { databaseUrl: string }): Datab
 }
 
 async function openEmbedded(options: DatabaseOptions): Promise<DatabaseHandle> {
+  if (!options.pglite) preparePrivateDataDir(options.dataDir);
   const release = options.pglite ? () => undefined : lockDataDir(options.dataDir);
   try {
     const pglite = options.pglite ?? (await PGlite.create({ dataDir: options.dataDir }));

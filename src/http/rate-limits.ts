@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
 import { OAuthError } from './oauth-error.js';
@@ -25,22 +25,37 @@ export async function installRateLimiting(app: FastifyInstance, redisUrl?: strin
   });
 }
 
+function retryAfterSeconds(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs / 1000));
+}
+
 function tooManyRequests(ttlMs: number): OAuthError {
-  const seconds = Math.max(1, Math.ceil(ttlMs / 1000));
+  const seconds = retryAfterSeconds(ttlMs);
   return new OAuthError('too_many_requests', `too many requests; retry in ${seconds} s`, 429, { 'retry-after': String(seconds) });
 }
+
+/** Answers a request over the limit itself (a browser endpoint's HTML page); the default is the JSON error. */
+export type LimitedResponder = (reply: FastifyReply, retryAfterSeconds: number) => FastifyReply;
 
 /**
  * A per-minute limiter keyed by `key(request)`; none at all when perMinute is 0. Built on
  * createRateLimit because the plugin's own hook runs only one limiter per request, and a route
  * may stack several (per IP and per username).
  */
-export function perMinuteLimiter(app: FastifyInstance, name: string, perMinute: number, key: (request: FastifyRequest) => string): preHandlerHookHandler[] {
+export function perMinuteLimiter(
+  app: FastifyInstance,
+  name: string,
+  perMinute: number,
+  key: (request: FastifyRequest) => string,
+  respond?: LimitedResponder,
+): preHandlerHookHandler[] {
   if (perMinute <= 0) return [];
   const check = app.createRateLimit({ max: perMinute, timeWindow: 60_000, keyGenerator: (request) => `${name}:${key(request)}` });
-  const limiter = async (request: FastifyRequest) => {
+  const limiter = async (request: FastifyRequest, reply: FastifyReply) => {
     const result = await check(request);
-    if (!result.isAllowed && result.isExceeded) throw tooManyRequests(result.ttl);
+    if (result.isAllowed || !result.isExceeded) return;
+    if (!respond) throw tooManyRequests(result.ttl);
+    return respond(reply.header('retry-after', String(retryAfterSeconds(result.ttl))), retryAfterSeconds(result.ttl));
   };
   return [limiter as preHandlerHookHandler];
 }

@@ -109,3 +109,15 @@ export async function findSessionOwner(db: Kysely<Database>, sessionId: string):
   const row = await db.selectFrom('login_sessions').select('user_id').where('id', '=', sessionId).executeTakeFirst();
   return row?.user_id;
 }
+
+/** The not-yet-ended session a cookie value names (live or not), for logout. */
+export async function findOpenSessionByCookie(db: Kysely<Database>, cookieValue: string | undefined): Promise<{ id: string; userId: string } | undefined> {
+  if (!cookieValue || !cookieValue.startsWith(TOKEN_PREFIX.session) || cookieValue.length > 100) return undefined;
+  const row = await db
+    .selectFrom('login_sessions')
+    .select(['id', 'user_id'])
+    .where('token_hash', '=', sha256Hex(cookieValue))
+    .where('ended_at', 'is', null)
+    .executeTakeFirst();
+  return row && { id: row.id, userId: row.user_id };
+}

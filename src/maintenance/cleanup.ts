@@ -1,8 +1,10 @@
 import { sql, type Kysely } from 'kysely';
-import type { Clock } from '../clock.js';
+import { stopwatch, type Clock } from '../clock.js';
 import type { Database } from '../db/types.js';
 
-const BATCH_SIZE = 500;
+const BATCH_SIZE = 1000;
+/** Time one sweep may spend on one table; what is left waits for the next sweep. */
+const TABLE_BUDGET_MS = 60_000;
 const DAY_MS = 86_400_000;
 
 interface Sweep {
@@ -31,15 +33,18 @@ const SWEEPS: Sweep[] = [
 ];
 
 /**
- * Deletes expired rows in small batches, each its own short statement. SKIP LOCKED keeps it off
- * rows a request holds, so it never waits on (or blocks) the token path, and several instances
- * can sweep at once without colliding. Returns how many rows each table lost.
+ * Deletes expired rows in small batches, each its own short statement, until a batch comes back
+ * short: a backlog of any size (a flood of /authorize requests) is cleared in one sweep, bounded
+ * per table by time rather than by a row count. SKIP LOCKED keeps it off rows a request holds,
+ * so it never waits on (or blocks) the token path, and several instances can sweep at once
+ * without colliding. Returns how many rows each table lost.
  */
-export async function sweepExpired(db: Kysely<Database>, now: Date, maxBatches = 100): Promise<Record<string, number>> {
+export async function sweepExpired(db: Kysely<Database>, now: Date, tableBudgetMs = TABLE_BUDGET_MS): Promise<Record<string, number>> {
   const removed: Record<string, number> = {};
   for (const sweep of SWEEPS) {
     removed[sweep.table] = 0;
-    for (let batch = 0; batch < maxBatches; batch++) {
+    const elapsed = stopwatch();
+    for (;;) {
       const result = await sql`
         delete from ${sql.table(sweep.table)} where ${sql.ref(sweep.key)} in (
           select ${sql.ref(sweep.key)} from ${sql.table(sweep.table)}
@@ -48,7 +53,7 @@ export async function sweepExpired(db: Kysely<Database>, now: Date, maxBatches =
         )`.execute(db);
       const count = Number(result.numAffectedRows ?? 0n);
       removed[sweep.table]! += count;
-      if (count < BATCH_SIZE) break;
+      if (count < BATCH_SIZE || elapsed() >= tableBudgetMs) break;
     }
   }
   return removed;

@@ -6,7 +6,9 @@ import { readParams, type Params } from '../http/params.js';
 import type { BrowserCookies } from '../login/cookies.js';
 import { errorPage, loggedOutPage } from '../login/pages.js';
 import { sendHtml } from '../login/send-html.js';
-import { endSession, endSessionByCookie } from '../login/session-store.js';
+import { logoutCancelledPage, logoutConfirmationPage } from '../login/logout-pages.js';
+import { endSession, findOpenSessionByCookie } from '../login/session-store.js';
+import { findUserById } from '../users/store.js';
 import { ID_TOKEN_TYP } from '../tokens/id-token.js';
 import { verifyToken } from '../tokens/verify.js';
 import { nowDate, type OAuthDeps } from './deps.js';
@@ -47,39 +49,51 @@ function requirePostLogoutRedirect(client: Client | undefined, uri: string): str
   return uri;
 }
 
-/** Whose session it was, for the audit row (logout is rare: one indexed read). */
-async function sessionOwner(deps: OAuthDeps, sessionId: string): Promise<string | null> {
-  const row = await deps.db.selectFrom('login_sessions').select('user_id').where('id', '=', sessionId).executeTakeFirst();
-  return row?.user_id ?? null;
+/** What the confirmation form asked for (POST only); undefined for a request from an application. */
+function readDecision(request: FastifyRequest, params: Params): 'sign_out' | 'cancel' | undefined {
+  if (request.method !== 'POST' || params.decision === undefined) return undefined;
+  if (params.decision === 'sign_out' || params.decision === 'cancel') return params.decision;
+  throw new LogoutRequestError('The sign-out form was not understood.');
 }
 
-/** GET/POST /logout: OpenID Connect RP-Initiated Logout 1.0. */
+/**
+ * GET/POST /logout: OpenID Connect RP-Initiated Logout 1.0. Only the session this request's
+ * cookie holds can end, and only when the application proves it is that session (an
+ * id_token_hint whose sid is it) or the user confirms on our page (section 2: without such a
+ * hint the OP asks the user, so a cross-site request cannot sign anyone out).
+ */
 async function logout(deps: OAuthDeps, cookies: BrowserCookies, source: unknown, request: FastifyRequest, reply: FastifyReply) {
-  let params: Params;
   try {
-    params = readParams(source, (m) => new LogoutRequestError(m));
+    const params = readParams(source, (m) => new LogoutRequestError(m));
+    const decision = readDecision(request, params);
+    if (decision !== undefined && !cookies.csrfValid(request, params.csrf_token)) {
+      return sendHtml(reply, 403, errorPage('Request refused', 'The form could not be verified. Reload the page and try again.'));
+    }
     const hint = params.id_token_hint ? await verifyHint(deps, params.id_token_hint, params.client_id) : undefined;
     const clientId = hint?.clientId ?? params.client_id;
     const client = clientId === undefined ? undefined : await findClient(deps.db, clientId);
     if (clientId !== undefined && !client) throw new LogoutRequestError('The application is not registered with this server.');
     const redirect = params.post_logout_redirect_uri === undefined ? undefined : requirePostLogoutRedirect(client, params.post_logout_redirect_uri);
+    if (decision === 'cancel') return sendHtml(reply, 200, logoutCancelledPage());
 
-    const now = nowDate(deps);
-    const endedId = await endSessionByCookie(deps.db, cookies.readSession(request), now);
-    const hintedSid = hint?.sid && hint.sid !== endedId && /^[0-9a-f-]{36}$/.test(hint.sid) ? hint.sid : undefined;
-    if (hintedSid) await endSession(deps.db, hintedSid, now);
-    cookies.clearSession(reply);
-    const sessionId = endedId ?? hintedSid;
-    if (sessionId) {
-      await recordAudit(deps.db, request.log, {
-        type: 'logout',
-        userId: await sessionOwner(deps, sessionId),
-        clientId: clientId ?? null,
-        ip: request.ip,
-        details: { sessionId },
+    const session = await findOpenSessionByCookie(deps.db, cookies.readSession(request));
+    if (session && decision !== 'sign_out' && hint?.sid !== session.id) {
+      const user = await findUserById(deps.db, session.userId);
+      const body = logoutConfirmationPage({
+        csrfToken: cookies.csrfToken(request, reply),
+        username: user?.username,
+        clientName: client?.name,
+        clientId: client?.clientId,
+        postLogoutRedirectUri: redirect,
+        state: params.state,
       });
+      return sendHtml(reply, 200, body, redirect);
     }
-
+    if (session) {
+      await endSession(deps.db, session.id, nowDate(deps));
+      await recordAudit(deps.db, request.log, { type: 'logout', userId: session.userId, clientId: clientId ?? null, ip: request.ip, details: { sessionId: session.id } });
+    }
+    cookies.clearSession(reply);
     if (redirect) {
       const url = new URL(redirect);
       if (params.state !== undefined) url.searchParams.append('state', params.state);

@@ -4,6 +4,7 @@ import { registerLoginRoutes } from '../login/routes.js';
 import { perMinuteLimiter, submittedUsername } from '../http/rate-limits.js';
 import { registerAuthorizeRoutes } from './authorize/route.js';
 import type { OAuthDeps } from './deps.js';
+import { tooManyRequestsPage } from '../login/too-many-requests.js';
 import { registerLogoutRoutes } from './logout.js';
 import { registerTokenRoute } from './token/route.js';
 import { registerUserinfoRoutes } from './userinfo.js';
@@ -19,9 +20,11 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
     ...perMinuteLimiter(app, 'login-user', deps.config.RATE_LIMIT_LOGIN, submittedUsername),
   ];
   const tokenLimiters = perMinuteLimiter(app, 'token-ip', deps.config.RATE_LIMIT_TOKEN, (request) => request.ip);
+  // Every unauthenticated /authorize request parks a row until it expires: bound that per IP.
+  const authorizeLimiters = perMinuteLimiter(app, 'authorize-ip', deps.config.RATE_LIMIT_AUTHORIZE, (request) => request.ip, tooManyRequestsPage);
 
   registerCors(app, deps.db);
-  registerAuthorizeRoutes(app, deps, cookies);
+  registerAuthorizeRoutes(app, deps, cookies, { preHandler: authorizeLimiters });
   registerLoginRoutes(app, deps, cookies, { loginLimiters });
   registerTokenRoute(app, deps, { preHandler: tokenLimiters });
   registerRevokeRoute(app, deps, { preHandler: tokenLimiters });

@@ -146,7 +146,9 @@ describe('audit events from the real endpoints', () => {
     await logIn(agent, url(app), 'audit-alice', user.password);
     keepCookies(agent);
     await cursor.next();
-    const out = await agent.navigate(`${server.url}/logout?client_id=${encodeURIComponent(app.clientId)}`);
+    const ask = await agent.navigate(`${server.url}/logout?client_id=${encodeURIComponent(app.clientId)}`);
+    expect(await cursor.next()).toEqual([]); // asking ends nothing
+    const out = await agent.submit('/logout', { csrf_token: hiddenField(await ask.response.text(), 'csrf_token'), client_id: app.clientId, decision: 'sign_out' });
     expect(out.response.status).toBe(200);
     const rows = await cursor.next();
     expect(rows).toHaveLength(1);

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js';
+import { TEST_KEY_ENCRYPTION_KEY } from '../helpers/config.js';
 import { createPostgresDatabase, usingPostgres } from '../helpers/database.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { postForm } from '../helpers/flow.js';
@@ -31,7 +32,7 @@ describe.skipIf(!usingPostgres)('crashes leave consistent rows (needs Postgres: 
     app = await makeClient(database.db, { redirectUris: [REDIRECT] });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    env = { DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', ISSUER: base, NODE_ENV: 'test', LOG_LEVEL: 'warn', RATE_LIMIT_TOKEN: '0', RATE_LIMIT_LOGIN: '0', REFRESH_REUSE_GRACE: '0' };
+    env = { DATABASE_URL: url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, PORT: String(port), HOST: '127.0.0.1', ISSUER: base, NODE_ENV: 'test', LOG_LEVEL: 'warn', RATE_LIMIT_TOKEN: '0', RATE_LIMIT_LOGIN: '0', REFRESH_REUSE_GRACE: '0' };
   });
   afterAll(async () => {
     await database?.close();
@@ -83,7 +84,7 @@ describe.skipIf(!usingPostgres)('crashes leave consistent rows (needs Postgres: 
           }
         }
       });
-      const rotation = runLatchkey(['keys', 'rotate', '--now'], { DATABASE_URL: url, NODE_ENV: 'test', LOG_LEVEL: 'silent' });
+      const rotation = runLatchkey(['keys', 'rotate', '--now'], { DATABASE_URL: url, KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, NODE_ENV: 'test', LOG_LEVEL: 'silent' });
       await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 400)));
       await kill(server);
       stop = true;

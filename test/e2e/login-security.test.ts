@@ -141,7 +141,7 @@ describe('login rate limits', () => {
   let clientId: string;
 
   beforeAll(async () => {
-    server = await startTestServer({ RATE_LIMIT_LOGIN: '3', TRUST_PROXY: 'true', LOGIN_LOCKOUT_THRESHOLD: '0' });
+    server = await startTestServer({ RATE_LIMIT_LOGIN: '3', TRUST_PROXY: '1', LOGIN_LOCKOUT_THRESHOLD: '0' });
     await makeUser(server.database.db, { username: 'erin' });
     clientId = (await makeClient(server.database.db, { redirectUris: [REDIRECT] })).clientId;
   });

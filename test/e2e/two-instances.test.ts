@@ -6,6 +6,7 @@ import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { basicAuth, postForm } from '../helpers/flow.js';
 import { freePort } from '../helpers/ports.js';
 import { collect, spawnLatchkey, waitForHttp } from '../helpers/process.js';
+import { TEST_KEY_ENCRYPTION_KEY } from '../helpers/config.js';
 import { introspect, loginTokens, refresh, type ClientCredentials, type TokenSet } from '../helpers/tokens.js';
 
 const REDIRECT = 'https://app.example.com/cb';
@@ -39,7 +40,8 @@ describe.skipIf(!usingPostgres)('two Latchkey processes on one Postgres and Redi
       LOG_LEVEL: 'warn',
       REFRESH_REUSE_GRACE: '0',
       RATE_LIMIT_TOKEN: String(RATE_LIMIT),
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '127.0.0.1',
+      KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
       JWKS_CACHE_TTL: '2s',
     };
     for (const port of [portA, portB]) {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SignJWT, decodeJwt, generateKeyPair } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
-import { BrowserAgent } from '../helpers/http-agent.js';
+import { BrowserAgent, hiddenField } from '../helpers/http-agent.js';
 import { authorizeParams, authorizeUrl, basicAuth, obtainCode, pkcePair, postForm } from '../helpers/flow.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -122,10 +122,12 @@ describe('userinfo and logout', () => {
       expect(session.ended_at).toBeInstanceOf(Date);
     });
 
-    it('ends the browser session: the next /authorize shows the login page', async () => {
+    it('ends the browser session once the user confirms: the next /authorize shows the login page', async () => {
       const agent = new BrowserAgent(server.url);
       await signIn(agent);
-      const out = await agent.navigate(`${server.url}/logout`);
+      const ask = await agent.navigate(`${server.url}/logout`);
+      expect(ask.response.status).toBe(200);
+      const out = await agent.submit('/logout', { csrf_token: hiddenField(await ask.response.text(), 'csrf_token'), decision: 'sign_out' });
       expect(out.response.status).toBe(200);
       expect(await out.response.text()).toContain('Signed out');
       const again = await agent.navigate(authorizeUrl(server.url, authorizeParams(app.clientId, REDIRECT, pkcePair())));

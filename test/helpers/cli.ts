@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runCli } from '../../src/cli/run.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js';
+import { TEST_KEY_ENCRYPTION_KEY } from './config.js';
 import { createPostgresDatabase, loadPgliteTemplate, TEST_DATABASE_URL } from './database.js';
 
 export interface CliResult {
@@ -35,7 +36,7 @@ export async function createCliHarness(): Promise<CliHarness> {
     env = { DATA_DIR: join(dir, 'data') };
     destroy = () => rm(dir, { recursive: true, force: true });
   }
-  env = { ...env, NODE_ENV: 'test', LOG_LEVEL: 'silent' };
+  env = { ...env, NODE_ENV: 'test', LOG_LEVEL: 'silent', KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY };
   return {
     env,
     async run(argv, stdin = '') {

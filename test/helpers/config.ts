@@ -1,6 +1,12 @@
 import { loadConfig, type Config } from '../../src/config.js';
 
+/**
+ * A fixed, random-looking KEY_ENCRYPTION_KEY for tests (there is no built-in key any more).
+ * Pass `KEY_ENCRYPTION_KEY: ''` to test the unset case.
+ */
+export const TEST_KEY_ENCRYPTION_KEY = 'kT3x9QvWm2Lr7Yc4Nd8Hp1Zs6Bf0Ja5Ug2Ee7Ro9Iw4';
+
 /** A valid configuration for tests: quiet logs, random port, the given overrides. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...overrides });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY, ...overrides });
 }

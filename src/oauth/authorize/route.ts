@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { findClient } from '../../clients/store.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import { readParams, type Params } from '../../http/params.js';
@@ -76,9 +76,9 @@ async function refuseParkedRequest(deps: OAuthDeps, pending: PendingRequest, ref
   return reply.redirect(errorRedirect(deps, pending.request, refusal.error, refusal.description), 302);
 }
 
-export function registerAuthorizeRoutes(app: FastifyInstance, deps: OAuthDeps, cookies: BrowserCookies): void {
-  app.get('/authorize', (request, reply) => authorize(deps, cookies, request.query, request, reply));
-  app.post('/authorize', (request, reply) => authorize(deps, cookies, request.body, request, reply));
+export function registerAuthorizeRoutes(app: FastifyInstance, deps: OAuthDeps, cookies: BrowserCookies, options: { preHandler: preHandlerHookHandler[] }): void {
+  app.get('/authorize', { preHandler: options.preHandler }, (request, reply) => authorize(deps, cookies, request.query, request, reply));
+  app.post('/authorize', { preHandler: options.preHandler }, (request, reply) => authorize(deps, cookies, request.body, request, reply));
   app.get('/authorize/resume', (request, reply) =>
     resumeAuthorization(deps, cookies, (request.query as Record<string, unknown>).request_id, request, reply),
   );

@@ -1,3 +1,4 @@
+import { isRegisteredRedirectUri } from '../../clients/redirect-match.js';
 import type { Client } from '../../clients/store.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
@@ -32,7 +33,8 @@ export class UntrustedRedirectError extends Error {
 
 /**
  * Step one: the client and the redirect URI. Until both are known good, nothing may be sent to
- * the redirect URI. Exact string comparison only: no normalisation, no prefix, no case folding.
+ * the redirect URI. Exact string comparison (no normalisation, no prefix, no case folding), but
+ * for the port of a loopback-literal registration (see isRegisteredRedirectUri).
  */
 export function resolveRedirectUri(params: Params, client: Client | undefined): string {
   if (!client) throw new UntrustedRedirectError('The application is not registered with this server (unknown client_id).');
@@ -48,11 +50,12 @@ export function resolveRedirectUri(params: Params, client: Client | undefined): 
 }
 
 /**
- * Whether `redirectUri` is registered for the client: exact string comparison. The one place
- * that answers it, at /authorize, on resuming a parked request and at the code exchange.
+ * Whether `redirectUri` is registered for the client (exact, but for the port of a loopback
+ * literal: isRegisteredRedirectUri). The one place that answers it, at /authorize, on resuming a
+ * parked request and at the code exchange.
  */
 export function redirectUriRegistered(client: Pick<Client, 'redirectUris'>, redirectUri: string): boolean {
-  return client.redirectUris.includes(redirectUri);
+  return isRegisteredRedirectUri(client.redirectUris, redirectUri);
 }
 
 const MAX_STATE = 1024;
