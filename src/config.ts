@@ -183,6 +183,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems: string[] = [];
   if (raw.DATABASE_URL && !raw.KEY_ENCRYPTION_KEY) {
     problems.push('KEY_ENCRYPTION_KEY is required with DATABASE_URL: set a random secret of at least 32 characters (e.g. `openssl rand -base64 32`) and keep it safe');
+  } else if (raw.NODE_ENV === 'production' && !raw.KEY_ENCRYPTION_KEY) {
+    // A generated key lives next to the data it protects: fine for development, not for production.
+    problems.push('KEY_ENCRYPTION_KEY is required when NODE_ENV=production: set a random secret of at least 32 characters (e.g. `openssl rand -base64 32`) and keep it apart from DATA_DIR');
   }
   if (raw.NODE_ENV === 'production') {
     const issuer = new URL(raw.ISSUER);

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, parseDuration } from '../src/config.js';
 
 const STRONG_KEY = 'k'.repeat(40);
@@ -136,6 +138,12 @@ describe('configuration', () => {
       const config = loadConfig({ NODE_ENV: 'production', KEY_ENCRYPTION_KEY: STRONG_KEY, ISSUER: issuer });
       expect(config.keyEncryptionKeySource).toBe('environment');
       expect(config.KEY_ENCRYPTION_KEY).toBe(STRONG_KEY);
+    });
+
+    it('refuses the embedded store without KEY_ENCRYPTION_KEY and creates no key file', () => {
+      const dataDir = join(mkdtempSync(join(tmpdir(), 'latchkey-config-')), 'data');
+      expect(configError({ NODE_ENV: 'production', DATA_DIR: dataDir })).toMatch(/^KEY_ENCRYPTION_KEY is required when NODE_ENV=production[^\n]*$/);
+      expect(existsSync(join(dataDir, 'key-encryption-key'))).toBe(false);
     });
 
     it('names both problems at once', () => {

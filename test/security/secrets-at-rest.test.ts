@@ -45,7 +45,7 @@ describe('KEY_ENCRYPTION_KEY when unset (issue 10 item 11)', () => {
 
   it('on the embedded store, generates a random 32-byte key once (file 0600 in a 0700 DATA_DIR) and reuses it', async () => {
     const dataDir = join(scratch, 'one', 'data');
-    const first = loadConfig({ DATA_DIR: dataDir, NODE_ENV: 'production' });
+    const first = loadConfig({ DATA_DIR: dataDir, NODE_ENV: 'development' });
     expect(first.keyEncryptionKeySource).toBe('generated');
     expect(first.KEY_ENCRYPTION_KEY).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(first.KEY_ENCRYPTION_KEY, 'base64url')).toHaveLength(32);
