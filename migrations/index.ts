@@ -4,6 +4,7 @@ import * as m0002 from './0002_signing_keys.js';
 import * as m0003 from './0003_sign_in.js';
 import * as m0004 from './0004_audit_events.js';
 import * as m0005 from './0005_client_secret_rotation.js';
+import * as m0008 from './0008_login_hardening.js';
 
 /** Every migration in order. Add new files at the end; never edit one that has landed. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '0003_sign_in': m0003,
   '0004_audit_events': m0004,
   '0005_client_secret_rotation': m0005,
+  '0008_login_hardening': m0008,
 };
