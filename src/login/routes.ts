@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/record.js';
 import { findClient } from '../clients/store.js';
 import { readParams, type Params } from '../http/params.js';
 import { errorRedirect } from '../oauth/authorize/flow.js';
-import { findPendingRequest } from '../oauth/authorize/request-store.js';
+import { findPendingRequest, recordLoginForRequest } from '../oauth/authorize/request-store.js';
 import { resumeAuthorization, sessionLifetimes } from '../oauth/authorize/route.js';
 import { nowDate, type OAuthDeps } from '../oauth/deps.js';
 import { describeScope, parseScope } from '../oauth/scopes.js';
@@ -105,6 +105,7 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
       ip: request.ip,
       details: { sessionId: session.id },
     });
+    await recordLoginForRequest(deps.db, pending.id, session.id);
     cookies.setSession(reply, cookieValue, deps.config.SESSION_ABSOLUTE_TTL);
     return reply.redirect(`/authorize/resume?request_id=${pending.id}`, 303);
   });

@@ -63,7 +63,7 @@ export async function resumeAuthorization(
   const client = await findClient(deps.db, pending.request.clientId);
   if (!client) return sendHtml(reply, 400, errorPage('Invalid request', 'The application is no longer registered.'));
   const session = await findActiveSession(deps.db, cookies.readSession(request), now, sessionLifetimes(deps));
-  return nextStep(deps, { request: pending.request, client, session, pending: { id: pending.id, createdAt: pending.createdAt }, consentedNow: options.consentedNow }, reply);
+  return nextStep(deps, { request: pending.request, client, session, pending: { id: pending.id, createdAt: pending.createdAt, loginSessionId: pending.loginSessionId }, consentedNow: options.consentedNow }, reply);
 }
 
 export function registerAuthorizeRoutes(app: FastifyInstance, deps: OAuthDeps, cookies: BrowserCookies): void {
