@@ -17,6 +17,7 @@ import { registerOAuthRoutes } from './oauth/routes.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import { registerMetrics } from './metrics/routes.js';
 import { tokenContext } from './tokens/context.js';
+import { signInSettings } from './login/settings.js';
 import { systemClock } from './clock.js';
 
 export interface AppDeps {
@@ -77,7 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await installRateLimiting(app, config.REDIS_URL);
   const clock = deps.clock ?? systemClock;
   const oauthDeps = { db: deps.database.db, config, clock, tokens: tokenContext(deps.keys, config, clock) };
-  registerOAuthRoutes(app, oauthDeps);
+  registerOAuthRoutes(app, oauthDeps, signInSettings(config));
   registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
   return app;
 }

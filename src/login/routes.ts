@@ -12,6 +12,8 @@ import { recordConsent } from './consent-store.js';
 import type { BrowserCookies } from './cookies.js';
 import { STYLESHEET, STYLESHEET_PATH } from './layout.js';
 import { attemptLogin } from './login-attempt.js';
+import { issueDeviceToken, readDeviceToken } from './device-token.js';
+import type { SignInSettings } from './settings.js';
 import { consentPage, errorPage, loginPage } from './pages.js';
 import { sendHtml } from './send-html.js';
 import { createSession, endSessionByCookie, findActiveSession } from './session-store.js';
@@ -38,6 +40,7 @@ function forbiddenPage(reply: FastifyReply) {
 export interface LoginRouteOptions {
   /** Rate limiters run before the password check (per IP, per username). */
   loginLimiters: preHandlerHookHandler[];
+  signIn: SignInSettings;
 }
 
 export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cookies: BrowserCookies, options: LoginRouteOptions): void {
@@ -70,13 +73,9 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
     if (!pending) return expiredPage(reply);
     const username = (form.username ?? '').trim().slice(0, 256);
     const password = (form.password ?? '').slice(0, 1024);
-    const outcome = await attemptLogin(
-      deps.db,
-      username,
-      password,
-      { threshold: deps.config.LOGIN_LOCKOUT_THRESHOLD, durationSeconds: deps.config.LOGIN_LOCKOUT_DURATION },
-      now,
-    );
+    const { signIn } = options;
+    const device = readDeviceToken(signIn.deviceCookieKey, cookies.readDevice(request));
+    const outcome = await attemptLogin(deps.db, { username, password, device, now }, signIn.lockout);
     if (!outcome.ok) {
       // The reason stays internal (the page says the same for all). An unknown username is not
       // recorded at all: it is often a password typed into the wrong field.
@@ -85,7 +84,7 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
         userId: outcome.reason === 'unknown_user' ? null : outcome.userId,
         clientId: pending.request.clientId,
         ip: request.ip,
-        details: { reason: outcome.reason },
+        details: { reason: outcome.reason, ...('lockedAfter' in outcome ? { locked: outcome.lockedAfter ?? false } : {}) },
       });
       return renderLogin(request, reply, pending.id, 200, { username, error: LOGIN_FAILED_MESSAGE });
     }
@@ -107,6 +106,8 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
     });
     await recordLoginForRequest(deps.db, pending.id, session.id);
     cookies.setSession(reply, cookieValue, deps.config.SESSION_ABSOLUTE_TTL);
+    // A fresh nonce on every sign-in: this browser is now known for this user (device-token.ts).
+    cookies.setDevice(reply, issueDeviceToken(signIn.deviceCookieKey, outcome.user.id));
     return reply.redirect(`/authorize/resume?request_id=${pending.id}`, 303);
   });
 
