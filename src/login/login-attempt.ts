@@ -28,7 +28,7 @@ export type LoginOutcome =
   | { ok: true; user: PublicUser }
   | { ok: false; reason: 'unknown_user' }
   /** userId: the account the username named, for the audit trail only. */
-  | { ok: false; reason: 'bad_password' | 'disabled' | 'locked'; userId: string; lockedAfter?: boolean };
+  | { ok: false; reason: 'bad_password' | 'disabled' | 'locked'; userId: string };
 
 function success({ password_hash: _hash, device_failures: _device, ...user }: LoginCandidate): LoginOutcome {
   return { ok: true, user };
@@ -61,14 +61,14 @@ export async function attemptLogin(db: Kysely<Database>, attempt: LoginAttempt, 
 async function accountAttempt(db: Kysely<Database>, key: string, row: LoginCandidate | undefined, passwordOk: boolean, policy: LockoutPolicy, now: Date): Promise<LoginOutcome> {
   if (row && !row.disabled && passwordOk) {
     if (await admitUnlessLocked(db, row.id, now)) return success(row);
-    return { ok: false, reason: 'locked', userId: row.id, lockedAfter: true };
+    return { ok: false, reason: 'locked', userId: row.id };
   }
+  // The lock itself is decided inside countAccountFailure's statement; here only the audit reason.
   const counted = await countAccountFailure(db, key, policy, now);
   if (!row || !counted) return { ok: false, reason: 'unknown_user' };
-  const lockedAfter = counted.locked_until !== null && counted.locked_until.getTime() > now.getTime();
-  if (row.disabled) return { ok: false, reason: 'disabled', userId: row.id, lockedAfter };
+  if (row.disabled) return { ok: false, reason: 'disabled', userId: row.id };
   const lockedBefore = row.locked_until !== null && row.locked_until.getTime() > now.getTime();
-  return { ok: false, reason: lockedBefore ? 'locked' : 'bad_password', userId: row.id, lockedAfter };
+  return { ok: false, reason: lockedBefore ? 'locked' : 'bad_password', userId: row.id };
 }
 
 async function deviceAttempt(db: Kysely<Database>, row: LoginCandidate, device: DeviceClaim, passwordOk: boolean, now: Date): Promise<LoginOutcome> {

@@ -84,7 +84,7 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
         userId: outcome.reason === 'unknown_user' ? null : outcome.userId,
         clientId: pending.request.clientId,
         ip: request.ip,
-        details: { reason: outcome.reason, ...('lockedAfter' in outcome ? { locked: outcome.lockedAfter ?? false } : {}) },
+        details: { reason: outcome.reason },
       });
       return renderLogin(request, reply, pending.id, 200, { username, error: LOGIN_FAILED_MESSAGE });
     }
