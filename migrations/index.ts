@@ -6,6 +6,7 @@ import * as m0004 from './0004_audit_events.js';
 import * as m0005 from './0005_client_secret_rotation.js';
 import * as m0006 from './0006_client_credentials_changed_at.js';
 import * as m0007 from './0007_code_redirect_uri_given.js';
+import * as m0008 from './0008_login_hardening.js';
 
 /** Every migration in order. Add new files at the end; never edit one that has landed. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_client_secret_rotation': m0005,
   '0006_client_credentials_changed_at': m0006,
   '0007_code_redirect_uri_given': m0007,
+  '0008_login_hardening': m0008,
 };

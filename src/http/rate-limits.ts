@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandl
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
 import { OAuthError } from './oauth-error.js';
+import { usernameKey } from '../users/username.js';
 
 /**
  * Registers @fastify/rate-limit without a global limit; routes opt in through the limiters
@@ -60,9 +61,12 @@ export function perMinuteLimiter(
   return [limiter as preHandlerHookHandler];
 }
 
-/** The username a login form names, normalised as the user store compares it. */
+/**
+ * The username a login form names, as login looks it up (users/username.ts): every spelling that
+ * reaches one account shares one budget. A name no account can have is counted apart by its text.
+ */
 export function submittedUsername(request: FastifyRequest): string {
   const body = request.body as Record<string, unknown> | undefined;
-  const username = body && typeof body.username === 'string' ? body.username : '';
-  return username.trim().toLowerCase().slice(0, 256);
+  const username = body && typeof body.username === 'string' ? body.username.slice(0, 256) : '';
+  return usernameKey(username) ?? `invalid:${username.trim().toLowerCase()}`;
 }

@@ -1,14 +1,27 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import type { PublicUser } from '../users/store.js';
-import { findUserForLogin } from '../users/store.js';
+import { usernameKey } from '../users/username.js';
 import { verifyPassword } from '../users/password.js';
+import {
+  admitUnlessLocked,
+  countAccountFailure,
+  countDeviceFailure,
+  findLoginCandidate,
+  NO_USER_KEY,
+  type LockoutPolicy,
+  type LoginCandidate,
+} from './attempt-store.js';
+import type { DeviceClaim } from './device-token.js';
 
-export interface LockoutPolicy {
-  /** Failures in a row that lock the account; 0 disables lockout. */
-  threshold: number;
-  /** First lock duration; each further failure while at the threshold doubles it (capped at 24 h). */
-  durationSeconds: number;
+export type { LockoutPolicy } from './attempt-store.js';
+
+export interface LoginAttempt {
+  username: string;
+  password: string;
+  /** The verified device cookie this browser presented, if any. */
+  device: DeviceClaim | undefined;
+  now: Date;
 }
 
 export type LoginOutcome =
@@ -17,40 +30,53 @@ export type LoginOutcome =
   /** userId: the account the username named, for the audit trail only. */
   | { ok: false; reason: 'bad_password' | 'disabled' | 'locked'; userId: string };
 
-const MAX_LOCK_SECONDS = 24 * 3600;
-
-function lockSeconds(failures: number, policy: LockoutPolicy): number {
-  const doublings = Math.min(failures - policy.threshold, 16);
-  return Math.min(policy.durationSeconds * 2 ** doublings, MAX_LOCK_SECONDS);
+function success({ password_hash: _hash, device_failures: _device, ...user }: LoginCandidate): LoginOutcome {
+  return { ok: true, user };
 }
 
 /**
- * Checks a username and password. Every path costs exactly one argon2 verification, so neither
- * timing nor the (always generic) message tells an unknown user from a wrong password, a
- * disabled account or a locked one. The reason is for the audit trail only.
+ * A browser that proves (device cookie) it signed in as this user before is not subject to the
+ * account lock, so strangers cannot lock a user out of their own browser; until that cookie's
+ * own failures reach the threshold (OWASP device cookies).
  */
-export async function attemptLogin(db: Kysely<Database>, username: string, password: string, policy: LockoutPolicy, now: Date): Promise<LoginOutcome> {
-  const row = await findUserForLogin(db, username);
-  const passwordOk = await verifyPassword(row?.password_hash, password);
-  if (!row) return { ok: false, reason: 'unknown_user' };
+function trustedDevice(row: LoginCandidate, device: DeviceClaim | undefined, policy: LockoutPolicy): device is DeviceClaim {
+  return policy.threshold > 0 && device?.userId === row.id && (row.device_failures ?? 0) < policy.threshold;
+}
+
+/**
+ * Checks a username and password. Every path costs one SELECT, one argon2 verification and one
+ * write (an UPDATE that finds no row for an unknown user), so neither timing, the database work
+ * nor the (always generic) page tells an unknown user from a wrong password, a disabled account
+ * or a locked one. A name user creation would refuse looks up nothing, after the same work.
+ * The reason is for the audit trail only.
+ */
+export async function attemptLogin(db: Kysely<Database>, attempt: LoginAttempt, policy: LockoutPolicy): Promise<LoginOutcome> {
+  const key = usernameKey(attempt.username) ?? NO_USER_KEY;
+  const row = await findLoginCandidate(db, key, attempt.device?.nonce ?? '');
+  const passwordOk = await verifyPassword(row?.password_hash, attempt.password);
+  if (row && trustedDevice(row, attempt.device, policy)) return deviceAttempt(db, row, attempt.device, passwordOk, attempt.now);
+  return accountAttempt(db, key, row, passwordOk, policy, attempt.now);
+}
+
+async function accountAttempt(db: Kysely<Database>, key: string, row: LoginCandidate | undefined, passwordOk: boolean, policy: LockoutPolicy, now: Date): Promise<LoginOutcome> {
+  if (row && !row.disabled && passwordOk) {
+    if (await admitUnlessLocked(db, row.id, now)) return success(row);
+    return { ok: false, reason: 'locked', userId: row.id };
+  }
+  // The lock itself is decided inside countAccountFailure's statement; here only the audit reason.
+  const counted = await countAccountFailure(db, key, policy, now);
+  if (!row || !counted) return { ok: false, reason: 'unknown_user' };
   if (row.disabled) return { ok: false, reason: 'disabled', userId: row.id };
-  if (row.locked_until && row.locked_until.getTime() > now.getTime()) return { ok: false, reason: 'locked', userId: row.id };
-  if (!passwordOk) {
-    const failures = row.failed_logins + 1;
-    const locked = policy.threshold > 0 && failures >= policy.threshold;
-    await db
-      .updateTable('users')
-      .set({
-        failed_logins: sql`failed_logins + 1`,
-        locked_until: locked ? new Date(now.getTime() + lockSeconds(failures, policy) * 1000) : row.locked_until,
-      })
-      .where('id', '=', row.id)
-      .execute();
-    return { ok: false, reason: 'bad_password', userId: row.id };
+  const lockedBefore = row.locked_until !== null && row.locked_until.getTime() > now.getTime();
+  return { ok: false, reason: lockedBefore ? 'locked' : 'bad_password', userId: row.id };
+}
+
+async function deviceAttempt(db: Kysely<Database>, row: LoginCandidate, device: DeviceClaim, passwordOk: boolean, now: Date): Promise<LoginOutcome> {
+  if (!row.disabled && passwordOk) {
+    // Clears the count of an unlocked account; a running lock strangers caused stays for them.
+    await admitUnlessLocked(db, row.id, now);
+    return success(row);
   }
-  if (row.failed_logins > 0 || row.locked_until) {
-    await db.updateTable('users').set({ failed_logins: 0, locked_until: null }).where('id', '=', row.id).execute();
-  }
-  const { password_hash: _hash, ...user } = row;
-  return { ok: true, user };
+  await countDeviceFailure(db, device.nonce, row.id, now);
+  return { ok: false, reason: row.disabled ? 'disabled' : 'bad_password', userId: row.id };
 }

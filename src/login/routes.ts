@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/record.js';
 import { findClient } from '../clients/store.js';
 import { readParams, type Params } from '../http/params.js';
 import { errorRedirect } from '../oauth/authorize/flow.js';
-import { findPendingRequest } from '../oauth/authorize/request-store.js';
+import { findPendingRequest, recordLoginForRequest } from '../oauth/authorize/request-store.js';
 import { recheckParkedRequest } from '../oauth/authorize/recheck.js';
 import { resumeAuthorization, sessionLifetimes } from '../oauth/authorize/route.js';
 import { nowDate, type OAuthDeps } from '../oauth/deps.js';
@@ -13,6 +13,8 @@ import { recordConsent } from './consent-store.js';
 import type { BrowserCookies } from './cookies.js';
 import { STYLESHEET, STYLESHEET_PATH } from './layout.js';
 import { attemptLogin } from './login-attempt.js';
+import { issueDeviceToken, readDeviceToken } from './device-token.js';
+import type { SignInSettings } from './settings.js';
 import { consentPage, errorPage, loginPage } from './pages.js';
 import { sendHtml } from './send-html.js';
 import { createSession, endSessionByCookie, findActiveSession } from './session-store.js';
@@ -39,6 +41,7 @@ function forbiddenPage(reply: FastifyReply) {
 export interface LoginRouteOptions {
   /** Rate limiters run before the password check (per IP, per username). */
   loginLimiters: preHandlerHookHandler[];
+  signIn: SignInSettings;
 }
 
 export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cookies: BrowserCookies, options: LoginRouteOptions): void {
@@ -71,13 +74,9 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
     if (!pending) return expiredPage(reply);
     const username = (form.username ?? '').trim().slice(0, 256);
     const password = (form.password ?? '').slice(0, 1024);
-    const outcome = await attemptLogin(
-      deps.db,
-      username,
-      password,
-      { threshold: deps.config.LOGIN_LOCKOUT_THRESHOLD, durationSeconds: deps.config.LOGIN_LOCKOUT_DURATION },
-      now,
-    );
+    const { signIn } = options;
+    const device = readDeviceToken(signIn.deviceCookieKey, cookies.readDevice(request));
+    const outcome = await attemptLogin(deps.db, { username, password, device, now }, signIn.lockout);
     if (!outcome.ok) {
       // The reason stays internal (the page says the same for all). An unknown username is not
       // recorded at all: it is often a password typed into the wrong field.
@@ -106,7 +105,10 @@ export function registerLoginRoutes(app: FastifyInstance, deps: OAuthDeps, cooki
       ip: request.ip,
       details: { sessionId: session.id },
     });
+    await recordLoginForRequest(deps.db, pending.id, session.id);
     cookies.setSession(reply, cookieValue, deps.config.SESSION_ABSOLUTE_TTL);
+    // A fresh nonce on every sign-in: this browser is now known for this user (device-token.ts).
+    cookies.setDevice(reply, issueDeviceToken(signIn.deviceCookieKey, outcome.user.id));
     return reply.redirect(`/authorize/resume?request_id=${pending.id}`, 303);
   });
 

@@ -25,6 +25,8 @@ const SWEEPS: Sweep[] = [
   { table: 'revoked_jtis', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   { table: 'grant_access_tokens', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   { table: 'grants', key: 'id', expired: (now) => sql`least(idle_expires_at, absolute_expires_at) < ${new Date(now.getTime() - DAY_MS)}` },
+  // A device cookie lives a year; the failures counted under its nonce are of no use after that.
+  { table: 'login_device_failures', key: 'nonce', expired: (now) => sql`last_failed_at < ${new Date(now.getTime() - 366 * DAY_MS)}` },
   {
     table: 'login_sessions',
     key: 'id',

@@ -5,6 +5,7 @@ import { perMinuteLimiter, submittedUsername } from '../http/rate-limits.js';
 import { registerAuthorizeRoutes } from './authorize/route.js';
 import type { OAuthDeps } from './deps.js';
 import { tooManyRequestsPage } from '../login/too-many-requests.js';
+import type { SignInSettings } from '../login/settings.js';
 import { registerLogoutRoutes } from './logout.js';
 import { registerTokenRoute } from './token/route.js';
 import { registerUserinfoRoutes } from './userinfo.js';
@@ -13,7 +14,7 @@ import { registerIntrospectRoute } from './introspect.js';
 import { registerRevokeRoute } from './revoke.js';
 
 /** The browser sign-in and token endpoints. Needs installRateLimiting() to have run. */
-export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void {
+export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps, signIn: SignInSettings): void {
   const cookies = browserCookies(deps.config.ISSUER);
   const loginLimiters = [
     ...perMinuteLimiter(app, 'login-ip', deps.config.RATE_LIMIT_LOGIN, (request) => request.ip),
@@ -25,7 +26,7 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps): void
 
   registerCors(app, deps.db);
   registerAuthorizeRoutes(app, deps, cookies, { preHandler: authorizeLimiters });
-  registerLoginRoutes(app, deps, cookies, { loginLimiters });
+  registerLoginRoutes(app, deps, cookies, { loginLimiters, signIn });
   registerTokenRoute(app, deps, { preHandler: tokenLimiters });
   registerRevokeRoute(app, deps, { preHandler: tokenLimiters });
   registerIntrospectRoute(app, deps);

@@ -1,11 +1,10 @@
 import { z } from 'zod';
+import { foldUsername, USERNAME_PATTERN, USERNAME_RULE } from './username.js';
 
-export const USERNAME_PATTERN = /^[A-Za-z0-9._@+-]{1,64}$/;
+export { USERNAME_PATTERN } from './username.js';
 
-export const usernameSchema = z
-  .string()
-  .trim()
-  .regex(USERNAME_PATTERN, 'username must be 1-64 characters of letters, digits and . _ @ + -');
+/** Stores the folded form (users/username.ts), so creation accepts exactly what login accepts. */
+export const usernameSchema = z.string().overwrite(foldUsername).regex(USERNAME_PATTERN, USERNAME_RULE);
 
 export const passwordSchema = z
   .string()

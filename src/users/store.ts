@@ -40,15 +40,6 @@ export async function createUser(db: Kysely<Database>, input: NewUser): Promise<
   }
 }
 
-/** Case-insensitive lookup; includes the password hash, for the login check only. */
-export async function findUserForLogin(db: Kysely<Database>, username: string): Promise<UserRow | undefined> {
-  return db
-    .selectFrom('users')
-    .selectAll()
-    .where(sql<string>`lower(username)`, '=', username.toLowerCase())
-    .executeTakeFirst();
-}
-
 export async function findUserById(db: Kysely<Database>, id: string): Promise<PublicUser | undefined> {
   const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toPublic(row);

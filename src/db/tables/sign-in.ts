@@ -22,6 +22,16 @@ export interface AuthorizationRequestsTable {
   params: ColumnType<Record<string, string>, string, string>;
   created_at: Timestamp;
   expires_at: Timestamp;
+  /** The session whose login was made for this request (it satisfies prompt=login and max_age). */
+  login_session_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Failed logins from a browser with a valid device cookie, counted per cookie nonce. */
+export interface LoginDeviceFailuresTable {
+  nonce: string;
+  user_id: string;
+  failed_logins: number;
+  last_failed_at: Timestamp;
 }
 
 export interface ConsentsTable {
@@ -105,6 +115,7 @@ export interface SignInTables {
   audit_events: AuditEventsTable;
   login_sessions: LoginSessionsTable;
   authorization_requests: AuthorizationRequestsTable;
+  login_device_failures: LoginDeviceFailuresTable;
   consents: ConsentsTable;
   grants: GrantsTable;
   auth_codes: AuthCodesTable;

@@ -12,15 +12,20 @@ export interface FlowState {
   request: ValidAuthorizationRequest;
   client: Client;
   session: ActiveSession | undefined;
-  /** Set when resuming a parked request: its id and when it was parked. */
-  pending?: { id: string; createdAt: Date };
+  /** Set when resuming a parked request: its id, when it was parked, and the session logged in for it. */
+  pending?: { id: string; createdAt: Date; loginSessionId?: string | null };
   /** The user has just said yes on the consent page for this request. */
   consentedNow?: boolean;
 }
 
 function needsLogin({ request, session, pending }: FlowState, now: Date): boolean {
   if (!session) return true;
-  if (request.prompt === 'login' && !(pending && session.authTime >= pending.createdAt)) return true;
+  // A login made for this very request satisfies prompt=login and any max_age (OIDC Core 3.1.2.1):
+  // asking again would loop for ever with max_age=0. It is bound to the session, not to a
+  // timestamp, so a login for another request (or clocks that differ between instances) cannot
+  // stand in for it.
+  if (pending?.loginSessionId === session.id) return false;
+  if (request.prompt === 'login') return true;
   if (request.maxAge !== undefined && now.getTime() - session.authTime.getTime() > request.maxAge * 1000) return true;
   return false;
 }

@@ -11,6 +11,8 @@ export interface PendingRequest {
   id: string;
   createdAt: Date;
   request: ValidAuthorizationRequest;
+  /** The session whose login was made for this request, once there is one. */
+  loginSessionId: string | null;
 }
 
 /** Parks a validated /authorize request while the user logs in or consents. */
@@ -38,7 +40,12 @@ export async function findPendingRequest(db: Kysely<Database>, id: unknown, now:
     .where('expires_at', '>', now)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { id: row.id, createdAt: row.created_at, request: row.params as unknown as ValidAuthorizationRequest };
+  return { id: row.id, createdAt: row.created_at, request: row.params as unknown as ValidAuthorizationRequest, loginSessionId: row.login_session_id };
+}
+
+/** Notes that the user logged in (as this session) for this pending request. */
+export async function recordLoginForRequest(db: Kysely<Database>, id: string, sessionId: string): Promise<void> {
+  await db.updateTable('authorization_requests').set({ login_session_id: sessionId }).where('id', '=', id).execute();
 }
 
 export async function deletePendingRequest(db: Kysely<Database>, id: string): Promise<void> {

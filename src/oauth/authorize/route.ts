@@ -66,7 +66,7 @@ export async function resumeAuthorization(
   const rechecked = recheckParkedRequest(pending.request, client);
   if (!rechecked.ok) return refuseParkedRequest(deps, pending, rechecked, reply);
   const session = await findActiveSession(deps.db, cookies.readSession(request), now, sessionLifetimes(deps));
-  return nextStep(deps, { request: rechecked.request, client, session, pending: { id: pending.id, createdAt: pending.createdAt }, consentedNow: options.consentedNow }, reply);
+  return nextStep(deps, { request: rechecked.request, client, session, pending: { id: pending.id, createdAt: pending.createdAt, loginSessionId: pending.loginSessionId }, consentedNow: options.consentedNow }, reply);
 }
 
 /** A parked request its shrunk client no longer allows ends here, for good. */

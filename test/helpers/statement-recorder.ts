@@ -1,0 +1,36 @@
+import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import type { DatabaseHandle } from '../../src/db/connect.js';
+
+/**
+ * Instrumentation, not a mock: the real database handle with a kysely plugin that writes down
+ * the SQL text of every statement it runs (parameters left out), so a test can compare the
+ * database work of two code paths.
+ */
+export class StatementRecorder implements KyselyPlugin {
+  private recorded: string[] = [];
+  readonly handle: DatabaseHandle;
+
+  constructor(base: DatabaseHandle) {
+    const executor = base.db.getExecutor();
+    this.compile = (node, queryId) => executor.compileQuery(node, queryId).sql;
+    this.handle = { ...base, db: base.db.withPlugin(this) };
+  }
+
+  private readonly compile: (node: RootOperationNode, queryId: PluginTransformQueryArgs['queryId']) => string;
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    this.recorded.push(this.compile(args.node, args.queryId).replace(/\s+/g, ' ').trim());
+    return args.node;
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+
+  /** Runs `action` and returns the statements run meanwhile, leaving out background key-ring reloads. */
+  async during(action: () => Promise<unknown>): Promise<string[]> {
+    this.recorded = [];
+    await action();
+    return this.recorded.filter((statement) => !/signing_keys|pg_try_advisory|pg_advisory/.test(statement));
+  }
+}
