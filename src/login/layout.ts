@@ -5,6 +5,7 @@ export const STYLESHEET_PATH = '/assets/latchkey.css';
 /** The one stylesheet; served by Latchkey itself so pages load nothing from outside. */
 export const STYLESHEET = `
 :root { color-scheme: light dark; --accent: #2457d6; --danger: #b42318; --muted: #667085; }
+@media (prefers-color-scheme: dark) { :root { --danger: #ff9c8f; --muted: #a3acbd; } }
 * { box-sizing: border-box; }
 body { margin: 0; min-height: 100vh; display: grid; place-items: center; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: Canvas; color: CanvasText; }
 main { width: min(26rem, 92vw); padding: 2rem; border: 1px solid color-mix(in srgb, CanvasText 15%, transparent); border-radius: 12px; box-shadow: 0 8px 30px rgb(0 0 0 / 8%); }

@@ -216,10 +216,7 @@ describe('the sign-out confirmation in headless Chromium', { timeout: 90_000 }, 
 
     await page.goto(`${server.url}/logout?client_id=${encodeURIComponent(app.clientId)}&post_logout_redirect_uri=${encodeURIComponent(`${origin}/bye`)}&state=bye-1`);
     await expect(page.locator('h1').textContent()).resolves.toBe('Sign out?');
-    await page.setViewportSize({ width: 1280, height: 800 });
-    await page.screenshot({ path: '/tmp/latchkey-logout-desktop.png', fullPage: true });
     await page.setViewportSize({ width: 375, height: 700 });
-    await page.screenshot({ path: '/tmp/latchkey-logout-mobile.png', fullPage: true });
     const cancelBox = await page.locator('button[value=cancel]').boundingBox();
     expect(cancelBox!.width).toBeGreaterThan(250); // full-width buttons on a phone
 
