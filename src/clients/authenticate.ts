@@ -19,7 +19,7 @@ function invalidClient(challenge: boolean, description = 'client authentication 
  * Which method the request uses. RFC 6749 2.3: a client uses one method per request; an
  * Authorization header that no method reads (e.g. a bearer token) is not client authentication.
  */
-function methodUsed(presented: PresentedCredentials) {
+export function selectAuthMethod(presented: PresentedCredentials) {
   const used = AUTH_METHODS.filter((method) => method.detect(presented));
   if (used.length > 1) throw new OAuthError('invalid_request', 'use one client authentication method, not several');
   const method = used[0];
@@ -35,7 +35,7 @@ function methodUsed(presented: PresentedCredentials) {
  * and one SHA-256 compare.
  */
 export async function authenticateClient(db: Kysely<Database>, presented: PresentedCredentials, now: Date): Promise<AuthenticatedClient> {
-  const method = methodUsed(presented);
+  const method = selectAuthMethod(presented);
   const challenge = method.usesAuthorizationHeader;
   const clientId = method.clientId(presented);
   if (clientId === undefined) throw invalidClient(challenge);
