@@ -86,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokens: tokenContext(deps.keys, config, clock),
     refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
   };
-  registerOAuthRoutes(app, oauthDeps, signInSettings(config));
+  await registerOAuthRoutes(app, oauthDeps, signInSettings(config));
   await registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
   return app;
 }

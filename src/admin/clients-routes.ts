@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { clientWarnings } from '../clients/audience-warning.js';
-import { ADMIN_SCOPE, newClientSchema } from '../clients/schema.js';
+import { metadataToJson } from '../clients/json.js';
+import { checkClientMetadata, describeProblem } from '../clients/metadata-problems.js';
+import { ADMIN_SCOPE, type ClientMetadataInput } from '../clients/schema.js';
 import { createClient, deleteClient, findClient, listClients, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
 import { OAuthError } from '../http/oauth-error.js';
 import { nowDate } from '../oauth/deps.js';
@@ -10,35 +12,21 @@ import { auditAdminAction, type AdminDeps } from './deps.js';
 import { notFound, type AdminRouter } from './route.js';
 import { clientIdParams, clientJson, clientPage, clientPatchBody, clientSchema, clientWithSecret, clientWithWarnings, iso, newClientBody, pageQuery, secretRotationBody, secretRotationResult } from './schemas.js';
 
-type ClientBody = Partial<z.output<typeof clientPatchBody>> & { type?: 'confidential' | 'public' };
+type ClientBody = Partial<ClientMetadataInput>;
 
 /** Demoting an admin client takes the reserved `admin` scope away with the flag that gave it. */
-function scopesKept(body: ClientBody, base: Client | undefined): string[] | undefined {
-  const demoting = base?.admin === true && body.admin === false;
-  return demoting ? base.scopes.filter((scope) => scope !== ADMIN_SCOPE) : base?.scopes;
+function scopesKept(body: ClientBody, base: Client): string[] {
+  const demoting = base.admin && body.admin === false;
+  return demoting ? base.scopes.filter((scope) => scope !== ADMIN_SCOPE) : base.scopes;
 }
 
-/** The admin API's snake_case settings, checked by the same rules as `latchkey client create`. */
+/** The body over the client as it is (PATCH) or alone (create), checked by the same schema as `latchkey client create`. */
 function validatedSettings(body: ClientBody, base?: Client) {
-  const input = {
-    name: body.name ?? base?.name,
-    type: body.type ?? base?.type,
-    redirectUris: body.redirect_uris ?? base?.redirectUris,
-    postLogoutRedirectUris: body.post_logout_redirect_uris ?? base?.postLogoutRedirectUris,
-    grantTypes: body.grant_types ?? base?.grantTypes,
-    scopes: body.scopes ?? scopesKept(body, base),
-    origins: body.origins ?? base?.origins,
-    resources: body.resources ?? base?.resources,
-    defaultAudience: (body.default_audience === undefined ? base?.defaultAudience : body.default_audience) ?? undefined,
-    refreshCookie: body.refresh_cookie ?? base?.refreshCookie,
-    thirdParty: body.third_party ?? base?.thirdParty,
-    alwaysIssueRefresh: body.always_issue_refresh ?? base?.alwaysIssueRefresh,
-    admin: body.admin ?? base?.admin,
-  };
-  const result = newClientSchema.safeParse(input);
-  if (result.success) return result.data;
-  const fields = result.error.issues.map((issue) => ({ field: ['body', ...issue.path.map(String)].join('.'), message: issue.message }));
-  throw new OAuthError('invalid_request', fields[0] ? `${fields[0].field}: ${fields[0].message}` : 'invalid client', 400, {}, { fields });
+  const current = base && { ...metadataToJson(base), scopes: scopesKept(body, base) };
+  const checked = checkClientMetadata({ ...current, ...body });
+  if (checked.ok) return checked.metadata;
+  const fields = checked.problems.map(({ field, message }) => ({ field: field ? `body.${field}` : 'body', message }));
+  throw new OAuthError('invalid_request', fields[0] ? describeProblem(fields[0]) : 'invalid client', 400, {}, { fields });
 }
 
 export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Client } from '../clients/store.js';
 import { clientToJson } from '../clients/json.js';
+import { AUTH_METHOD_NAMES } from '../clients/auth-methods/registry.js';
+import { CLIENT_TYPES, clientMetadataFields, type ClientMetadataInput } from '../clients/schema.js';
 import type { PublicUser } from '../users/store.js';
 import { emailSchema, passwordSchema, usernameSchema } from '../users/schema.js';
 
@@ -60,11 +62,16 @@ export const userPatchBody = z
   })
   .refine((body) => Object.keys(body).length > 0, 'at least one field is required');
 
+/**
+ * A client on the wire: the fields of the one client-metadata schema (src/clients/schema.ts), with
+ * plain types here, since stored clients are shown as they are (the compiler checks the field list).
+ */
 const clientSettings = {
   name: z.string(),
   redirect_uris: z.array(z.string()),
   post_logout_redirect_uris: z.array(z.string()),
   grant_types: z.array(z.string()),
+  token_endpoint_auth_method: z.enum(AUTH_METHOD_NAMES),
   scopes: z.array(z.string()),
   origins: z.array(z.string()),
   resources: z.array(z.string()),
@@ -73,11 +80,11 @@ const clientSettings = {
   third_party: z.boolean(),
   always_issue_refresh: z.boolean(),
   admin: z.boolean(),
-};
+} satisfies Record<Exclude<keyof ClientMetadataInput, 'type'>, z.ZodType>;
 
 export const clientSchema = z.object({
   client_id: z.string(),
-  type: z.enum(['confidential', 'public']),
+  type: z.enum(CLIENT_TYPES),
   ...clientSettings,
   created_at: timestamp,
 });
@@ -91,10 +98,11 @@ export const clientWithWarnings = clientSchema.extend({
 export const clientWithSecret = clientWithWarnings.extend({ client_secret: z.string().optional().describe('shown once') });
 export const clientPage = z.object({ items: z.array(clientSchema), next_cursor: z.string().nullable() });
 
-
-export const newClientBody = z.strictObject({ ...clientSettings, type: z.enum(['confidential', 'public']) }).partial().required({ name: true, type: true });
+/** Bodies are checked field by field with the client-metadata schema's own fields (so `body.redirect_uris.0` names a bad URI). */
+export const newClientBody = z.strictObject(clientMetadataFields);
+const { type: _fixedAtCreation, ...changeableFields } = clientMetadataFields;
 export const clientPatchBody = z
-  .strictObject(clientSettings)
+  .strictObject(changeableFields)
   .partial()
   .refine((body) => Object.keys(body).length > 0, 'at least one field is required');
 

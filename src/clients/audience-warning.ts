@@ -1,7 +1,5 @@
-import type { NewClient } from './schema.js';
-
-/** Grants that give a client access tokens to call APIs with (not admin tokens for Latchkey). */
-const API_TOKEN_GRANTS = ['client_credentials', 'authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'];
+import { grantRules } from './grant-types.js';
+import type { ClientMetadata } from './schema.js';
 
 /**
  * Warnings about a client's settings that are allowed but probably a mistake. A client that gets
@@ -10,8 +8,8 @@ const API_TOKEN_GRANTS = ['client_credentials', 'authorization_code', 'urn:ietf:
  * audience (as it must, RFC 9068 4) refuses them, and one that accepts the issuer's audience
  * accepts every other app's tokens too.
  */
-export function clientWarnings(client: Pick<NewClient, 'admin' | 'grantTypes' | 'defaultAudience' | 'resources'>): string[] {
-  const getsApiTokens = !client.admin && client.grantTypes.some((grant) => API_TOKEN_GRANTS.includes(grant));
+export function clientWarnings(client: Pick<ClientMetadata, 'admin' | 'grantTypes' | 'defaultAudience' | 'resources'>): string[] {
+  const getsApiTokens = !client.admin && client.grantTypes.some((grant) => grantRules(grant).issuesApiTokens);
   if (!getsApiTokens || client.defaultAudience || client.resources.length > 0) return [];
   return [
     'the client gets access tokens but has no audience: they carry aud = the issuer and work only at Latchkey’s own endpoints (userinfo); ' +

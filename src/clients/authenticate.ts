@@ -1,69 +1,50 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
 import { OAuthError } from '../http/oauth-error.js';
-import type { Params } from '../http/params.js';
-import { clientSecretMatches } from './secret.js';
+import type { PresentedCredentials } from './auth-methods/method.js';
+import { AUTH_METHODS, authMethodNamed, type AuthMethodName } from './auth-methods/registry.js';
 import { findClient, type Client } from './store.js';
-
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
 
 export interface AuthenticatedClient {
   client: Client;
-  method: ClientAuthMethod;
+  method: AuthMethodName;
 }
 
-/** RFC 6749 5.2: failed client authentication is 401, with a challenge when Basic was tried. */
-function invalidClient(usedBasic: boolean): OAuthError {
-  return new OAuthError('invalid_client', 'client authentication failed', 401, usedBasic ? { 'www-authenticate': 'Basic realm="latchkey", charset="UTF-8"' } : {});
-}
-
-/** The current secret, or the previous one while its rotation overlap lasts. */
-function secretAccepted(client: Client, presented: string): boolean {
-  if (clientSecretMatches(presented, client.secretHash)) return true;
-  return client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt.getTime() > Date.now() && clientSecretMatches(presented, client.previousSecretHash);
-}
-
-/** RFC 6749 2.3.1: id and secret are form-urlencoded before base64. */
-function parseBasic(header: string): { clientId: string; secret: string } | undefined {
-  const match = /^Basic ([A-Za-z0-9+/=]{1,2000})$/i.exec(header.trim());
-  if (!match?.[1]) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return undefined;
-  try {
-    return {
-      clientId: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' ')),
-      secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' ')),
-    };
-  } catch {
-    return undefined;
-  }
+/** RFC 6749 5.2: failed client authentication is 401, with a challenge when the Authorization header was used. */
+function invalidClient(challenge: boolean, description = 'client authentication failed'): OAuthError {
+  return new OAuthError('invalid_client', description, 401, challenge ? { 'www-authenticate': 'Basic realm="latchkey", charset="UTF-8"' } : {});
 }
 
 /**
- * Authenticates the caller of /token, /revoke or /introspect: client_secret_basic,
- * client_secret_post, or none (public clients, which prove possession with PKCE instead).
- * Costs one indexed lookup and one SHA-256 compare.
+ * Which method the request uses. RFC 6749 2.3: a client uses one method per request; an
+ * Authorization header that no method reads (e.g. a bearer token) is not client authentication.
  */
-export async function authenticateClient(db: Kysely<Database>, authorization: string | undefined, params: Params): Promise<AuthenticatedClient> {
-  const usedBasic = authorization !== undefined && /^basic /i.test(authorization.trim());
-  if (authorization !== undefined && !usedBasic) throw invalidClient(false);
-  if (usedBasic) {
-    const credentials = parseBasic(authorization);
-    if (!credentials) throw invalidClient(true);
-    if (params.client_secret !== undefined) throw new OAuthError('invalid_request', 'use one client authentication method, not several');
-    if (params.client_id !== undefined && params.client_id !== credentials.clientId) throw invalidClient(true);
-    const client = await findClient(db, credentials.clientId);
-    if (!client || client.type !== 'confidential' || !secretAccepted(client, credentials.secret)) throw invalidClient(true);
-    return { client, method: 'client_secret_basic' };
+export function selectAuthMethod(presented: PresentedCredentials) {
+  const used = AUTH_METHODS.filter((method) => method.detect(presented));
+  if (used.length > 1) throw new OAuthError('invalid_request', 'use one client authentication method, not several');
+  const method = used[0];
+  if (!method || (presented.authorization !== undefined && !method.usesAuthorizationHeader)) throw invalidClient(false);
+  return method;
+}
+
+/**
+ * Authenticates the caller of /token, /revoke or /introspect with the method the client
+ * registered (token_endpoint_auth_method), and only that one, as node-oidc-provider and Hydra
+ * do: a client registered for client_secret_basic that sends its secret in the body is refused
+ * with a description naming its method (client ids are not secrets). Costs one indexed lookup
+ * and one SHA-256 compare.
+ */
+export async function authenticateClient(db: Kysely<Database>, presented: PresentedCredentials, now: Date): Promise<AuthenticatedClient> {
+  const method = selectAuthMethod(presented);
+  const challenge = method.usesAuthorizationHeader;
+  const clientId = method.clientId(presented);
+  if (clientId === undefined) throw invalidClient(challenge);
+  const client = await findClient(db, clientId);
+  if (!client) throw invalidClient(challenge);
+  if (client.tokenEndpointAuthMethod !== method.name) {
+    throw invalidClient(challenge, `this client authenticates with ${client.tokenEndpointAuthMethod} (its registered token_endpoint_auth_method), not ${method.name}`);
   }
-  if (params.client_id === undefined) throw invalidClient(false);
-  const client = await findClient(db, params.client_id);
-  if (!client) throw invalidClient(false);
-  if (params.client_secret !== undefined) {
-    if (client.type !== 'confidential' || !secretAccepted(client, params.client_secret)) throw invalidClient(false);
-    return { client, method: 'client_secret_post' };
-  }
-  if (client.type !== 'public') throw invalidClient(false);
-  return { client, method: 'none' };
+  // The registration decides the method; the client type must agree with it all the same.
+  if (authMethodNamed(method.name).clientType !== client.type || !method.verify(client, presented, now)) throw invalidClient(challenge);
+  return { client, method: method.name };
 }

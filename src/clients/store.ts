@@ -3,25 +3,13 @@ import type { ClientRow, Database } from '../db/types.js';
 import { jsonb } from '../db/json.js';
 import { credentialsCutOff } from './credentials.js';
 import { generateClientId, generateClientSecret, sha256Hex } from './secret.js';
-import type { NewClient } from './schema.js';
+import type { AuthMethodName } from './auth-methods/registry.js';
+import type { GrantType } from './grant-types.js';
+import type { ClientMetadata } from './schema.js';
 
-/** A client as the rest of Latchkey sees it (never its secret hash). */
-export interface Client {
+/** A client as the rest of Latchkey sees it: its metadata (clients/schema.ts) and its credentials' state. */
+export type Client = ClientMetadata & {
   clientId: string;
-  name: string;
-  type: 'confidential' | 'public';
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  grantTypes: string[];
-  scopes: string[];
-  origins: string[];
-  refreshCookie: boolean;
-  admin: boolean;
-  thirdParty: boolean;
-  alwaysIssueRefresh: boolean;
-  /** RFC 8707 resources the client may name; each becomes an access-token audience. */
-  resources: string[];
-  defaultAudience: string | null;
   /** SHA-256 of the secret (confidential clients); never leaves the server. */
   secretHash: string | null;
   previousSecretHash: string | null;
@@ -29,7 +17,7 @@ export interface Client {
   /** client_credentials tokens issued (iat) before this are dead; see credentials.ts. */
   credentialsChangedAt: Date;
   createdAt: Date;
-}
+};
 
 export function toClient(row: ClientRow): Client {
   return {
@@ -38,7 +26,9 @@ export function toClient(row: ClientRow): Client {
     type: row.type,
     redirectUris: row.redirect_uris,
     postLogoutRedirectUris: row.post_logout_redirect_uris,
-    grantTypes: row.grant_types,
+    // Only validated names are ever stored (clients/schema.ts; migrations/0009 checks the method's).
+    grantTypes: row.grant_types as GrantType[],
+    tokenEndpointAuthMethod: row.token_endpoint_auth_method as AuthMethodName,
     scopes: row.scopes,
     origins: row.allowed_origins,
     refreshCookie: row.refresh_cookie,
@@ -56,12 +46,13 @@ export function toClient(row: ClientRow): Client {
 }
 
 /** The columns a client's settings are stored in (everything but its id, type and secret). */
-function settingsColumns(input: NewClient) {
+function settingsColumns(input: ClientMetadata) {
   return {
     name: input.name,
     redirect_uris: jsonb(input.redirectUris),
     post_logout_redirect_uris: jsonb(input.postLogoutRedirectUris),
     grant_types: jsonb(input.grantTypes),
+    token_endpoint_auth_method: input.tokenEndpointAuthMethod,
     scopes: jsonb(input.scopes),
     allowed_origins: jsonb(input.origins),
     refresh_cookie: input.refreshCookie,
@@ -69,12 +60,12 @@ function settingsColumns(input: NewClient) {
     third_party: input.thirdParty,
     always_issue_refresh: input.alwaysIssueRefresh,
     resources: jsonb(input.resources),
-    default_audience: input.defaultAudience ?? null,
+    default_audience: input.defaultAudience,
   };
 }
 
 /** Creates a client. A confidential client's secret is returned here once and stored only hashed. */
-export async function createClient(db: Kysely<Database>, input: NewClient): Promise<{ client: Client; secret?: string }> {
+export async function createClient(db: Kysely<Database>, input: ClientMetadata): Promise<{ client: Client; secret?: string }> {
   const secret = input.type === 'confidential' ? generateClientSecret() : undefined;
   const row = await db
     .insertInto('clients')
@@ -110,7 +101,7 @@ export async function listClients(db: Kysely<Database>, page: { after?: string; 
  * Changing the admin flag or the client_credentials grant kills the client's client_credentials
  * tokens, decided in this one statement against the row as it is (no read-then-write race).
  */
-export async function updateClient(db: Kysely<Database>, clientId: string, input: NewClient, now: Date): Promise<Client | undefined> {
+export async function updateClient(db: Kysely<Database>, clientId: string, input: ClientMetadata, now: Date): Promise<Client | undefined> {
   const hasClientCredentials = input.grantTypes.includes('client_credentials');
   const row = await db
     .updateTable('clients')
@@ -151,6 +142,20 @@ export async function rotateClientSecret(db: Kysely<Database>, clientId: string,
     .returningAll()
     .executeTakeFirst();
   return row && { client: toClient(row), secret };
+}
+
+/**
+ * Whether any client registered this browser origin (CORS answers only those, with credentials;
+ * which client may use it is checked per request once the client is known).
+ */
+export async function anyClientAllowsOrigin(db: Kysely<Database>, origin: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('clients')
+    .select('id')
+    .where(sql<boolean>`allowed_origins @> ${JSON.stringify([origin])}::jsonb`)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function deleteClient(db: Kysely<Database>, clientId: string): Promise<boolean> {

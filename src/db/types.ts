@@ -27,6 +27,8 @@ export interface ClientsTable {
   redirect_uris: JsonArray;
   post_logout_redirect_uris: JsonArray;
   grant_types: JsonArray;
+  /** RFC 7591 name (clients/auth-methods/registry.ts); the store always writes it, the default (migrations/0009) serves rows written by hand. */
+  token_endpoint_auth_method: ColumnType<string, string | undefined, string>;
   scopes: JsonArray;
   allowed_origins: JsonArray;
   refresh_cookie: Generated<boolean>;

@@ -1,12 +1,8 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import { allowCrossOriginRead } from '../http/cross-origin-read.js';
 import { etagMatches } from './jwks.js';
 import type { KeyRing } from './ring.js';
-
-/** Documents every relying party may fetch, including browser-based ones on other origins. */
-export function allowCrossOriginRead(reply: FastifyReply): FastifyReply {
-  return reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin');
-}
 
 /** GET /.well-known/jwks.json, served from the ring in memory: never touches the database. */
 export function registerJwksRoute(app: FastifyInstance, ring: KeyRing, config: Pick<Config, 'JWKS_CACHE_TTL'>): void {

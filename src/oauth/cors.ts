@@ -1,51 +1,55 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { sql, type Kysely } from 'kysely';
-import type { Client } from '../clients/store.js';
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import { anyClientAllowsOrigin, type Client } from '../clients/store.js';
 import type { Database } from '../db/types.js';
 import { OAuthError } from '../http/oauth-error.js';
 
-/** Endpoints browsers call directly (SPAs). Others never answer cross-origin requests. */
-const CORS_PATHS = new Set(['/token', '/revoke', '/userinfo']);
 const CACHE_MS = 5_000;
+const MAX_ORIGIN_LENGTH = 300;
+
+/** Whether some client registered a browser origin. */
+export type RegisteredOrigins = (origin: string) => Promise<boolean>;
+
+/** Registered origins, remembered for a few seconds per origin (a preflight and its request ask twice). */
+export function registeredOrigins(db: Kysely<Database>, clock: Clock): RegisteredOrigins {
+  const known = new Map<string, { allowed: boolean; until: number }>();
+  return async (origin) => {
+    const cached = known.get(origin);
+    if (cached && cached.until > clock.now()) return cached.allowed;
+    const allowed = await anyClientAllowsOrigin(db, origin);
+    if (known.size > 10_000) known.clear();
+    known.set(origin, { allowed, until: clock.now() + CACHE_MS });
+    return allowed;
+  };
+}
 
 /**
  * Answers CORS for origins some client registered, with credentials (the refresh cookie), and
  * sends nothing at all to any other origin. Which client may use which origin is checked per
  * request by requireAllowedOrigin, once the client is known.
  */
-export function registerCors(app: FastifyInstance, db: Kysely<Database>): void {
-  const known = new Map<string, { allowed: boolean; until: number }>();
-  const isRegistered = async (origin: string): Promise<boolean> => {
-    const cached = known.get(origin);
-    if (cached && cached.until > Date.now()) return cached.allowed;
-    const row = await db
-      .selectFrom('clients')
-      .select('id')
-      .where(sql<boolean>`allowed_origins @> ${JSON.stringify([origin])}::jsonb`)
-      .limit(1)
-      .executeTakeFirst();
-    if (known.size > 10_000) known.clear();
-    known.set(origin, { allowed: Boolean(row), until: Date.now() + CACHE_MS });
-    return Boolean(row);
+async function allowRegisteredOrigin(isRegistered: RegisteredOrigins, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  const origin = request.headers.origin;
+  reply.header('vary', 'Origin');
+  if (typeof origin !== 'string' || origin.length > MAX_ORIGIN_LENGTH || !(await isRegistered(origin))) return false;
+  reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
+  return true;
+}
+
+/** An onRequest hook giving a browser endpoint's responses their CORS headers (preflights answer themselves). */
+export function corsHeaders(isRegistered: RegisteredOrigins) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (request.method === 'OPTIONS') return;
+    await allowRegisteredOrigin(isRegistered, request, reply);
   };
+}
 
-  const corsHeaders = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
-    const origin = request.headers.origin;
-    reply.header('vary', 'Origin');
-    if (typeof origin !== 'string' || origin.length > 300 || !(await isRegistered(origin))) return false;
-    reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
-    return true;
-  };
-
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!CORS_PATHS.has(path) || request.method === 'OPTIONS') return;
-    await corsHeaders(request, reply);
-  });
-
-  for (const path of CORS_PATHS) {
+/** CORS preflights (OPTIONS) for endpoints that browsers on registered origins call. */
+export function registerPreflights(app: FastifyInstance, paths: readonly string[], isRegistered: RegisteredOrigins): void {
+  for (const path of paths) {
     app.options(path, async (request, reply) => {
-      if (await corsHeaders(request, reply)) {
+      if (await allowRegisteredOrigin(isRegistered, request, reply)) {
         reply
           .header('access-control-allow-methods', 'GET, POST')
           .header('access-control-allow-headers', 'authorization, content-type')

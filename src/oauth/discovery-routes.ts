@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { KeyRing } from '../keys/ring.js';
-import { allowCrossOriginRead } from '../keys/routes.js';
+import { allowCrossOriginRead } from '../http/cross-origin-read.js';
 import { buildDiscoveryDocument } from './discovery.js';
 
 export const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'] as const;

@@ -1,17 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateClient, type AuthenticatedClient } from '../clients/authenticate.js';
+import type { AuthenticatedClient } from '../clients/authenticate.js';
+import { authMethodNamed } from '../clients/auth-methods/registry.js';
 import { OAuthError } from '../http/oauth-error.js';
 import { TOKEN_PREFIX } from '../opaque-token.js';
 import { isJtiRevoked } from '../tokens/grant-store.js';
 import { findRefreshToken } from '../tokens/refresh-store.js';
 import { clientTokenStillBacked } from './client-token-liveness.js';
+import { authenticatedCaller, formParams } from './client-endpoints.js';
 import { nowDate, type OAuthDeps } from './deps.js';
 import { verifyOwnAccessToken } from './own-token.js';
-import { requireFormBody } from './token/route.js';
+import type { TokenEndpointSettings } from './token/settings.js';
 
 const INACTIVE = { active: false } as const;
 
-async function introspectRefreshToken(deps: OAuthDeps, caller: AuthenticatedClient, token: string) {
+async function introspectRefreshToken(deps: OAuthDeps, settings: TokenEndpointSettings, caller: AuthenticatedClient, token: string) {
   const found = await findRefreshToken(deps.db, token, nowDate(deps));
   // Only the client a refresh token belongs to may learn anything about it.
   if (!found || !found.active || found.clientId !== caller.client.clientId) return INACTIVE;
@@ -23,7 +25,7 @@ async function introspectRefreshToken(deps: OAuthDeps, caller: AuthenticatedClie
     scope: found.scope,
     iat: Math.floor(found.issuedAt.getTime() / 1000),
     exp: Math.floor(found.expiresAt.getTime() / 1000),
-    iss: deps.config.ISSUER,
+    iss: settings.issuer,
   };
 }
 
@@ -52,18 +54,18 @@ async function introspectAccessToken(deps: OAuthDeps, token: string) {
  * live Latchkey token (expired, malformed, wrongly signed, revoked, foreign issuer) is
  * {"active": false}, with no reason given.
  */
-async function introspect(deps: OAuthDeps, request: FastifyRequest, reply: FastifyReply) {
-  reply.header('cache-control', 'no-store');
-  const params = requireFormBody(request);
-  const caller = await authenticateClient(deps.db, request.headers.authorization, params);
-  if (caller.method === 'none') throw new OAuthError('invalid_client', 'introspection needs a confidential client', 401);
+async function introspect(deps: OAuthDeps, settings: TokenEndpointSettings, request: FastifyRequest, reply: FastifyReply) {
+  const params = formParams(request);
+  const caller = authenticatedCaller(request);
+  if (authMethodNamed(caller.method).clientType !== 'confidential') throw new OAuthError('invalid_client', 'introspection needs a confidential client', 401);
   if (params.token === undefined) throw new OAuthError('invalid_request', 'token is required');
   const result = params.token.startsWith(TOKEN_PREFIX.refreshToken)
-    ? await introspectRefreshToken(deps, caller, params.token)
+    ? await introspectRefreshToken(deps, settings, caller, params.token)
     : await introspectAccessToken(deps, params.token);
   return reply.send(result);
 }
 
-export function registerIntrospectRoute(app: FastifyInstance, deps: OAuthDeps, routeOptions: Record<string, unknown> = {}): void {
-  app.post('/introspect', routeOptions, (request, reply) => introspect(deps, request, reply));
+/** POST /introspect, inside the client-authenticated plugin (src/oauth/client-endpoints.ts); no CORS, no rate limit of its own. */
+export function registerIntrospectRoute(app: FastifyInstance, deps: OAuthDeps, settings: TokenEndpointSettings): void {
+  app.post('/introspect', (request, reply) => introspect(deps, settings, request, reply));
 }

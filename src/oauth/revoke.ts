@@ -1,16 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateClient, type AuthenticatedClient } from '../clients/authenticate.js';
+import type { AuthenticatedClient } from '../clients/authenticate.js';
 import { recordAudit } from '../audit/record.js';
 import { OAuthError } from '../http/oauth-error.js';
 import type { Params } from '../http/params.js';
 import { TOKEN_PREFIX } from '../opaque-token.js';
 import { denyJti, isJtiRevoked, revokeGrant } from '../tokens/grant-store.js';
 import { findRefreshToken } from '../tokens/refresh-store.js';
-import { requireAllowedOrigin } from './cors.js';
+import { authenticatedCaller, formParams } from './client-endpoints.js';
 import { nowDate, type OAuthDeps } from './deps.js';
 import { verifyOwnAccessToken } from './own-token.js';
 import { clearRefreshCookie, readRefreshCookie } from './token/refresh-cookie.js';
-import { requireFormBody } from './token/route.js';
+import type { TokenRouteHooks } from './token/route.js';
+import type { TokenEndpointSettings } from './token/settings.js';
 
 async function revokeRefreshToken(deps: OAuthDeps, caller: AuthenticatedClient, token: string, request: FastifyRequest): Promise<boolean> {
   const now = nowDate(deps);
@@ -36,9 +37,9 @@ async function revokeAccessToken(deps: OAuthDeps, caller: AuthenticatedClient, t
   return true;
 }
 
-function presentedToken(deps: OAuthDeps, { client }: AuthenticatedClient, params: Params, request: FastifyRequest): { token: string; fromCookie: boolean } {
+function presentedToken(settings: TokenEndpointSettings, { client }: AuthenticatedClient, params: Params, request: FastifyRequest): { token: string; fromCookie: boolean } {
   if (params.token !== undefined) return { token: params.token, fromCookie: false };
-  const cookie = client.refreshCookie ? readRefreshCookie(request, deps.config.ISSUER, client) : undefined;
+  const cookie = client.refreshCookie ? readRefreshCookie(request, settings.issuer, client) : undefined;
   if (cookie !== undefined) return { token: cookie, fromCookie: true };
   throw new OAuthError('invalid_request', 'token is required');
 }
@@ -48,19 +49,18 @@ function presentedToken(deps: OAuthDeps, { client }: AuthenticatedClient, params
  * exp. token_type_hint only orders the lookups. Unknown, foreign or already revoked tokens get the
  * same 200 as revoked ones.
  */
-async function revoke(deps: OAuthDeps, request: FastifyRequest, reply: FastifyReply) {
-  reply.header('cache-control', 'no-store');
-  const params = requireFormBody(request);
-  const caller = await authenticateClient(deps.db, request.headers.authorization, params);
-  requireAllowedOrigin(request, caller.client);
-  const { token, fromCookie } = presentedToken(deps, caller, params, request);
+async function revoke(deps: OAuthDeps, settings: TokenEndpointSettings, request: FastifyRequest, reply: FastifyReply) {
+  const params = formParams(request);
+  const caller = authenticatedCaller(request);
+  const { token, fromCookie } = presentedToken(settings, caller, params, request);
   const looksOpaque = token.startsWith(TOKEN_PREFIX.refreshToken);
   const order = params.token_type_hint === 'access_token' || !looksOpaque ? [revokeAccessToken, revokeRefreshToken] : [revokeRefreshToken, revokeAccessToken];
   for (const attempt of order) if (await attempt(deps, caller, token, request)) break;
-  if (fromCookie || caller.client.refreshCookie) clearRefreshCookie(reply, deps.config.ISSUER, caller.client);
+  if (fromCookie || caller.client.refreshCookie) clearRefreshCookie(reply, settings.issuer, caller.client);
   return reply.code(200).send();
 }
 
-export function registerRevokeRoute(app: FastifyInstance, deps: OAuthDeps, routeOptions: Record<string, unknown> = {}): void {
-  app.post('/revoke', routeOptions, (request, reply) => revoke(deps, request, reply));
+/** POST /revoke, inside the client-authenticated plugin (src/oauth/client-endpoints.ts). */
+export function registerRevokeRoute(app: FastifyInstance, deps: OAuthDeps, settings: TokenEndpointSettings, hooks: TokenRouteHooks): void {
+  app.post('/revoke', hooks, (request, reply) => revoke(deps, settings, request, reply));
 }

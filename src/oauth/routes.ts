@@ -7,14 +7,13 @@ import type { OAuthDeps } from './deps.js';
 import { tooManyRequestsPage } from '../login/too-many-requests.js';
 import type { SignInSettings } from '../login/settings.js';
 import { registerLogoutRoutes } from './logout.js';
-import { registerTokenRoute } from './token/route.js';
 import { registerUserinfoRoutes } from './userinfo.js';
-import { registerCors } from './cors.js';
-import { registerIntrospectRoute } from './introspect.js';
-import { registerRevokeRoute } from './revoke.js';
+import { corsHeaders, registerPreflights, registeredOrigins } from './cors.js';
+import { clientEndpoints } from './client-endpoints.js';
+import { tokenEndpointSettings } from './token/settings.js';
 
 /** The browser sign-in and token endpoints. Needs installRateLimiting() to have run. */
-export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps, signIn: SignInSettings): void {
+export async function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps, signIn: SignInSettings): Promise<void> {
   const cookies = browserCookies(deps.config.ISSUER);
   const loginLimiters = [
     ...perMinuteLimiter(app, 'login-ip', deps.config.RATE_LIMIT_LOGIN, (request) => request.ip),
@@ -24,12 +23,16 @@ export function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps, signI
   // Every unauthenticated /authorize request parks a row until it expires: bound that per IP.
   const authorizeLimiters = perMinuteLimiter(app, 'authorize-ip', deps.config.RATE_LIMIT_AUTHORIZE, (request) => request.ip, tooManyRequestsPage);
 
-  registerCors(app, deps.db);
+  const origins = registeredOrigins(deps.db, deps.clock);
+
   registerAuthorizeRoutes(app, deps, cookies, { preHandler: authorizeLimiters });
   registerLoginRoutes(app, deps, cookies, { loginLimiters, signIn });
-  registerTokenRoute(app, deps, { preHandler: tokenLimiters });
-  registerRevokeRoute(app, deps, { preHandler: tokenLimiters });
-  registerIntrospectRoute(app, deps);
-  registerUserinfoRoutes(app, deps);
+  await app.register(clientEndpoints, { deps, settings: tokenEndpointSettings(deps.config), origins, tokenLimiters });
+  // /userinfo is called from browsers too (bearer token, no client authentication).
+  await app.register(async (userinfo) => {
+    userinfo.addHook('onRequest', corsHeaders(origins));
+    registerPreflights(userinfo, ['/userinfo'], origins);
+    registerUserinfoRoutes(userinfo, deps);
+  });
   registerLogoutRoutes(app, deps, cookies);
 }

@@ -1,4 +1,6 @@
+import { AUTH_METHOD_NAMES, authMethodsFor } from '../clients/auth-methods/registry.js';
 import type { DiscoveryCapability } from './discovery.js';
+import { GRANT_TYPES_SUPPORTED } from './grants/registry.js';
 
 /** Discovery members of the authorization code flow, /token, /revoke, /introspect, /userinfo and /logout. */
 export const signInCapability: DiscoveryCapability = ({ issuer }) => ({
@@ -10,10 +12,11 @@ export const signInCapability: DiscoveryCapability = ({ issuer }) => ({
   response_modes_supported: ['query'],
   revocation_endpoint: `${issuer}/revoke`,
   introspection_endpoint: `${issuer}/introspect`,
-  grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
-  revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
-  introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-  token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+  grant_types_supported: GRANT_TYPES_SUPPORTED,
+  revocation_endpoint_auth_methods_supported: AUTH_METHOD_NAMES,
+  // RFC 7662 2.1: introspection needs a client that proves who it is.
+  introspection_endpoint_auth_methods_supported: authMethodsFor('confidential'),
+  token_endpoint_auth_methods_supported: AUTH_METHOD_NAMES,
   prompt_values_supported: ['none', 'login', 'consent'],
   claims_supported: ['preferred_username', 'name', 'updated_at', 'email', 'email_verified'],
   claims_parameter_supported: false,

@@ -21,7 +21,7 @@ describe('the latchkey executable', () => {
   it('exits 2 on bad input', async () => {
     const result = await runLatchkey(['client', 'create', '--name', 'x', '--type', 'public', '--redirect-uri', 'http://evil.example/cb'], cli.env);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^latchkey: redirect URI "http:\/\/evil.example\/cb" may use http only for localhost/);
+    expect(result.stderr).toMatch(/^latchkey: redirect_uris\.0: redirect URI "http:\/\/evil.example\/cb" may use http only for localhost/);
   });
 
   it('serves, answers /healthz and /readyz, and stops cleanly on SIGTERM', async () => {

@@ -8,6 +8,7 @@ import { basicAuth, postForm } from '../helpers/flow.js';
 describe('grant_type=client_credentials', () => {
   let server: TestServer;
   let service: { clientId: string; secret?: string };
+  let postService: { clientId: string; secret?: string };
   let spa: { clientId: string };
   let codeOnly: { clientId: string; secret?: string };
 
@@ -15,6 +16,7 @@ describe('grant_type=client_credentials', () => {
     server = await startTestServer();
     const db = server.database.db;
     service = await makeClient(db, { grantTypes: ['client_credentials'], scopes: ['orders:read', 'orders:write'], resources: ['https://api.example.com'] });
+    postService = await makeClient(db, { grantTypes: ['client_credentials'], scopes: ['orders:read', 'orders:write'], resources: ['https://api.example.com'], tokenEndpointAuthMethod: 'client_secret_post' });
     spa = await makeClient(db, { type: 'public', redirectUris: ['https://spa.example.com/cb'] });
     codeOnly = await makeClient(db, { redirectUris: ['https://app.example.com/cb'] });
   });
@@ -41,8 +43,8 @@ describe('grant_type=client_credentials', () => {
     expect(payload.exp! - payload.iat!).toBe(600);
   });
 
-  it('accepts client_secret_post, defaults to all its scopes, and honours a registered resource', async () => {
-    const response = await token({ grant_type: 'client_credentials', client_id: service.clientId, client_secret: service.secret!, resource: 'https://api.example.com' });
+  it('accepts client_secret_post from a client registered for it, defaults to all its scopes, and honours a registered resource', async () => {
+    const response = await token({ grant_type: 'client_credentials', client_id: postService.clientId, client_secret: postService.secret!, resource: 'https://api.example.com' });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { access_token: string; scope: string };
     expect(body.scope).toBe('orders:read orders:write');
@@ -53,7 +55,9 @@ describe('grant_type=client_credentials', () => {
 
   it.each([
     ['a wrong secret (Basic)', () => ({ fields: {}, headers: { authorization: basicAuth(service.clientId, 'lk_cs_wrong') } }), 401, 'invalid_client'],
-    ['a wrong secret (post)', () => ({ fields: { client_id: service.clientId, client_secret: 'lk_cs_wrong' }, headers: {} }), 401, 'invalid_client'],
+    ['a wrong secret (post)', () => ({ fields: { client_id: postService.clientId, client_secret: 'lk_cs_wrong' }, headers: {} }), 401, 'invalid_client'],
+    ['the right secret in the body from a client registered for Basic', () => ({ fields: { client_id: service.clientId, client_secret: service.secret! }, headers: {} }), 401, 'invalid_client'],
+    ['the right secret over Basic from a client registered for the body', () => ({ fields: {}, headers: { authorization: basicAuth(postService.clientId, postService.secret!) } }), 401, 'invalid_client'],
     ['the secret of another client', () => ({ fields: {}, headers: { authorization: basicAuth(service.clientId, codeOnly.secret!) } }), 401, 'invalid_client'],
     ['no credentials', () => ({ fields: { client_id: service.clientId }, headers: {} }), 401, 'invalid_client'],
     ['a public client', () => ({ fields: { client_id: spa.clientId }, headers: {} }), 400, 'unauthorized_client'],

@@ -104,7 +104,7 @@ describe.skipIf(!usingPostgres)('crashes leave consistent rows (needs Postgres: 
   it('SIGTERM drains requests in flight and exits cleanly', async () => {
     const server = await start();
     const done = collect(server);
-    const service = await makeClient(database.db, { grantTypes: ['client_credentials'], scopes: ['x'] });
+    const service = await makeClient(database.db, { grantTypes: ['client_credentials'], scopes: ['x'], tokenEndpointAuthMethod: 'client_secret_post' });
     const inFlight = Array.from({ length: 20 }, () => postForm(`${base}/token`, { grant_type: 'client_credentials', client_id: service.clientId, client_secret: service.secret! }).then((r) => r.status));
     await new Promise((r) => setTimeout(r, 5));
     server.kill('SIGTERM');

@@ -12,6 +12,7 @@ describe('POST /token with grant_type=authorization_code', () => {
   let server: TestServer;
   const clock = new ManualClock();
   let confidential: { clientId: string; secret?: string };
+  let postClient: { clientId: string; secret?: string };
   let other: { clientId: string; secret?: string };
   let spa: { clientId: string };
   let user: Awaited<ReturnType<typeof makeUser>>;
@@ -22,6 +23,7 @@ describe('POST /token with grant_type=authorization_code', () => {
     const db = server.database.db;
     user = await makeUser(db, { username: 'bob' });
     confidential = await makeClient(db, { redirectUris: [REDIRECT] });
+    postClient = await makeClient(db, { redirectUris: [REDIRECT], tokenEndpointAuthMethod: 'client_secret_post' });
     other = await makeClient(db, { redirectUris: [REDIRECT] });
     spa = await makeClient(db, { type: 'public', redirectUris: [REDIRECT] });
     agent = new BrowserAgent(server.url);
@@ -58,10 +60,20 @@ describe('POST /token with grant_type=authorization_code', () => {
     expect(body.token_type).toBe('Bearer');
   });
 
-  it('issues tokens for client_secret_post', async () => {
-    const { code, pkce } = await freshCode();
-    const response = await token({ grant_type: 'authorization_code', code, code_verifier: pkce.verifier, redirect_uri: REDIRECT, client_id: confidential.clientId, client_secret: confidential.secret! });
+  it('issues tokens for client_secret_post, to a client registered for it', async () => {
+    const { code, pkce } = await freshCode(postClient.clientId);
+    const response = await token({ grant_type: 'authorization_code', code, code_verifier: pkce.verifier, redirect_uri: REDIRECT, client_id: postClient.clientId, client_secret: postClient.secret! });
     expect(response.status).toBe(200);
+  });
+
+  it('accepts only the registered method: the right secret sent another way is 401 naming the registered method', async () => {
+    const inBody = await token({ grant_type: 'authorization_code', code: 'lk_ac_x', code_verifier: 'v'.repeat(43), client_id: confidential.clientId, client_secret: confidential.secret! });
+    expect(((await inBody.clone().json()) as { error_description: string }).error_description).toMatch(/client_secret_basic/);
+    await expectError(inBody, 401, 'invalid_client');
+    const overBasic = await exchange('lk_ac_x', 'v'.repeat(43), basicAuth(postClient.clientId, postClient.secret!));
+    expect(overBasic.headers.get('www-authenticate')).toMatch(/^Basic realm="latchkey"/);
+    expect(((await overBasic.clone().json()) as { error_description: string }).error_description).toMatch(/client_secret_post/);
+    await expectError(overBasic, 401, 'invalid_client');
   });
 
   it('issues tokens to a public client with no secret, on PKCE alone', async () => {
@@ -79,7 +91,7 @@ describe('POST /token with grant_type=authorization_code', () => {
     });
 
     it.each([
-      ['a wrong secret in the body', () => ({ client_id: confidential.clientId, client_secret: 'lk_cs_wrong' })],
+      ['a wrong secret in the body', () => ({ client_id: postClient.clientId, client_secret: 'lk_cs_wrong' })],
       ['an unknown client', () => ({ client_id: 'nobody', client_secret: 'x' })],
       ['a confidential client without its secret', () => ({ client_id: confidential.clientId })],
       ['a public client sending a secret', () => ({ client_id: spa.clientId, client_secret: 'anything' })],

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/types.js';
-import { newClientSchema } from '../../src/clients/schema.js';
+import { clientMetadataSchema, type ClientMetadata } from '../../src/clients/schema.js';
 import { createClient } from '../../src/clients/store.js';
 import { createUser, type PublicUser } from '../../src/users/store.js';
 
@@ -17,8 +17,17 @@ export async function makeUser(db: Kysely<Database>, input: { username?: string;
   return { ...user, password };
 }
 
+/**
+ * Client settings for a test, written with the domain's camelCase names (`redirectUris`,
+ * `tokenEndpointAuthMethod`) and checked by the one client-metadata schema under its wire names.
+ */
+export function testClientMetadata(input: Record<string, unknown>): ClientMetadata {
+  const wire = Object.entries({ name: 'Test app', type: 'confidential', ...input }).map(([name, value]) => [name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`), value]);
+  return clientMetadataSchema.parse(Object.fromEntries(wire));
+}
+
 export async function makeClient(db: Kysely<Database>, input: Record<string, unknown>): Promise<{ clientId: string; secret?: string }> {
-  const parsed = newClientSchema.parse({ name: 'Test app', type: 'confidential', ...input });
+  const parsed = testClientMetadata(input);
   const { client, secret } = await createClient(db, parsed);
   return { clientId: client.clientId, secret };
 }

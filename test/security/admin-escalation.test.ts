@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { adminFetch, adminToken } from '../helpers/admin.js';
-import { makeClient, makeUser } from '../helpers/fixtures.js';
+import { makeClient, makeUser, testClientMetadata } from '../helpers/fixtures.js';
 import { basicAuth, postForm } from '../helpers/flow.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { createCliHarness } from '../helpers/cli.js';
 import { introspect, loginTokens, type ClientCredentials } from '../helpers/tokens.js';
-import { newClientSchema } from '../../src/clients/schema.js';
 import { createClient } from '../../src/clients/store.js';
 import { warnAboutReservedAdminScope } from '../../src/clients/reserved-scope.js';
 
@@ -33,7 +32,7 @@ describe('admin escalation', () => {
 
   /** A client registered before the scope was reserved (the schema now refuses it). */
   async function legacyClientWithAdminScope(settings: Record<string, unknown>) {
-    const parsed = newClientSchema.parse({ name: 'Legacy app', type: 'confidential', ...settings });
+    const parsed = testClientMetadata({ name: 'Legacy app', ...settings });
     const { client, secret } = await createClient(server.database.db, { ...parsed, scopes: [...parsed.scopes, 'admin'] });
     return { clientId: client.clientId, secret: secret! };
   }

@@ -1,12 +1,14 @@
 import type { Config } from '../../config.js';
-import { newClientSchema } from '../../clients/schema.js';
+import { authMethodsFor } from '../../clients/auth-methods/registry.js';
+import { GRANT_TYPES } from '../../clients/grant-types.js';
+import { checkClientMetadata, describeProblem } from '../../clients/metadata-problems.js';
+import type { ClientMetadataInput } from '../../clients/schema.js';
 import { createClient } from '../../clients/store.js';
 import { clientToJson } from '../../clients/json.js';
 import { clientWarnings } from '../../clients/audience-warning.js';
 import { parseCommandArgs, splitList } from '../args.js';
 import { withDatabase } from '../database.js';
 import { printJson, UsageError, type CliIO } from '../io.js';
-import { parseOrUsageError } from '../validation.js';
 
 export const CLIENT_CREATE_HELP = `Usage: latchkey client create --name N --type confidential|public [options]
 
@@ -19,8 +21,12 @@ its client_secret. The secret is shown only this once; Latchkey keeps only its S
   --redirect-uri URI              repeatable; exact match at /authorize. https, or http only for
                                   localhost/127.0.0.1/[::1], or a private-use scheme (com.example.app:/cb)
   --post-logout-redirect-uri URI  repeatable; where /logout may send the browser afterwards
-  --grant-types a,b               authorization_code, refresh_token, client_credentials
+  --grant-types a,b               ${GRANT_TYPES.join(', ')}
                                   (default: authorization_code,refresh_token)
+  --auth-method M                 how a confidential client authenticates at /token, /revoke and
+                                  /introspect: ${authMethodsFor('confidential').join(' or ')}
+                                  (default: client_secret_basic; only this one is accepted).
+                                  A public client uses none
   --scopes "a b"                  scopes the client may ask for
                                   (default: "openid profile email offline_access")
   --origin ORIGIN                 repeatable; browser origin allowed to call /token with credentials
@@ -52,6 +58,7 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     admin: { type: 'boolean' },
     resource: { type: 'string', multiple: true },
     audience: { type: 'string' },
+    'auth-method': { type: 'string' },
   });
   if (values.help) {
     io.out(CLIENT_CREATE_HELP);
@@ -60,21 +67,27 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
   if (values.name === undefined) throw new UsageError('--name is required');
   const type = values.type ?? (values.admin ? 'confidential' : undefined);
   if (type === undefined) throw new UsageError('--type is required: confidential or public');
-  const input = parseOrUsageError(newClientSchema, {
+  // Flag -> field of the one client-metadata schema; the compiler checks every name is one of its fields.
+  const metadata = {
     name: values.name,
     type,
-    redirectUris: values['redirect-uri'] ?? [],
-    postLogoutRedirectUris: values['post-logout-redirect-uri'] ?? [],
-    grantTypes: splitList(values['grant-types'], /,/),
+    redirect_uris: values['redirect-uri'],
+    post_logout_redirect_uris: values['post-logout-redirect-uri'],
+    grant_types: splitList(values['grant-types'], /,/),
+    token_endpoint_auth_method: values['auth-method'],
     scopes: splitList(values.scopes, /[\s,]+/),
-    origins: values.origin ?? [],
-    refreshCookie: values['refresh-cookie'] ?? false,
-    thirdParty: values['third-party'] ?? false,
-    alwaysIssueRefresh: values['always-refresh'] ?? false,
-    admin: values.admin ?? false,
-    resources: values.resource ?? [],
-    defaultAudience: values.audience,
-  });
+    origins: values.origin,
+    refresh_cookie: values['refresh-cookie'],
+    third_party: values['third-party'],
+    always_issue_refresh: values['always-refresh'],
+    admin: values.admin,
+    resources: values.resource,
+    default_audience: values.audience,
+  } satisfies Record<keyof ClientMetadataInput, unknown>;
+  const checked = checkClientMetadata(metadata);
+  // The first problem, named as the admin API names it (without its `body.`).
+  if (!checked.ok) throw new UsageError(checked.problems[0] ? describeProblem(checked.problems[0]) : 'invalid client');
+  const input = checked.metadata;
   return withDatabase(config(), async ({ db }) => {
     const { client, secret } = await createClient(db, input);
     const { client_id, ...settings } = clientToJson(client);

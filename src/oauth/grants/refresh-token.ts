@@ -1,8 +1,6 @@
-import type { FastifyRequest } from 'fastify';
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { recordAudit } from '../../audit/record.js';
 import { OAuthError } from '../../http/oauth-error.js';
-import type { Params } from '../../http/params.js';
 import { TOKEN_PREFIX } from '../../opaque-token.js';
 import { newJti } from '../../tokens/access-token.js';
 import { revokeGrant } from '../../tokens/grant-store.js';
@@ -10,14 +8,15 @@ import { diagnoseRefreshFailure, replayInGrace, rotateRefreshToken, type Refresh
 import { successorRefreshToken } from '../../tokens/refresh-successor.js';
 import { nowDate, type OAuthDeps } from '../deps.js';
 import { formatScope, isSubset, parseScope } from '../scopes.js';
-import { mintUserTokens } from './issue.js';
-import { readRefreshCookie } from './refresh-cookie.js';
-import type { TokenResponse } from './response.js';
+import { mintUserTokens } from '../token/issue.js';
+import { readRefreshCookie } from '../token/refresh-cookie.js';
+import type { TokenResponse } from '../token/response.js';
+import type { Grant, GrantContext } from './grant.js';
 
 const invalidGrant = (description = 'the refresh token is invalid, expired or revoked') => new OAuthError('invalid_grant', description);
 
-function presentedToken(deps: OAuthDeps, { client }: AuthenticatedClient, params: Params, request: FastifyRequest): string {
-  const token = params.refresh_token ?? (client.refreshCookie ? readRefreshCookie(request, deps.config.ISSUER, client) : undefined);
+function presentedToken({ settings, caller: { client }, params, request }: GrantContext): string {
+  const token = params.refresh_token ?? (client.refreshCookie ? readRefreshCookie(request, settings.issuer, client) : undefined);
   if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
   if (!token.startsWith(TOKEN_PREFIX.refreshToken) || token.length > 100) throw invalidGrant();
   return token;
@@ -52,8 +51,9 @@ function requireScopeStillRegistered({ client }: AuthenticatedClient, requested:
  * forks (RFC 9700 4.14.2). Any other consumed token revokes the family. The family keeps only
  * the scopes the client still has.
  */
-export async function refreshTokenGrant(deps: OAuthDeps, caller: AuthenticatedClient, params: Params, request: FastifyRequest): Promise<TokenResponse> {
-  const token = presentedToken(deps, caller, params, request);
+async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
+  const { deps, settings, caller, params, origin } = context;
+  const token = presentedToken(context);
   const requested = params.scope === undefined ? undefined : parseScope(params.scope);
   requireScopeStillRegistered(caller, requested);
   const now = nowDate(deps);
@@ -65,11 +65,11 @@ export async function refreshTokenGrant(deps: OAuthDeps, caller: AuthenticatedCl
     successorToken: successorRefreshToken(deps.refreshSuccessorKey, token),
     accessTokenJti: newJti(),
     // +1 s: the token's own exp is computed a moment later, from the same clock.
-    accessTokenExpiresAt: new Date(now.getTime() + (deps.config.ACCESS_TOKEN_TTL + 1) * 1000),
-    idleSeconds: deps.config.REFRESH_IDLE_TTL,
+    accessTokenExpiresAt: new Date(now.getTime() + (settings.accessTokenTtl + 1) * 1000),
+    idleSeconds: settings.refreshIdleTtl,
     now,
   };
-  const graceSeconds = deps.config.REFRESH_REUSE_GRACE;
+  const graceSeconds = settings.refreshReuseGrace;
   const scopesFor = (grant: RefreshedGrant) => requested ?? parseScope(grant.scope);
 
   // One audit INSERT per refresh, after the rotation has committed (never inside a transaction
@@ -77,11 +77,11 @@ export async function refreshTokenGrant(deps: OAuthDeps, caller: AuthenticatedCl
   const issue = async (grant: RefreshedGrant, grace: boolean) => {
     const scopes = scopesFor(grant);
     const response = respond(deps, grant, scopes, rotation.accessTokenJti, rotation.successorToken, now);
-    await recordAudit(deps.db, request.log, {
+    await recordAudit(deps.db, origin.log, {
       type: 'token_issued',
       userId: grant.userId,
       clientId: grant.clientId,
-      ip: request.ip,
+      ip: origin.ip,
       details: { grant: 'refresh_token', grantId: grant.grantId, jti: rotation.accessTokenJti, scope: formatScope(scopes), ...(grace ? { grace: true } : {}) },
     });
     return response;
@@ -101,11 +101,11 @@ export async function refreshTokenGrant(deps: OAuthDeps, caller: AuthenticatedCl
   switch (failure.kind) {
     case 'reuse':
       if (await revokeGrant(deps.db, failure.grantId, 'refresh token reuse detected', now)) {
-        await recordAudit(deps.db, request.log, {
+        await recordAudit(deps.db, origin.log, {
           type: 'refresh_reuse_detected',
           userId: failure.userId,
           clientId: failure.clientId,
-          ip: request.ip,
+          ip: origin.ip,
           details: { grantId: failure.grantId },
         });
       }
@@ -116,3 +116,9 @@ export async function refreshTokenGrant(deps: OAuthDeps, caller: AuthenticatedCl
       throw invalidGrant();
   }
 }
+
+export const refreshTokenGrant: Grant<'refresh_token'> = {
+  type: 'refresh_token',
+  parameters: ['refresh_token', 'scope'],
+  handle: rotateAndIssue,
+};

@@ -1,26 +1,23 @@
 import { recordAudit } from '../../audit/record.js';
-import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { clientCredentialsScopes } from '../../clients/credentials.js';
 import { OAuthError } from '../../http/oauth-error.js';
-import type { Params } from '../../http/params.js';
 import { mintAccessToken } from '../../tokens/access-token.js';
 import { resolveAudience } from '../audience.js';
-import type { OAuthDeps } from '../deps.js';
 import { isSubset, parseScope } from '../scopes.js';
-import type { RequestOrigin } from './authorization-code.js';
-import type { TokenResponse } from './response.js';
+import type { Grant, GrantContext } from './grant.js';
+import type { TokenResponse } from '../token/response.js';
 
 /**
  * RFC 6749 4.4, the hottest path: the client was authenticated with one indexed lookup and one
  * SHA-256 compare; what is left is signing and one audit INSERT. No refresh token; sub is the
  * client itself.
  */
-export async function clientCredentialsGrant(deps: OAuthDeps, caller: AuthenticatedClient, params: Params, origin: RequestOrigin = {}): Promise<TokenResponse> {
+async function issueClientToken({ deps, settings, caller, params, origin }: GrantContext): Promise<TokenResponse> {
   if (caller.client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'client_credentials needs a confidential client');
   const allowed = clientCredentialsScopes(caller.client);
   const requested = params.scope === undefined ? allowed : parseScope(params.scope);
   if (!isSubset(requested, allowed)) throw new OAuthError('invalid_scope', 'the requested scope is not allowed for this client');
-  const audience = resolveAudience(caller.client, deps.config.ISSUER, params.resource);
+  const audience = resolveAudience(caller.client, settings.issuer, params.resource);
   const access = mintAccessToken(deps.tokens, {
     subject: caller.client.clientId,
     audience,
@@ -37,3 +34,9 @@ export async function clientCredentialsGrant(deps: OAuthDeps, caller: Authentica
   });
   return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresAt - access.issuedAt, scope };
 }
+
+export const clientCredentialsGrant: Grant<'client_credentials'> = {
+  type: 'client_credentials',
+  parameters: ['scope', 'resource'],
+  handle: issueClientToken,
+};

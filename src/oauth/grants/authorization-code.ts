@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { logAudit, recordAudit, type AuditEvent, type AuditLog } from '../../audit/record.js';
+import { logAudit, recordAudit, type AuditEvent } from '../../audit/record.js';
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
@@ -13,17 +13,12 @@ import { formatScope, parseScope } from '../scopes.js';
 import { redirectUriRegistered } from '../authorize/validate.js';
 import type { AuthCodeRow } from '../../db/tables/sign-in.js';
 import type { Client } from '../../clients/store.js';
-import { issueUserTokens } from './issue.js';
-import type { TokenResponse } from './response.js';
+import { issueUserTokens } from '../token/issue.js';
+import type { TokenResponse } from '../token/response.js';
+import type { TokenEndpointSettings } from '../token/settings.js';
+import type { Grant, RequestOrigin } from './grant.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
-
-export interface RequestOrigin {
-  ip?: string;
-  userAgent?: string;
-  /** The request's logger, for the audit log lines. */
-  log?: AuditLog;
-}
 
 /** True when this exchange should also get a refresh token. */
 function wantsRefreshToken({ client }: AuthenticatedClient, scopes: string[]): boolean {
@@ -54,8 +49,9 @@ function scopesStillAllowed(scope: string, client: Client): string[] {
  * RFC 6749 4.1.3 + RFC 7636 4.6. The code is consumed atomically together with the creation of
  * its grant; a code presented a second time revokes that grant and every token it produced.
  */
-export async function exchangeAuthorizationCode(
+async function exchangeAuthorizationCode(
   deps: OAuthDeps,
+  settings: TokenEndpointSettings,
   caller: AuthenticatedClient,
   params: Params,
   origin: RequestOrigin,
@@ -83,8 +79,8 @@ export async function exchangeAuthorizationCode(
 
     const withRefreshToken = wantsRefreshToken(caller, scopes);
     const lifetimes = withRefreshToken
-      ? { idleSeconds: deps.config.REFRESH_IDLE_TTL, absoluteSeconds: deps.config.REFRESH_ABSOLUTE_TTL }
-      : { idleSeconds: deps.config.ACCESS_TOKEN_TTL, absoluteSeconds: deps.config.ACCESS_TOKEN_TTL };
+      ? { idleSeconds: settings.refreshIdleTtl, absoluteSeconds: settings.refreshAbsoluteTtl }
+      : { idleSeconds: settings.accessTokenTtl, absoluteSeconds: settings.accessTokenTtl };
     await createGrant(
       trx,
       {
@@ -156,3 +152,9 @@ export async function exchangeAuthorizationCode(
       throw invalidGrant('the authorization code is invalid or expired');
   }
 }
+
+export const authorizationCodeGrant: Grant<'authorization_code'> = {
+  type: 'authorization_code',
+  parameters: ['code', 'code_verifier', 'redirect_uri'],
+  handle: ({ deps, settings, caller, params, origin }) => exchangeAuthorizationCode(deps, settings, caller, params, origin),
+};

@@ -1,0 +1,86 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import { authenticateClient, type AuthenticatedClient } from '../clients/authenticate.js';
+import { requireFormBody } from '../http/form-body.js';
+import type { Params } from '../http/params.js';
+import { corsHeaders, registerPreflights, requireAllowedOrigin, type RegisteredOrigins } from './cors.js';
+import { nowDate, type OAuthDeps } from './deps.js';
+import { registerIntrospectRoute } from './introspect.js';
+import { registerRevokeRoute } from './revoke.js';
+import { registerTokenRoute } from './token/route.js';
+import type { TokenEndpointSettings } from './token/settings.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated client: set on /token, /revoke and /introspect (src/oauth/client-endpoints.ts), null elsewhere. */
+    client: AuthenticatedClient | null;
+    /** The form parameters of a client-authenticated endpoint, read once (RFC 6749 3.2); null elsewhere. */
+    form: Params | null;
+  }
+}
+
+export interface ClientEndpointsOptions {
+  deps: OAuthDeps;
+  settings: TokenEndpointSettings;
+  /** Browser origins some client registered (CORS). */
+  origins: RegisteredOrigins;
+  /** The per-IP limit of /token and /revoke; empty when off. */
+  tokenLimiters: onRequestHookHandler[];
+}
+
+/** Endpoints SPAs call from the browser (CORS with credentials); /introspect is for servers. */
+const BROWSER_PATHS = ['/token', '/revoke'] as const;
+
+/** The client a client-authenticated route runs for (the plugin's preHandler has set it). */
+export function authenticatedCaller(request: FastifyRequest): AuthenticatedClient {
+  if (!request.client) throw new Error('a client-authenticated route ran outside src/oauth/client-endpoints.ts');
+  return request.client;
+}
+
+/** The form parameters of a client-authenticated route. */
+export function formParams(request: FastifyRequest): Params {
+  if (!request.form) throw new Error('a client-authenticated route ran outside src/oauth/client-endpoints.ts');
+  return request.form;
+}
+
+/** RFC 6749 5.1, RFC 7009 2, RFC 7662 2.2: nothing these endpoints answer may be cached. */
+async function noStore(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+}
+
+async function readForm(request: FastifyRequest): Promise<void> {
+  request.form = requireFormBody(request);
+}
+
+/** A browser request must come from one of the client's own origins (SPA cookie mode depends on it). */
+async function requireClientOrigin(request: FastifyRequest): Promise<void> {
+  requireAllowedOrigin(request, authenticatedCaller(request).client);
+}
+
+/**
+ * /token, /revoke and /introspect share their preamble, written once here: every response is
+ * no-store, the body must be a form, and the client authenticates with its registered method
+ * (request.client) before a route runs. Hook order per request: onRequest (no-store, then the
+ * route's CORS headers and rate limit) -> preValidation (form, then the route's own checks that
+ * need no client, e.g. grant_type) -> preHandler (authenticate, then the route's checks that need
+ * the client) -> handler.
+ */
+async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, origins, tokenLimiters }: ClientEndpointsOptions): Promise<void> {
+  scope.decorateRequest('client', null);
+  scope.decorateRequest('form', null);
+  scope.addHook('onRequest', noStore);
+  scope.addHook('preValidation', readForm);
+  scope.addHook('preHandler', async (request) => {
+    request.client = await authenticateClient(deps.db, { authorization: request.headers.authorization, params: formParams(request) }, nowDate(deps));
+  });
+
+  const browserEndpoint = { onRequest: [corsHeaders(origins), ...tokenLimiters], preHandler: [requireClientOrigin] };
+  registerTokenRoute(scope, deps, settings, browserEndpoint);
+  registerRevokeRoute(scope, deps, settings, browserEndpoint);
+  registerIntrospectRoute(scope, deps, settings);
+}
+
+/** The client-authenticated endpoints, with the CORS preflights of the browser ones beside them (no body, no client). */
+export const clientEndpoints: FastifyPluginAsync<ClientEndpointsOptions> = async (scope, options) => {
+  await scope.register(async (preflights) => registerPreflights(preflights, BROWSER_PATHS, options.origins));
+  await scope.register(async (endpoints) => authenticatedEndpoints(endpoints, options));
+};
