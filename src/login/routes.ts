@@ -9,15 +9,16 @@ import { resumeAuthorization, sessionLifetimes } from '../oauth/authorize/route.
 import { nowDate, type OAuthDeps } from '../oauth/deps.js';
 import { describeScope, parseScope } from '../oauth/scopes.js';
 import { findUserById } from '../users/store.js';
-import { recordConsent } from './consent-store.js';
-import type { BrowserCookies } from './cookies.js';
-import { STYLESHEET, STYLESHEET_PATH } from './layout.js';
+import { recordConsent } from '../browser/consent-store.js';
+import type { BrowserCookies } from '../browser/cookies.js';
+import { STYLESHEET, STYLESHEET_PATH } from '../pages/layout.js';
 import { attemptLogin } from './login-attempt.js';
 import { issueDeviceToken, readDeviceToken } from './device-token.js';
 import type { SignInSettings } from './settings.js';
-import { consentPage, errorPage, loginPage } from './pages.js';
-import { sendHtml } from './send-html.js';
-import { createSession, endSessionByCookie, findActiveSession } from './session-store.js';
+import { errorPage } from '../pages/error-page.js';
+import { consentPage, loginPage } from './pages.js';
+import { sendHtml } from '../pages/send-html.js';
+import { createSession, endSessionByCookie, findActiveSession } from '../browser/session-store.js';
 
 /** The one message for every failed login: it never says which part was wrong. */
 export const LOGIN_FAILED_MESSAGE = 'Incorrect username or password.';

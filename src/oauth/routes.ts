@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { browserCookies } from '../login/cookies.js';
+import { browserCookies } from '../browser/cookies.js';
 import { registerLoginRoutes } from '../login/routes.js';
 import { perMinuteLimiter, submittedUsername } from '../http/rate-limits.js';
 import { registerAuthorizeRoutes } from './authorize/route.js';
 import type { OAuthDeps } from './deps.js';
-import { tooManyRequestsPage } from '../login/too-many-requests.js';
+import { tooManyRequestsPage } from '../pages/too-many-requests.js';
 import type { SignInSettings } from '../login/settings.js';
 import { registerLogoutRoutes } from './logout.js';
 import { registerTokenRoute } from './token/route.js';

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { Client } from '../../clients/store.js';
-import { hasConsent } from '../../login/consent-store.js';
-import type { ActiveSession } from '../../login/session-store.js';
+import { hasConsent } from '../../browser/consent-store.js';
+import type { ActiveSession } from '../../browser/session-store.js';
 import { nowDate, type OAuthDeps } from '../deps.js';
 import { parseScope } from '../scopes.js';
 import { issueCode } from './code-store.js';

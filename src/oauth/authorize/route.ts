@@ -2,10 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandl
 import { findClient } from '../../clients/store.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import { readParams, type Params } from '../../http/params.js';
-import type { BrowserCookies } from '../../login/cookies.js';
-import { errorPage } from '../../login/pages.js';
-import { sendHtml } from '../../login/send-html.js';
-import { findActiveSession, type SessionLifetimes } from '../../login/session-store.js';
+import type { BrowserCookies } from '../../browser/cookies.js';
+import { errorPage } from '../../pages/error-page.js';
+import { sendHtml } from '../../pages/send-html.js';
+import { findActiveSession, type SessionLifetimes } from '../../browser/session-store.js';
 import { nowDate, type OAuthDeps } from '../deps.js';
 import { errorRedirect, nextStep } from './flow.js';
 import { deletePendingRequest, findPendingRequest, type PendingRequest } from './request-store.js';
