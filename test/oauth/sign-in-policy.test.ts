@@ -69,6 +69,7 @@ const TABLE: Row[] = [
 
 function stateOf(row: Row, consentReads: string[]): SignInState {
   return {
+    kind: 'authorization_code',
     request: { clientId: 'client-1', scope: 'openid profile', ...row.request },
     client: client(row.thirdParty ?? false),
     session: row.session,

@@ -12,7 +12,7 @@ import { savePendingRequest } from './request-store.js';
 /** The state the checks see, with the consent lookup bound to this database. */
 export function signInState(
   deps: OAuthDeps,
-  input: { request: SignInRequest; client: Client; session: ActiveSession | undefined; now: Date; pending?: SignInState['pending']; completedNow?: string },
+  input: { kind: string; request: SignInRequest; client: Client; session: ActiveSession | undefined; now: Date; pending?: SignInState['pending']; completedNow?: string },
 ): SignInState {
   const { request, client } = input;
   return { ...input, rememberedConsent: (userId) => hasConsent(deps.db, userId, client.clientId, parseScope(request.scope)) };

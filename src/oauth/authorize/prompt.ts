@@ -19,6 +19,8 @@ export interface SignInRequest {
 
 /** Everything a check may look at. */
 export interface SignInState {
+  /** The kind of sign-in (final-steps.ts): a check may apply to one kind only (e.g. "always ask before approving a device"). */
+  kind: string;
   request: SignInRequest;
   client: Client;
   /** The browser's live session, if it has one. */

@@ -60,7 +60,7 @@ async function authorize(context: SignInContext, source: unknown, request: Fasti
   }
   const now = nowDate(deps);
   const session = await sessionOf(context, request, now);
-  return continueSignIn(deps, context.prompts, codeRedirect, signInState(deps, { request: valid, client: client!, session, now }), reply);
+  return continueSignIn(deps, context.prompts, codeRedirect, signInState(deps, { kind: codeRedirect.kind, request: valid, client: client!, session, now }), reply);
 }
 
 /**
@@ -89,6 +89,7 @@ export async function resumeSignIn(
   }
   const session = await sessionOf(context, request, now);
   const state = signInState(deps, {
+    kind: pending.kind,
     request: rechecked.request,
     client,
     session,
