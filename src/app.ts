@@ -19,6 +19,7 @@ import { registerAdminRoutes } from './admin/routes.js';
 import { registerMetrics } from './metrics/routes.js';
 import { tokenContext } from './tokens/context.js';
 import { deriveSecret } from './keys/derived-secret.js';
+import { registerSignInRoutes } from './login/routes.js';
 import { signInSettings } from './login/settings.js';
 import { systemClock } from './clock.js';
 
@@ -86,7 +87,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokens: tokenContext(deps.keys, config, clock),
     refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
   };
-  await registerOAuthRoutes(app, oauthDeps, signInSettings(config));
+  await registerOAuthRoutes(app, oauthDeps);
+  registerSignInRoutes(app, oauthDeps, signInSettings(config));
   await registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
   return app;
 }

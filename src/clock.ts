@@ -6,6 +6,11 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** The clock's time as a Date, for timestamps written to the database. */
+export function nowDate(deps: { clock: Clock }): Date {
+  return new Date(deps.clock.now());
+}
+
 /** Whole seconds since the epoch, as JWT NumericDate claims use. */
 export function epochSeconds(clock: Clock): number {
   return Math.floor(clock.now() / 1000);

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { recordAudit } from '../audit/record.js';
-import { revokeConsent } from '../login/consent-store.js';
-import { endSession, findSessionOwner, listUserSessions } from '../login/session-store.js';
-import { nowDate } from '../oauth/deps.js';
+import { revokeConsent } from '../browser/consent-store.js';
+import { logOutEverywhere } from '../browser/log-out-everywhere.js';
+import { endSession, findSessionOwner, listUserSessions } from '../browser/session-store.js';
+import { nowDate } from '../clock.js';
 import { findGrantOwner, listUserFamilies, revokeGrant } from '../tokens/grant-store.js';
 import { findUserById } from '../users/store.js';
 import { iso } from './schemas.js';
 import { auditAdminAction, type AdminDeps } from './deps.js';
 import { notFound, type AdminRouter } from './route.js';
 import { idParams, logoutEverywhereResult, revokedResult, sessionsResult } from './schemas.js';
-import { logOutEverywhere } from './users-routes.js';
 
 export function registerSessionRoutes(router: AdminRouter, deps: AdminDeps): void {
   const requireUser = async (id: string) => {

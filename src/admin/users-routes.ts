@@ -1,9 +1,6 @@
 import { z } from 'zod';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types.js';
-import { nowDate } from '../oauth/deps.js';
-import { endUserSessions } from '../login/session-store.js';
-import { revokeGrantsOf } from '../tokens/grant-store.js';
+import { logOutEverywhere } from '../browser/log-out-everywhere.js';
+import { nowDate } from '../clock.js';
 import { createUser, deleteUser, DuplicateUserError, findUserById, listUsers, updateUser } from '../users/store.js';
 import { decodeCursor, nextCursor, UUID_SHAPE } from './cursor.js';
 import { auditAdminAction, type AdminDeps } from './deps.js';
@@ -13,13 +10,6 @@ import { idParams, newUserBody, userJson, userListQuery, userPage, userPatchBody
 function duplicateToConflict(error: unknown): never {
   if (error instanceof DuplicateUserError) throw conflict(error.message);
   throw error;
-}
-
-/** Revokes everything a user holds: every refresh family (and its access tokens) and browser session. */
-export async function logOutEverywhere(db: Kysely<Database>, userId: string, reason: string, now: Date) {
-  const revokedFamilies = await revokeGrantsOf(db, { userId }, reason, now);
-  const endedSessions = await endUserSessions(db, userId, now);
-  return { revoked_families: revokedFamilies, ended_sessions: endedSessions };
 }
 
 /**

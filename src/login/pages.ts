@@ -1,5 +1,5 @@
-import { html } from './html.js';
-import { page } from './layout.js';
+import { html } from '../pages/html.js';
+import { page } from '../pages/layout.js';
 
 export interface LoginPageInput {
   requestId: string;
@@ -48,12 +48,4 @@ export function consentPage(input: ConsentPageInput): string {
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 </form>`,
   );
-}
-
-export function errorPage(title: string, message: string): string {
-  return page(title, html`<h1>${title}</h1><p class="error" role="alert">${message}</p><p class="sub">Go back to the application and try again.</p>`);
-}
-
-export function loggedOutPage(): string {
-  return page('Signed out', html`<h1>Signed out</h1><p class="sub">You have been signed out of Latchkey.</p>`);
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { authenticateClient, type AuthenticatedClient } from '../clients/authenticate.js';
+import { authenticateClient } from '../clients/authenticate.js';
+import { authenticatedCaller, formParams } from './client-request.js';
 import { requireFormBody } from '../http/form-body.js';
-import type { Params } from '../http/params.js';
 import { corsHeaders, registerPreflights, requireAllowedOrigin, type RegisteredOrigins } from './cors.js';
 import { nowDate, type OAuthDeps } from './deps.js';
 import { registerIntrospectRoute } from './introspect.js';
@@ -9,14 +9,6 @@ import { registerRevokeRoute } from './revoke.js';
 import { registerTokenRoute } from './token/route.js';
 import type { TokenEndpointSettings } from './token/settings.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The authenticated client: set on /token, /revoke and /introspect (src/oauth/client-endpoints.ts), null elsewhere. */
-    client: AuthenticatedClient | null;
-    /** The form parameters of a client-authenticated endpoint, read once (RFC 6749 3.2); null elsewhere. */
-    form: Params | null;
-  }
-}
 
 export interface ClientEndpointsOptions {
   deps: OAuthDeps;
@@ -29,18 +21,6 @@ export interface ClientEndpointsOptions {
 
 /** Endpoints SPAs call from the browser (CORS with credentials); /introspect is for servers. */
 const BROWSER_PATHS = ['/token', '/revoke'] as const;
-
-/** The client a client-authenticated route runs for (the plugin's preHandler has set it). */
-export function authenticatedCaller(request: FastifyRequest): AuthenticatedClient {
-  if (!request.client) throw new Error('a client-authenticated route ran outside src/oauth/client-endpoints.ts');
-  return request.client;
-}
-
-/** The form parameters of a client-authenticated route. */
-export function formParams(request: FastifyRequest): Params {
-  if (!request.form) throw new Error('a client-authenticated route ran outside src/oauth/client-endpoints.ts');
-  return request.form;
-}
 
 /** RFC 6749 5.1, RFC 7009 2, RFC 7662 2.2: nothing these endpoints answer may be cached. */
 async function noStore(_request: FastifyRequest, reply: FastifyReply): Promise<void> {

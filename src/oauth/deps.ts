@@ -14,6 +14,5 @@ export interface OAuthDeps {
   refreshSuccessorKey: Buffer;
 }
 
-export function nowDate(deps: { clock: Clock }): Date {
-  return new Date(deps.clock.now());
-}
+/** Moved to src/clock.ts (issue 11); re-exported so code importing it from here keeps compiling. */
+export { nowDate } from '../clock.js';

@@ -6,7 +6,7 @@ import { TOKEN_PREFIX } from '../opaque-token.js';
 import { isJtiRevoked } from '../tokens/grant-store.js';
 import { findRefreshToken } from '../tokens/refresh-store.js';
 import { clientTokenStillBacked } from './client-token-liveness.js';
-import { authenticatedCaller, formParams } from './client-endpoints.js';
+import { authenticatedCaller, formParams } from './client-request.js';
 import { nowDate, type OAuthDeps } from './deps.js';
 import { verifyOwnAccessToken } from './own-token.js';
 import type { TokenEndpointSettings } from './token/settings.js';

@@ -3,15 +3,16 @@ import { decodeJwt } from 'jose';
 import { recordAudit } from '../audit/record.js';
 import { findClient, type Client } from '../clients/store.js';
 import { readParams, type Params } from '../http/params.js';
-import type { BrowserCookies } from '../login/cookies.js';
-import { errorPage, loggedOutPage } from '../login/pages.js';
-import { sendHtml } from '../login/send-html.js';
-import { logoutCancelledPage, logoutConfirmationPage } from '../login/logout-pages.js';
-import { endSession, findOpenSessionByCookie } from '../login/session-store.js';
+import type { BrowserCookies } from '../browser/cookies.js';
+import { endSession, findOpenSessionByCookie } from '../browser/session-store.js';
+import { nowDate } from '../clock.js';
+import { errorPage } from '../pages/error-page.js';
+import { sendHtml } from '../pages/send-html.js';
+import { loggedOutPage, logoutCancelledPage, logoutConfirmationPage } from './logout-pages.js';
 import { findUserById } from '../users/store.js';
 import { ID_TOKEN_TYP } from '../tokens/id-token.js';
 import { verifyToken } from '../tokens/verify.js';
-import { nowDate, type OAuthDeps } from './deps.js';
+import type { OAuthDeps } from './deps.js';
 
 class LogoutRequestError extends Error {}
 

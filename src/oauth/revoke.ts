@@ -6,7 +6,7 @@ import type { Params } from '../http/params.js';
 import { TOKEN_PREFIX } from '../opaque-token.js';
 import { denyJti, isJtiRevoked, revokeGrant } from '../tokens/grant-store.js';
 import { findRefreshToken } from '../tokens/refresh-store.js';
-import { authenticatedCaller, formParams } from './client-endpoints.js';
+import { authenticatedCaller, formParams } from './client-request.js';
 import { nowDate, type OAuthDeps } from './deps.js';
 import { verifyOwnAccessToken } from './own-token.js';
 import { clearRefreshCookie, readRefreshCookie } from './token/refresh-cookie.js';

@@ -3,7 +3,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { BrowserAgent, hiddenField } from '../helpers/http-agent.js';
 import { authorizeParams, authorizeUrl, logIn, pkcePair } from '../helpers/flow.js';
-import { revokeConsent } from '../../src/login/consent-store.js';
+import { revokeConsent } from '../../src/browser/consent-store.js';
 
 const REDIRECT = 'https://partner.example.com/cb';
 

@@ -1,81 +1,44 @@
 import type { FastifyReply } from 'fastify';
+import { hasConsent } from '../../browser/consent-store.js';
+import type { ActiveSession } from '../../browser/session-store.js';
 import type { Client } from '../../clients/store.js';
-import { hasConsent } from '../../login/consent-store.js';
-import type { ActiveSession } from '../../login/session-store.js';
-import { nowDate, type OAuthDeps } from '../deps.js';
+import type { OAuthDeps } from '../deps.js';
 import { parseScope } from '../scopes.js';
-import { issueCode } from './code-store.js';
-import { deletePendingRequest, savePendingRequest } from './request-store.js';
-import { authorizationResponseUrl, type ValidAuthorizationRequest } from './validate.js';
+import type { FinalStep } from './final-step.js';
+import { firstUnmetPrompt } from './policy.js';
+import type { Prompt, SignInRequest, SignInState } from './prompt.js';
+import { savePendingRequest } from './request-store.js';
 
-export interface FlowState {
-  request: ValidAuthorizationRequest;
-  client: Client;
-  session: ActiveSession | undefined;
-  /** Set when resuming a parked request: its id, when it was parked, and the session logged in for it. */
-  pending?: { id: string; createdAt: Date; loginSessionId?: string | null };
-  /** The user has just said yes on the consent page for this request. */
-  consentedNow?: boolean;
-}
-
-function needsLogin({ request, session, pending }: FlowState, now: Date): boolean {
-  if (!session) return true;
-  // A login made for this very request satisfies prompt=login and any max_age (OIDC Core 3.1.2.1):
-  // asking again would loop for ever with max_age=0. It is bound to the session, not to a
-  // timestamp, so a login for another request (or clocks that differ between instances) cannot
-  // stand in for it.
-  if (pending?.loginSessionId === session.id) return false;
-  if (request.prompt === 'login') return true;
-  if (request.maxAge !== undefined && now.getTime() - session.authTime.getTime() > request.maxAge * 1000) return true;
-  return false;
-}
-
-async function needsConsent(deps: OAuthDeps, state: FlowState, userId: string): Promise<boolean> {
-  if (state.consentedNow) return false;
-  if (!state.client.thirdParty && state.request.prompt !== 'consent') return false;
-  if (state.request.prompt === 'consent') return true;
-  return !(await hasConsent(deps.db, userId, state.client.clientId, parseScope(state.request.scope)));
-}
-
-export function errorRedirect(deps: OAuthDeps, request: Pick<ValidAuthorizationRequest, 'redirectUri' | 'state'>, error: string, description: string): string {
-  return authorizationResponseUrl(request.redirectUri, deps.config.ISSUER, { error, error_description: description, state: request.state });
+/** The state the checks see, with the consent lookup bound to this database. */
+export function signInState(
+  deps: OAuthDeps,
+  input: { kind: string; request: SignInRequest; client: Client; session: ActiveSession | undefined; now: Date; pending?: SignInState['pending']; completedNow?: string },
+): SignInState {
+  const { request, client } = input;
+  return { ...input, rememberedConsent: (userId) => hasConsent(deps.db, userId, client.clientId, parseScope(request.scope)) };
 }
 
 /**
- * Decides where the browser goes next for a valid /authorize request: the login page, the
- * consent page, or back to the client with a code (or a prompt=none error).
+ * Decides where the browser goes next: the page of the first unmet prompt (the request is parked
+ * for it), a prompt=none error when the user would have to see a page (OIDC Core 3.1.2.6), or
+ * the final step of the request's kind once every prompt is satisfied.
  */
-export async function nextStep(deps: OAuthDeps, state: FlowState, reply: FastifyReply): Promise<FastifyReply> {
-  const now = nowDate(deps);
+export async function continueSignIn(
+  deps: OAuthDeps,
+  prompts: readonly Prompt[],
+  final: FinalStep,
+  state: SignInState,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const { request } = state;
-  const park = async () => state.pending?.id ?? (await savePendingRequest(deps.db, request, now));
-
-  if (needsLogin(state, now)) {
-    if (request.prompt === 'none') return reply.redirect(errorRedirect(deps, request, 'login_required', 'the user must log in'), 302);
-    return reply.redirect(`/login?request_id=${await park()}`, 303);
+  const unmet = await firstUnmetPrompt(prompts, state);
+  if (unmet) {
+    const { error, description } = unmet.check;
+    if (request.prompt === 'none') return final.refuse(deps, request, { redirectable: true, error, description }, reply, 302);
+    const id = state.pending?.id ?? (await savePendingRequest(deps.db, final.kind, request, state.now));
+    return reply.redirect(`${unmet.prompt.path}?request_id=${id}`, 303);
   }
-  const session = state.session!;
-  if (await needsConsent(deps, state, session.userId)) {
-    if (request.prompt === 'none') return reply.redirect(errorRedirect(deps, request, 'consent_required', 'the user must consent'), 302);
-    return reply.redirect(`/consent?request_id=${await park()}`, 303);
-  }
-
-  const code = await issueCode(
-    deps.db,
-    {
-      clientId: request.clientId,
-      userId: session.userId,
-      sessionId: session.id,
-      redirectUri: request.redirectUri,
-      redirectUriGiven: request.redirectUriGiven !== false,
-      scope: request.scope,
-      audience: request.audience,
-      nonce: request.nonce,
-      codeChallenge: request.codeChallenge,
-      authTime: session.authTime,
-    },
-    now,
-  );
-  if (state.pending) await deletePendingRequest(deps.db, state.pending.id);
-  return reply.redirect(authorizationResponseUrl(request.redirectUri, deps.config.ISSUER, { code, state: request.state }), 302);
+  // The login prompt's no_session check makes this unreachable while "login" is registered.
+  if (!state.session) throw new Error('every prompt is satisfied but no session was established');
+  return final.complete(deps, { request, client: state.client, session: state.session, pendingId: state.pending?.id, now: state.now }, reply);
 }

@@ -1,14 +1,14 @@
 import type { Client } from '../../clients/store.js';
 import { formatScope, parseScope } from '../scopes.js';
+import type { Rechecked } from './final-step.js';
 import { redirectUriRegistered, type ValidAuthorizationRequest } from './validate.js';
 
-/** A parked request measured against its client as it is now. */
-export type RecheckedRequest =
-  | { ok: true; request: ValidAuthorizationRequest }
-  /** Its redirect URI is no longer trusted: answer with a page, never a redirect to it. */
-  | { ok: false; redirectable: false; message: string }
-  /** The redirect URI is still registered: the error goes back to it (RFC 6749 4.1.2.1). */
-  | { ok: false; redirectable: true; error: string; description: string };
+/**
+ * A parked request measured against its client as it is now. Not redirectable: its redirect URI
+ * is no longer trusted (a page, never a redirect to it); redirectable: the error goes back to the
+ * still registered redirect URI (RFC 6749 4.1.2.1).
+ */
+export type RecheckedRequest = Rechecked<ValidAuthorizationRequest>;
 
 /**
  * A request parked while the user signs in was validated against the client as it was then.

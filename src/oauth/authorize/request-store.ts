@@ -2,28 +2,37 @@ import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/types.js';
 import { jsonb } from '../../db/json.js';
-import type { ValidAuthorizationRequest } from './validate.js';
+import type { SignInRequest } from './prompt.js';
 
 /** How long a user has to log in and consent before the pending request expires. */
 const PENDING_LIFETIME_SECONDS = 15 * 60;
 
+/** Requests parked before kinds existed were all authorization-code requests. */
+const KIND_BEFORE_KINDS = 'authorization_code';
+
 export interface PendingRequest {
   id: string;
   createdAt: Date;
-  request: ValidAuthorizationRequest;
+  /** Selects the final step (final-steps.ts) that ends this sign-in. */
+  kind: string;
+  /** The request as its kind parked it (for authorization_code: a ValidAuthorizationRequest). */
+  request: SignInRequest;
   /** The session whose login was made for this request, once there is one. */
   loginSessionId: string | null;
 }
 
-/** Parks a validated /authorize request while the user logs in or consents. */
-export async function savePendingRequest(db: Kysely<Database>, request: ValidAuthorizationRequest, now: Date): Promise<string> {
+/**
+ * Parks a validated request while the user signs in. The kind is stored beside the request's own
+ * fields in `params` (no request type has a field named `kind`).
+ */
+export async function savePendingRequest(db: Kysely<Database>, kind: string, request: SignInRequest, now: Date): Promise<string> {
   const id = randomBytes(24).toString('base64url');
   await db
     .insertInto('authorization_requests')
     .values({
       id,
       client_id: request.clientId,
-      params: jsonb(request),
+      params: jsonb({ ...request, kind }),
       created_at: now,
       expires_at: new Date(now.getTime() + PENDING_LIFETIME_SECONDS * 1000),
     })
@@ -40,7 +49,8 @@ export async function findPendingRequest(db: Kysely<Database>, id: unknown, now:
     .where('expires_at', '>', now)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { id: row.id, createdAt: row.created_at, request: row.params as unknown as ValidAuthorizationRequest, loginSessionId: row.login_session_id };
+  const { kind, ...request } = row.params as unknown as SignInRequest & { kind?: string };
+  return { id: row.id, createdAt: row.created_at, kind: kind ?? KIND_BEFORE_KINDS, request, loginSessionId: row.login_session_id };
 }
 
 /** Notes that the user logged in (as this session) for this pending request. */

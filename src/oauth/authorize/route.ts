@@ -1,28 +1,41 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { BrowserCookies } from '../../browser/cookies.js';
+import { findActiveSession, type SessionLifetimes } from '../../browser/session-store.js';
+import { nowDate } from '../../clock.js';
 import { findClient } from '../../clients/store.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import { readParams, type Params } from '../../http/params.js';
-import type { BrowserCookies } from '../../login/cookies.js';
-import { errorPage } from '../../login/pages.js';
-import { sendHtml } from '../../login/send-html.js';
-import { findActiveSession, type SessionLifetimes } from '../../login/session-store.js';
-import { nowDate, type OAuthDeps } from '../deps.js';
-import { errorRedirect, nextStep } from './flow.js';
-import { deletePendingRequest, findPendingRequest, type PendingRequest } from './request-store.js';
-import { recheckParkedRequest, type RecheckedRequest } from './recheck.js';
+import { errorPage } from '../../pages/error-page.js';
+import { sendHtml } from '../../pages/send-html.js';
+import type { OAuthDeps } from '../deps.js';
+import { codeRedirect, errorRedirect } from './code-redirect.js';
+import { finalStepFor } from './final-steps.js';
+import { continueSignIn, signInState } from './flow.js';
+import type { Prompt } from './prompt.js';
+import { deletePendingRequest, findPendingRequest } from './request-store.js';
 import { resolveRedirectUri, UntrustedRedirectError, validateAuthorizationRequest } from './validate.js';
 
 class UnreadableRequestError extends Error {}
 
-export function sessionLifetimes(deps: OAuthDeps): SessionLifetimes {
-  return { idleSeconds: deps.config.SESSION_IDLE_TTL, absoluteSeconds: deps.config.SESSION_ABSOLUTE_TTL };
+/** What the sign-in loop runs with; built once where the sign-in steps are registered (login/routes.ts). */
+export interface SignInContext {
+  deps: OAuthDeps;
+  cookies: BrowserCookies;
+  /** The prompts in the order they are asked for (login/steps.ts). */
+  prompts: readonly Prompt[];
+  sessionLifetimes: SessionLifetimes;
+}
+
+function sessionOf(context: SignInContext, request: FastifyRequest, now: Date) {
+  return findActiveSession(context.deps.db, context.cookies.readSession(request), now, context.sessionLifetimes);
 }
 
 /**
  * GET/POST /authorize: client and redirect URI first (an HTML page when either is wrong, never a
- * redirect), then everything else (errors redirected to the client with state), then the session.
+ * redirect), then everything else (errors redirected to the client with state), then the loop.
  */
-async function authorize(deps: OAuthDeps, cookies: BrowserCookies, source: unknown, request: FastifyRequest, reply: FastifyReply) {
+async function authorize(context: SignInContext, source: unknown, request: FastifyRequest, reply: FastifyReply) {
+  const { deps } = context;
   let params: Params;
   try {
     params = readParams(source, (message) => new UnreadableRequestError(message));
@@ -45,41 +58,50 @@ async function authorize(deps: OAuthDeps, cookies: BrowserCookies, source: unkno
     if (!(error instanceof OAuthError)) throw error;
     return reply.redirect(errorRedirect(deps, { redirectUri, state: params.state }, error.code, error.description), 302);
   }
-  const session = await findActiveSession(deps.db, cookies.readSession(request), nowDate(deps), sessionLifetimes(deps));
-  return nextStep(deps, { request: valid, client: client!, session }, reply);
+  const now = nowDate(deps);
+  const session = await sessionOf(context, request, now);
+  return continueSignIn(deps, context.prompts, codeRedirect, signInState(deps, { kind: codeRedirect.kind, request: valid, client: client!, session, now }), reply);
 }
 
-/** Continues a parked request after the login or consent page. */
-export async function resumeAuthorization(
-  deps: OAuthDeps,
-  cookies: BrowserCookies,
+/**
+ * Continues a parked sign-in of any kind, after a step's page (GET /authorize/resume, or in-process
+ * when the page has just completed its prompt: `completedNow`).
+ */
+export async function resumeSignIn(
+  context: SignInContext,
   requestId: unknown,
   request: FastifyRequest,
   reply: FastifyReply,
-  options: { consentedNow?: boolean } = {},
-) {
+  options: { completedNow?: string } = {},
+): Promise<FastifyReply> {
+  const { deps } = context;
   const now = nowDate(deps);
   const pending = await findPendingRequest(deps.db, requestId, now);
-  if (!pending) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
+  const final = pending && finalStepFor(pending.kind);
+  if (!pending || !final) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
   const client = await findClient(deps.db, pending.request.clientId);
   if (!client) return sendHtml(reply, 400, errorPage('Invalid request', 'The application is no longer registered.'));
-  const rechecked = recheckParkedRequest(pending.request, client);
-  if (!rechecked.ok) return refuseParkedRequest(deps, pending, rechecked, reply);
-  const session = await findActiveSession(deps.db, cookies.readSession(request), now, sessionLifetimes(deps));
-  return nextStep(deps, { request: rechecked.request, client, session, pending: { id: pending.id, createdAt: pending.createdAt, loginSessionId: pending.loginSessionId }, consentedNow: options.consentedNow }, reply);
+  const rechecked = final.recheck(pending.request, client);
+  if (!rechecked.ok) {
+    // A parked request its shrunk client no longer allows ends here, for good.
+    await deletePendingRequest(deps.db, pending.id);
+    return final.refuse(deps, pending.request, rechecked, reply, 302);
+  }
+  const session = await sessionOf(context, request, now);
+  const state = signInState(deps, {
+    kind: pending.kind,
+    request: rechecked.request,
+    client,
+    session,
+    now,
+    pending: { id: pending.id, createdAt: pending.createdAt, loginSessionId: pending.loginSessionId },
+    completedNow: options.completedNow,
+  });
+  return continueSignIn(deps, context.prompts, final, state, reply);
 }
 
-/** A parked request its shrunk client no longer allows ends here, for good. */
-async function refuseParkedRequest(deps: OAuthDeps, pending: PendingRequest, refusal: Extract<RecheckedRequest, { ok: false }>, reply: FastifyReply) {
-  await deletePendingRequest(deps.db, pending.id);
-  if (!refusal.redirectable) return sendHtml(reply, 400, errorPage('Invalid request', refusal.message));
-  return reply.redirect(errorRedirect(deps, pending.request, refusal.error, refusal.description), 302);
-}
-
-export function registerAuthorizeRoutes(app: FastifyInstance, deps: OAuthDeps, cookies: BrowserCookies, options: { preHandler: preHandlerHookHandler[] }): void {
-  app.get('/authorize', { preHandler: options.preHandler }, (request, reply) => authorize(deps, cookies, request.query, request, reply));
-  app.post('/authorize', { preHandler: options.preHandler }, (request, reply) => authorize(deps, cookies, request.body, request, reply));
-  app.get('/authorize/resume', (request, reply) =>
-    resumeAuthorization(deps, cookies, (request.query as Record<string, unknown>).request_id, request, reply),
-  );
+export function registerAuthorizeRoutes(app: FastifyInstance, context: SignInContext, options: { preHandler: preHandlerHookHandler[] }): void {
+  app.get('/authorize', { preHandler: options.preHandler }, (request, reply) => authorize(context, request.query, request, reply));
+  app.post('/authorize', { preHandler: options.preHandler }, (request, reply) => authorize(context, request.body, request, reply));
+  app.get('/authorize/resume', (request, reply) => resumeSignIn(context, (request.query as Record<string, unknown>).request_id, request, reply));
 }

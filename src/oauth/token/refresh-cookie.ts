@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Client } from '../../clients/store.js';
-import { cookiesAreSecure } from '../../login/cookies.js';
+import { cookiesAreSecure } from '../../browser/cookies.js';
 
 /**
  * SPA cookie mode: the refresh token lives in an HttpOnly, SameSite=Strict cookie that only the

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
-import { authenticatedCaller, formParams } from '../client-endpoints.js';
+import { authenticatedCaller, formParams } from '../client-request.js';
 import type { OAuthDeps } from '../deps.js';
 import type { Grant } from '../grants/grant.js';
 import { grantFor } from '../grants/registry.js';

@@ -1,5 +1,5 @@
-import { html } from './html.js';
-import { page } from './layout.js';
+import { html } from '../pages/html.js';
+import { page } from '../pages/layout.js';
 
 export interface LogoutConfirmationInput {
   csrfToken: string;
@@ -28,6 +28,10 @@ ${hidden('client_id', input.clientId)}${hidden('post_logout_redirect_uri', input
 <button type="submit" name="decision" value="cancel" class="secondary">Cancel</button>
 </form>`,
   );
+}
+
+export function loggedOutPage(): string {
+  return page('Signed out', html`<h1>Signed out</h1><p class="sub">You have been signed out of Latchkey.</p>`);
 }
 
 export function logoutCancelledPage(): string {

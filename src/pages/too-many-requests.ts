@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { errorPage } from './pages.js';
+import { errorPage } from './error-page.js';
 import { sendHtml } from './send-html.js';
 
 /** The 429 a browser endpoint answers (the limiter has set Retry-After). */

@@ -1,0 +1,100 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { recordAudit } from '../audit/record.js';
+import { nowDate } from '../clock.js';
+import { findClient } from '../clients/store.js';
+import { finalStepFor } from '../oauth/authorize/final-steps.js';
+import type { Check, SignInState } from '../oauth/authorize/prompt.js';
+import { findPendingRequest } from '../oauth/authorize/request-store.js';
+import { sendHtml } from '../pages/send-html.js';
+import { issueDeviceToken, readDeviceToken } from './device-token.js';
+import { establishSession } from './establish-session.js';
+import { attemptLogin } from './login-attempt.js';
+import { loginPage } from './pages.js';
+import type { SignInStep, StepContext } from './step.js';
+import { backToTheLoop, expiredPage, formParams, forbiddenPage } from './step-pages.js';
+
+/** The one message for every failed login: it never says which part was wrong. */
+export const LOGIN_FAILED_MESSAGE = 'Incorrect username or password.';
+
+/**
+ * A login made for this very request satisfies prompt=login and any max_age (OIDC Core 3.1.2.1):
+ * asking again would loop for ever with max_age=0. It is bound to the session, not to a
+ * timestamp, so a login for another request (or clocks that differ between instances) cannot
+ * stand in for it.
+ */
+function loggedInForThisRequest({ session, pending }: SignInState): boolean {
+  return session !== undefined && pending?.loginSessionId === session.id;
+}
+
+const loginRequired = { error: 'login_required', description: 'the user must log in' };
+
+export const LOGIN_CHECKS: readonly Check[] = [
+  { reason: 'no_session', ...loginRequired, applies: ({ session }) => session === undefined },
+  { reason: 'login_prompt', ...loginRequired, applies: (state) => state.request.prompt === 'login' && !loggedInForThisRequest(state) },
+  {
+    reason: 'max_age',
+    ...loginRequired,
+    applies: (state) =>
+      state.request.maxAge !== undefined &&
+      !loggedInForThisRequest(state) &&
+      state.now.getTime() - state.session!.authTime.getTime() > state.request.maxAge * 1000,
+  },
+];
+
+async function renderLogin(context: StepContext, request: FastifyRequest, reply: FastifyReply, requestId: unknown, extra: { username?: string; error?: string } = {}) {
+  const { deps, cookies } = context;
+  const pending = await findPendingRequest(deps.db, requestId, nowDate(deps));
+  const final = pending && finalStepFor(pending.kind);
+  if (!pending || !final) return expiredPage(reply);
+  const client = await findClient(deps.db, pending.request.clientId);
+  if (!client) return expiredPage(reply);
+  const body = loginPage({
+    requestId: pending.id,
+    csrfToken: cookies.csrfToken(request, reply),
+    clientName: client.name,
+    username: extra.username ?? pending.request.loginHint,
+    error: extra.error,
+  });
+  return sendHtml(reply, 200, body, final.formActionTarget(pending.request));
+}
+
+/** POST /login: the password, then a session, then back to the loop for whatever comes next. */
+async function submitPassword(context: StepContext, request: FastifyRequest, reply: FastifyReply) {
+  const { deps, cookies, settings } = context;
+  const form = formParams(request);
+  if (!cookies.csrfValid(request, form.csrf_token)) return forbiddenPage(reply);
+  const now = nowDate(deps);
+  const pending = await findPendingRequest(deps.db, form.request_id, now);
+  if (!pending) return expiredPage(reply);
+  const username = (form.username ?? '').trim().slice(0, 256);
+  const password = (form.password ?? '').slice(0, 1024);
+  const device = readDeviceToken(settings.deviceCookieKey, cookies.readDevice(request));
+  const outcome = await attemptLogin(deps.db, { username, password, device, now }, settings.lockout);
+  if (!outcome.ok) {
+    // The reason stays internal (the page says the same for all). An unknown username is not
+    // recorded at all: it is often a password typed into the wrong field.
+    await recordAudit(deps.db, request.log, {
+      type: 'login_failed',
+      userId: outcome.reason === 'unknown_user' ? null : outcome.userId,
+      clientId: pending.request.clientId,
+      ip: request.ip,
+      details: { reason: outcome.reason },
+    });
+    return renderLogin(context, request, reply, pending.id, { username, error: LOGIN_FAILED_MESSAGE });
+  }
+  await establishSession(context, request, reply, pending, outcome.user.id, now);
+  // A fresh nonce on every sign-in: this browser is now known for this user (device-token.ts).
+  cookies.setDevice(reply, issueDeviceToken(settings.deviceCookieKey, outcome.user.id));
+  return backToTheLoop(reply, pending.id);
+}
+
+/** The first factor: username and password (GET/POST /login). */
+export const loginStep: SignInStep = {
+  name: 'login',
+  path: '/login',
+  checks: LOGIN_CHECKS,
+  registerPage(app, context) {
+    app.get('/login', (request, reply) => renderLogin(context, request, reply, (request.query as Record<string, unknown>).request_id));
+    app.post('/login', { preHandler: context.secretFormLimiters }, (request, reply) => submitPassword(context, request, reply));
+  },
+};

@@ -1,0 +1,48 @@
+import type { FastifyReply } from 'fastify';
+import { errorPage } from '../../pages/error-page.js';
+import { sendHtml } from '../../pages/send-html.js';
+import type { OAuthDeps } from '../deps.js';
+import { issueCode } from './code-store.js';
+import { finalStep, type Refusal } from './final-step.js';
+import { recheckParkedRequest } from './recheck.js';
+import { deletePendingRequest } from './request-store.js';
+import { authorizationResponseUrl, type ValidAuthorizationRequest } from './validate.js';
+
+export const AUTHORIZATION_CODE_KIND = 'authorization_code';
+
+export function errorRedirect(deps: OAuthDeps, request: Pick<ValidAuthorizationRequest, 'redirectUri' | 'state'>, error: string, description: string): string {
+  return authorizationResponseUrl(request.redirectUri, deps.config.ISSUER, { error, error_description: description, state: request.state });
+}
+
+function refuse(deps: OAuthDeps, request: ValidAuthorizationRequest, refusal: Refusal, reply: FastifyReply, status: 302 | 303): FastifyReply {
+  if (!refusal.redirectable) return sendHtml(reply, 400, errorPage('Invalid request', refusal.message));
+  return reply.redirect(errorRedirect(deps, request, refusal.error, refusal.description), status);
+}
+
+/** The final step of the authorization code flow: back to the client with a code (RFC 6749 4.1.2). */
+export const codeRedirect = finalStep<ValidAuthorizationRequest>({
+  kind: AUTHORIZATION_CODE_KIND,
+  recheck: recheckParkedRequest,
+  formActionTarget: (request) => request.redirectUri,
+  refuse,
+  async complete(deps, { request, session, pendingId, now }, reply) {
+    const code = await issueCode(
+      deps.db,
+      {
+        clientId: request.clientId,
+        userId: session.userId,
+        sessionId: session.id,
+        redirectUri: request.redirectUri,
+        redirectUriGiven: request.redirectUriGiven !== false,
+        scope: request.scope,
+        audience: request.audience,
+        nonce: request.nonce,
+        codeChallenge: request.codeChallenge,
+        authTime: session.authTime,
+      },
+      now,
+    );
+    if (pendingId) await deletePendingRequest(deps.db, pendingId);
+    return reply.redirect(authorizationResponseUrl(request.redirectUri, deps.config.ISSUER, { code, state: request.state }), 302);
+  },
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import type { ActiveSession } from '../../src/browser/session-store.js';
+import type { Client } from '../../src/clients/store.js';
+import { firstUnmetPrompt } from '../../src/oauth/authorize/policy.js';
+import type { SignInRequest, SignInState } from '../../src/oauth/authorize/prompt.js';
+import { SIGN_IN_STEPS } from '../../src/login/steps.js';
+
+const NOW = new Date('2030-01-01T12:00:00Z');
+const MINUTE = 60_000;
+
+function client(thirdParty: boolean): Client {
+  return {
+    clientId: 'client-1',
+    name: 'App',
+    type: 'public',
+    tokenEndpointAuthMethod: 'none',
+    redirectUris: ['https://app.example/cb'],
+    postLogoutRedirectUris: [],
+    grantTypes: ['authorization_code'],
+    scopes: ['openid', 'profile'],
+    origins: [],
+    refreshCookie: false,
+    admin: false,
+    thirdParty,
+    alwaysIssueRefresh: false,
+    resources: [],
+    defaultAudience: null,
+    secretHash: null,
+    previousSecretHash: null,
+    previousSecretExpiresAt: null,
+    credentialsChangedAt: NOW,
+    createdAt: NOW,
+  };
+}
+
+const session = (signedInMinutesAgo: number, id = 'session-1'): ActiveSession => ({ id, userId: 'user-1', authTime: new Date(NOW.getTime() - signedInMinutesAgo * MINUTE) });
+
+interface Row {
+  name: string;
+  session?: ActiveSession;
+  request?: Partial<SignInRequest>;
+  thirdParty?: boolean;
+  /** The session whose login was made for the parked request. */
+  loginSessionId?: string;
+  completedNow?: string;
+  remembered?: boolean;
+  /** "prompt/check reason", or "final" when nothing is left to ask. */
+  expected: string;
+}
+
+const TABLE: Row[] = [
+  { name: 'no session', expected: 'login/no_session' },
+  { name: 'no session, prompt=none (the loop answers login_required)', request: { prompt: 'none' }, expected: 'login/no_session' },
+  { name: 'no session, third-party client: login comes first', thirdParty: true, expected: 'login/no_session' },
+  { name: 'session, first-party client', session: session(5), expected: 'final' },
+  { name: 'session, prompt=none, nothing to ask', session: session(5), request: { prompt: 'none' }, expected: 'final' },
+  { name: 'prompt=login with an older session', session: session(5), request: { prompt: 'login' }, expected: 'login/login_prompt' },
+  { name: 'prompt=login, logged in for this very request', session: session(0), request: { prompt: 'login' }, loginSessionId: 'session-1', expected: 'final' },
+  { name: 'prompt=login, the login was for another session', session: session(0), request: { prompt: 'login' }, loginSessionId: 'session-0', expected: 'login/login_prompt' },
+  { name: 'max_age exceeded', session: session(10), request: { maxAge: 60 }, expected: 'login/max_age' },
+  { name: 'max_age not exceeded', session: session(10), request: { maxAge: 3600 }, expected: 'final' },
+  { name: 'max_age=0, logged in for this very request', session: session(1), request: { maxAge: 0 }, loginSessionId: 'session-1', expected: 'final' },
+  { name: 'third-party client, no consent yet', session: session(5), thirdParty: true, remembered: false, expected: 'consent/scopes_not_granted' },
+  { name: 'third-party client, consent remembered', session: session(5), thirdParty: true, remembered: true, expected: 'final' },
+  { name: 'third-party client, consent given just now', session: session(5), thirdParty: true, remembered: false, completedNow: 'consent', expected: 'final' },
+  { name: 'prompt=consent, first-party client', session: session(5), request: { prompt: 'consent' }, remembered: true, expected: 'consent/consent_prompt' },
+  { name: 'prompt=consent, consent given just now', session: session(5), request: { prompt: 'consent' }, completedNow: 'consent', expected: 'final' },
+  { name: 'prompt=login and prompt-worthy consent: login first', session: session(5), request: { prompt: 'login' }, thirdParty: true, expected: 'login/login_prompt' },
+];
+
+function stateOf(row: Row, consentReads: string[]): SignInState {
+  return {
+    kind: 'authorization_code',
+    request: { clientId: 'client-1', scope: 'openid profile', ...row.request },
+    client: client(row.thirdParty ?? false),
+    session: row.session,
+    pending: row.loginSessionId === undefined ? undefined : { id: 'req-1', createdAt: NOW, loginSessionId: row.loginSessionId },
+    completedNow: row.completedNow,
+    now: NOW,
+    rememberedConsent: async (userId) => {
+      consentReads.push(userId);
+      return row.remembered ?? false;
+    },
+  };
+}
+
+describe('the sign-in policy (registered steps, in order)', () => {
+  it('registers login before consent, each with named checks and a page', () => {
+    expect(SIGN_IN_STEPS.map((step) => [step.name, step.path, step.checks.map((c) => c.reason)])).toEqual([
+      ['login', '/login', ['no_session', 'login_prompt', 'max_age']],
+      ['consent', '/consent', ['consent_prompt', 'scopes_not_granted']],
+    ]);
+  });
+
+  it.each(TABLE)('$name → $expected', async (row) => {
+    const unmet = await firstUnmetPrompt(SIGN_IN_STEPS, stateOf(row, []));
+    expect(unmet ? `${unmet.prompt.name}/${unmet.check.reason}` : 'final').toBe(row.expected);
+  });
+
+  it('names the prompt=none error of each check (OIDC Core 3.1.2.6)', () => {
+    const errors = SIGN_IN_STEPS.flatMap((step) => step.checks.map((check) => `${step.name}:${check.error}`));
+    expect(new Set(errors)).toEqual(new Set(['login:login_required', 'consent:consent_required']));
+  });
+
+  it('reads remembered consent only for a third-party client with a session', async () => {
+    const reads: string[] = [];
+    await firstUnmetPrompt(SIGN_IN_STEPS, stateOf({ name: 'first party', session: session(1), expected: 'final' }, reads));
+    await firstUnmetPrompt(SIGN_IN_STEPS, stateOf({ name: 'no session', thirdParty: true, expected: 'login/no_session' }, reads));
+    expect(reads).toEqual([]);
+    await firstUnmetPrompt(SIGN_IN_STEPS, stateOf({ name: 'third party', session: session(1), thirdParty: true, expected: '' }, reads));
+    expect(reads).toEqual(['user-1']);
+  });
+});
