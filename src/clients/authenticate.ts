@@ -20,6 +20,7 @@ function invalidClient(usedBasic: boolean): OAuthError {
 /** The current secret, or the previous one while its rotation overlap lasts. */
 function secretAccepted(client: Client, presented: string): boolean {
   if (clientSecretMatches(presented, client.secretHash)) return true;
+  // eslint-disable-next-line no-restricted-syntax -- TODO(issue 11): clock
   return client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt.getTime() > Date.now() && clientSecretMatches(presented, client.previousSecretHash);
 }
 

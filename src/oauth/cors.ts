@@ -17,6 +17,7 @@ export function registerCors(app: FastifyInstance, db: Kysely<Database>): void {
   const known = new Map<string, { allowed: boolean; until: number }>();
   const isRegistered = async (origin: string): Promise<boolean> => {
     const cached = known.get(origin);
+    // eslint-disable-next-line no-restricted-syntax -- TODO(issue 11): clock
     if (cached && cached.until > Date.now()) return cached.allowed;
     const row = await db
       .selectFrom('clients')
@@ -25,6 +26,7 @@ export function registerCors(app: FastifyInstance, db: Kysely<Database>): void {
       .limit(1)
       .executeTakeFirst();
     if (known.size > 10_000) known.clear();
+    // eslint-disable-next-line no-restricted-syntax -- TODO(issue 11): clock
     known.set(origin, { allowed: Boolean(row), until: Date.now() + CACHE_MS });
     return Boolean(row);
   };
