@@ -18,6 +18,8 @@ export interface RunningServer {
   app: FastifyInstance;
   database: DatabaseHandle;
   keys: KeyRing;
+  /** The ring's reload-and-rotate timer; tick() runs one pass now (tests use it instead of waiting). */
+  keyMaintenance: KeyMaintenance;
   /** http://host:port actually bound (useful with PORT=0). */
   url: string;
   close(): Promise<void>;
@@ -76,6 +78,7 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     app: started,
     database: db,
     keys,
+    keyMaintenance: startedMaintenance,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close: () =>
       (closing ??= (async () => {

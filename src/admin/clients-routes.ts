@@ -4,6 +4,7 @@ import { metadataToJson } from '../clients/json.js';
 import { checkClientMetadata, describeProblem } from '../clients/metadata-problems.js';
 import { ADMIN_SCOPE, type ClientMetadataInput } from '../clients/schema.js';
 import { createClient, deleteClient, findClient, listClients, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
+import { withTransaction } from '../db/transaction.js';
 import { OAuthError } from '../http/oauth-error.js';
 import { nowDate } from '../oauth/deps.js';
 import { revokeGrantsOf } from '../tokens/grant-store.js';
@@ -60,7 +61,7 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     handler: async ({ body, request }) => {
       const settings = validatedSettings(body);
       const { client, secret } = await createClient(deps.db, settings);
-      await auditAdminAction(deps, request, 'client_created', { clientId: client.clientId });
+      await auditAdminAction(deps.db, request, 'client_created', { clientId: client.clientId });
       return { ...clientJson(client), warnings: clientWarnings(settings), ...(secret ? { client_secret: secret } : {}) };
     },
   });
@@ -88,7 +89,7 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
       const settings = validatedSettings(body, existing);
       const updated = await updateClient(deps.db, params.id, settings, nowDate(deps));
       if (!updated) throw notFound('client');
-      await auditAdminAction(deps, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
+      await auditAdminAction(deps.db, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
       return { ...clientJson(updated), warnings: clientWarnings(settings) };
     },
   });
@@ -107,7 +108,7 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
       const overlap = body.overlap_seconds ?? deps.config.CLIENT_SECRET_OVERLAP;
       const rotated = await rotateClientSecret(deps.db, params.id, overlap, nowDate(deps));
       if (!rotated) throw notFound('client');
-      await auditAdminAction(deps, request, 'client_secret_rotated', { clientId: params.id, details: { overlap_seconds: overlap } });
+      await auditAdminAction(deps.db, request, 'client_secret_rotated', { clientId: params.id, details: { overlap_seconds: overlap } });
       return { client_id: params.id, client_secret: rotated.secret, previous_secret_valid_until: iso(rotated.client.previousSecretExpiresAt) };
     },
   });
@@ -122,12 +123,12 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     status: 204,
     handler: async ({ params, request }) => {
       await requireClient(params.id);
-      const revoked = await deps.db.transaction().execute(async (trx) => {
+      const revoked = await withTransaction(deps.db, async (trx) => {
         const count = await revokeGrantsOf(trx, { clientId: params.id }, 'client deleted', nowDate(deps));
         await deleteClient(trx, params.id);
         return count;
       });
-      await auditAdminAction(deps, request, 'client_deleted', { clientId: params.id, details: { revoked_families: revoked } });
+      await auditAdminAction(deps.db, request, 'client_deleted', { clientId: params.id, details: { revoked_families: revoked } });
       return {};
     },
   });

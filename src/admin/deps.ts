@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { recordAudit } from '../audit/record.js';
+import type { Queryable } from '../db/queryable.js';
 import type { OAuthDeps } from '../oauth/deps.js';
 import type { KeyRing } from '../keys/ring.js';
 
@@ -7,14 +8,17 @@ export interface AdminDeps extends OAuthDeps {
   keys: KeyRing;
 }
 
-/** Every admin action is audited with the acting client. */
+/**
+ * Every admin action is audited with the acting client. Pass the transaction that makes the
+ * change, so the row commits with it.
+ */
 export function auditAdminAction(
-  deps: AdminDeps,
+  q: Queryable,
   request: FastifyRequest,
   action: string,
   target: { userId?: string | null; clientId?: string | null; details?: Record<string, string | number | boolean | null> },
 ) {
-  return recordAudit(deps.db, request.log, {
+  return recordAudit(q, request.log, {
     type: 'admin_action',
     userId: target.userId ?? null,
     clientId: target.clientId ?? null,

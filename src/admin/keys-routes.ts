@@ -42,7 +42,7 @@ export function registerKeyRoutes(router: AdminRouter, deps: AdminDeps): void {
       const rotation = rotationDeps(deps.db, deps.config, deps.clock);
       const result = body.now ? { outcome: 'rotated', ...(await rotateNow(rotation)) } : await rotate(rotation);
       await deps.keys.reload();
-      await auditAdminAction(deps, request, 'keys_rotated', { details: { outcome: result.outcome, kid: result.key.kid, now: Boolean(body.now) } });
+      await auditAdminAction(deps.db, request, 'keys_rotated', { details: { outcome: result.outcome, kid: result.key.kid, now: Boolean(body.now) } });
       return { outcome: result.outcome, key: keyJson(result.key, deps.clock.now()) };
     },
   });

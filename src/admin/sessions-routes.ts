@@ -4,6 +4,7 @@ import { revokeConsent } from '../browser/consent-store.js';
 import { logOutEverywhere } from '../browser/log-out-everywhere.js';
 import { endSession, findSessionOwner, listUserSessions } from '../browser/session-store.js';
 import { nowDate } from '../clock.js';
+import { withTransaction } from '../db/transaction.js';
 import { findGrantOwner, listUserFamilies, revokeGrant } from '../tokens/grant-store.js';
 import { findUserById } from '../users/store.js';
 import { iso } from './schemas.js';
@@ -63,9 +64,11 @@ export function registerSessionRoutes(router: AdminRouter, deps: AdminDeps): voi
     response: logoutEverywhereResult,
     handler: async ({ params, request }) => {
       await requireUser(params.id);
-      const result = await deps.db.transaction().execute((trx) => logOutEverywhere(trx, params.id, 'logged out everywhere by an admin', nowDate(deps)));
-      await auditAdminAction(deps, request, 'logout_everywhere', { userId: params.id, details: result });
-      return result;
+      return withTransaction(deps.db, async (trx) => {
+        const result = await logOutEverywhere(trx, params.id, 'logged out everywhere by an admin', nowDate(deps));
+        await auditAdminAction(trx, request, 'logout_everywhere', { userId: params.id, details: result });
+        return result;
+      });
     },
   });
 
@@ -80,16 +83,20 @@ export function registerSessionRoutes(router: AdminRouter, deps: AdminDeps): voi
       const now = nowDate(deps);
       const grant = await findGrantOwner(deps.db, params.id);
       if (grant) {
-        const revoked = await revokeGrant(deps.db, params.id, 'revoked by an admin', now);
-        if (revoked) {
-          await recordAudit(deps.db, request.log, { type: 'family_revoked', userId: grant.userId, clientId: grant.clientId, actorClientId: request.adminClientId, details: { grantId: params.id, reason: 'revoked by an admin' } });
-        }
-        return { revoked };
+        return withTransaction(deps.db, async (trx) => {
+          const revoked = await revokeGrant(trx, params.id, 'revoked by an admin', now);
+          if (revoked) {
+            await recordAudit(trx, request.log, { type: 'family_revoked', userId: grant.userId, clientId: grant.clientId, actorClientId: request.adminClientId, details: { grantId: params.id, reason: 'revoked by an admin' } });
+          }
+          return { revoked };
+        });
       }
       const owner = await findSessionOwner(deps.db, params.id);
       if (!owner) throw notFound('session');
-      await endSession(deps.db, params.id, now);
-      await auditAdminAction(deps, request, 'session_ended', { userId: owner, details: { sessionId: params.id } });
+      await withTransaction(deps.db, async (trx) => {
+        await endSession(trx, params.id, now);
+        await auditAdminAction(trx, request, 'session_ended', { userId: owner, details: { sessionId: params.id } });
+      });
       return { revoked: true };
     },
   });
@@ -102,10 +109,12 @@ export function registerSessionRoutes(router: AdminRouter, deps: AdminDeps): voi
     params: idParams.extend({ clientId: z.string().min(1).max(200) }),
     response: revokedResult,
     handler: async ({ params, request }) => {
-      const revoked = await revokeConsent(deps.db, params.id, params.clientId);
-      if (!revoked) throw notFound('consent');
-      await recordAudit(deps.db, request.log, { type: 'consent_revoked', userId: params.id, clientId: params.clientId, actorClientId: request.adminClientId, ip: request.ip });
-      return { revoked };
+      return withTransaction(deps.db, async (trx) => {
+        const revoked = await revokeConsent(trx, params.id, params.clientId);
+        if (!revoked) throw notFound('consent');
+        await recordAudit(trx, request.log, { type: 'consent_revoked', userId: params.id, clientId: params.clientId, actorClientId: request.adminClientId, ip: request.ip });
+        return { revoked };
+      });
     },
   });
 }

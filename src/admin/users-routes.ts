@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { logOutEverywhere } from '../browser/log-out-everywhere.js';
 import { nowDate } from '../clock.js';
+import { withTransaction } from '../db/transaction.js';
 import { createUser, deleteUser, DuplicateUserError, findUserById, listUsers, updateUser } from '../users/store.js';
 import { decodeCursor, nextCursor, UUID_SHAPE } from './cursor.js';
 import { auditAdminAction, type AdminDeps } from './deps.js';
@@ -45,8 +46,11 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
     response: userSchema,
     status: 201,
     handler: async ({ body, request }) => {
-      const user = await createUser(deps.db, body).catch(duplicateToConflict);
-      await auditAdminAction(deps, request, 'user_created', { userId: user.id });
+      const user = await withTransaction(deps.db, async (trx) => {
+        const created = await createUser(trx, body).catch(duplicateToConflict);
+        await auditAdminAction(trx, request, 'user_created', { userId: created.id });
+        return created;
+      });
       return userJson(user);
     },
   });
@@ -78,15 +82,18 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
       const reason = logOutReason(body);
       // One transaction: a user is never left disabled, or with a new password, while the
       // sessions and families from before stay alive; nor logged out by a change that failed.
-      const { user, revoked } = await deps.db.transaction().execute(async (trx) => {
+      const user = await withTransaction(deps.db, async (trx) => {
         const changes = { username: body.username, email: body.email, emailVerified: body.email_verified, name: body.name, password: body.password, disabled: body.disabled };
         const updated = await updateUser(trx, params.id, changes, now).catch(duplicateToConflict);
         if (!updated) throw notFound('user');
-        return { user: updated, revoked: reason ? await logOutEverywhere(trx, updated.id, reason, now) : undefined };
+        const changed = Object.keys(body).filter((k) => k !== 'password');
+        await auditAdminAction(trx, request, 'user_updated', { userId: updated.id, details: { fields: changed.join(','), password_set: body.password !== undefined } });
+        if (reason) {
+          const revoked = await logOutEverywhere(trx, updated.id, reason, now);
+          await auditAdminAction(trx, request, body.disabled === true ? 'user_disabled' : 'password_reset_logout', { userId: updated.id, details: revoked });
+        }
+        return updated;
       });
-      const changed = Object.keys(body).filter((k) => k !== 'password');
-      await auditAdminAction(deps, request, 'user_updated', { userId: user.id, details: { fields: changed.join(','), password_set: body.password !== undefined } });
-      if (revoked) await auditAdminAction(deps, request, body.disabled === true ? 'user_disabled' : 'password_reset_logout', { userId: user.id, details: revoked });
       return userJson(user);
     },
   });
@@ -100,12 +107,12 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
     response: z.object({}),
     status: 204,
     handler: async ({ params, request }) => {
-      await deps.db.transaction().execute(async (trx) => {
+      await withTransaction(deps.db, async (trx) => {
         if (!(await findUserById(trx, params.id))) throw notFound('user');
         await logOutEverywhere(trx, params.id, 'user deleted', nowDate(deps));
         await deleteUser(trx, params.id);
+        await auditAdminAction(trx, request, 'user_deleted', { userId: params.id });
       });
-      await auditAdminAction(deps, request, 'user_deleted', { userId: params.id });
       return {};
     },
   });

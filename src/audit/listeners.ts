@@ -1,4 +1,4 @@
-import type { AuditEvent } from './record.js';
+import type { AuditEvent } from './event.js';
 
 type Listener = (event: AuditEvent) => void;
 

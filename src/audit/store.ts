@@ -1,5 +1,24 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types.js';
+import { jsonb } from '../db/json.js';
+import type { Queryable } from '../db/queryable.js';
+import type { AuditEvent } from './event.js';
+
+/** The only module with SQL on audit_events. */
+
+/** One INSERT, no read: cheap enough for every event on the hot path. */
+export async function insertAuditEvent(q: Queryable, event: AuditEvent): Promise<void> {
+  await q
+    .insertInto('audit_events')
+    .values({
+      type: event.type,
+      user_id: event.userId ?? null,
+      client_id: event.clientId ?? null,
+      actor_client_id: event.actorClientId ?? null,
+      ip: event.ip?.slice(0, 100) ?? null,
+      details: jsonb(event.details ?? {}),
+      ...(event.at ? { occurred_at: event.at } : {}),
+    })
+    .execute();
+}
 
 export interface AuditFilter {
   userId?: string;
@@ -23,8 +42,8 @@ export interface AuditRow {
   details: Record<string, unknown>;
 }
 
-export async function listAuditEvents(db: Kysely<Database>, filter: AuditFilter): Promise<AuditRow[]> {
-  let query = db.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(filter.limit);
+export async function listAuditEvents(q: Queryable, filter: AuditFilter): Promise<AuditRow[]> {
+  let query = q.selectFrom('audit_events').selectAll().orderBy('id', 'desc').limit(filter.limit);
   if (filter.userId) query = query.where('user_id', '=', filter.userId);
   if (filter.clientId) query = query.where((eb) => eb.or([eb('client_id', '=', filter.clientId!), eb('actor_client_id', '=', filter.clientId!)]));
   if (filter.type) query = query.where('type', '=', filter.type);

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/types.js';
+import { withTransaction } from '../db/transaction.js';
 import { jsonb } from '../db/json.js';
 
 /** True when the user has already granted this client every one of these scopes. */
@@ -17,7 +18,7 @@ export async function hasConsent(db: Kysely<Database>, userId: string, clientId:
 
 /** Remembers consent, adding these scopes to what the user already granted the client. */
 export async function recordConsent(db: Kysely<Database>, userId: string, clientId: string, scopes: string[], now: Date): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await withTransaction(db, async (trx) => {
     const existing = await trx
       .selectFrom('consents')
       .select('scopes')

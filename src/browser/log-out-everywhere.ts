@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types.js';
+import type { Trx } from '../db/queryable.js';
 import { revokeGrantsOf } from '../tokens/grant-store.js';
 import { endUserSessions } from './session-store.js';
 
@@ -8,8 +7,8 @@ import { endUserSessions } from './session-store.js';
  * session. Opens no transaction: the caller runs it inside the one that makes the change calling
  * for it (a new password, disabling, deletion), so the user is never left half logged out.
  */
-export async function logOutEverywhere(db: Kysely<Database>, userId: string, reason: string, now: Date) {
-  const revokedFamilies = await revokeGrantsOf(db, { userId }, reason, now);
-  const endedSessions = await endUserSessions(db, userId, now);
+export async function logOutEverywhere(trx: Trx, userId: string, reason: string, now: Date) {
+  const revokedFamilies = await revokeGrantsOf(trx, { userId }, reason, now);
+  const endedSessions = await endUserSessions(trx, userId, now);
   return { revoked_families: revokedFamilies, ended_sessions: endedSessions };
 }

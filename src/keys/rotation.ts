@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import { recordAudit, type AuditLog } from '../audit/record.js';
 import type { Clock } from '../clock.js';
+import type { Trx } from '../db/queryable.js';
+import { withTransaction } from '../db/transaction.js';
 import type { Database } from '../db/types.js';
 import type { KeyBox } from './crypto-box.js';
 import { generateSigningKey } from './generate.js';
@@ -14,9 +16,12 @@ import {
   successorActivationAt,
   type KeyPolicy,
 } from './lifecycle.js';
-import { insertKey, listKeys, updateSchedule, withRotationLock, type StoredKey } from './store.js';
+import { insertKey, listKeys, takeRotationLock, updateSchedule, type StoredKey } from './store.js';
 
-/** Every change to the ring happens here, inside a transaction holding the rotation lock. */
+/**
+ * Every change to the ring happens here, inside a transaction holding the rotation lock. The audit
+ * rows commit with the key change; their log lines follow the commit (see audit/record.ts).
+ */
 
 export interface RotationDeps {
   db: Kysely<Database>;
@@ -30,7 +35,7 @@ export interface RotationDeps {
 const iso = (millis: number | null) => (millis === null ? null : new Date(millis).toISOString());
 
 /** Key events have no user or client; their rows commit with the key change itself. */
-function auditKeyCreated(deps: RotationDeps, trx: Kysely<Database>, key: StoredKey) {
+function auditKeyCreated(deps: RotationDeps, trx: Trx, key: StoredKey) {
   return recordAudit(trx, deps.log, { type: 'key_created', details: { kid: key.kid, alg: key.alg, activatesAt: iso(key.activatesAt) } });
 }
 
@@ -50,7 +55,7 @@ export interface RotateNowResult {
  * Generates and stores a key. Its activation time is computed from the moment it is stored
  * (generation takes a while), so the publish lead time is never cut short.
  */
-async function createKey(deps: RotationDeps, trx: Kysely<Database>, activationFor: (now: number) => number): Promise<StoredKey> {
+async function createKey(deps: RotationDeps, trx: Trx, activationFor: (now: number) => number): Promise<StoredKey> {
   const generated = await generateSigningKey(deps.policy.alg);
   const now = deps.clock.now();
   const key: StoredKey = {
@@ -75,7 +80,7 @@ function assertSameEncryptionKey(box: KeyBox, keys: readonly StoredKey[], now: n
 }
 
 /** Retires every key active at `now` (other than `keep`) at `retireAt`, unless it already retires earlier. */
-async function retireActiveKeys(deps: RotationDeps, trx: Kysely<Database>, keys: readonly StoredKey[], retireAt: number, keep?: string) {
+async function retireActiveKeys(deps: RotationDeps, trx: Trx, keys: readonly StoredKey[], retireAt: number, keep?: string) {
   const now = deps.clock.now();
   const retiring: StoredKey[] = [];
   for (const key of activeKeys(keys, now)) {
@@ -89,7 +94,7 @@ async function retireActiveKeys(deps: RotationDeps, trx: Kysely<Database>, keys:
 }
 
 /** Makes the waiting next key (or a new one) active now and retires the current key at once. */
-async function activateNow(deps: RotationDeps, trx: Kysely<Database>, keys: readonly StoredKey[]): Promise<RotateNowResult> {
+async function activateNow(deps: RotationDeps, trx: Trx, keys: readonly StoredKey[]): Promise<RotateNowResult> {
   const waiting = pickNextKey(keys, deps.clock.now());
   let key: StoredKey;
   if (waiting) {
@@ -102,8 +107,19 @@ async function activateNow(deps: RotationDeps, trx: Kysely<Database>, keys: read
   return { key, retiring: await retireActiveKeys(deps, trx, keys, key.activatesAt, key.kid) };
 }
 
-async function lockedWith<T>(deps: RotationDeps, work: (trx: Kysely<Database>, keys: StoredKey[]) => Promise<T>): Promise<T> {
-  const outcome = await withRotationLock(deps.db, 'wait', async (trx) => work(trx, await listKeys(trx)));
+/**
+ * Runs `work` in a transaction holding the rotation lock: 'wait' queues behind another instance,
+ * 'try' answers { locked: false } at once when another instance holds it.
+ */
+async function underRotationLock<T>(deps: RotationDeps, mode: 'wait' | 'try', work: (trx: Trx, keys: StoredKey[]) => Promise<T>) {
+  return withTransaction(deps.db, async (trx) => {
+    if (!(await takeRotationLock(trx, mode))) return { locked: false as const };
+    return { locked: true as const, result: await work(trx, await listKeys(trx)) };
+  });
+}
+
+async function lockedWith<T>(deps: RotationDeps, work: (trx: Trx, keys: StoredKey[]) => Promise<T>): Promise<T> {
+  const outcome = await underRotationLock(deps, 'wait', work);
   if (!outcome.locked) throw new Error('rotation lock not taken');
   return outcome.result;
 }
@@ -149,8 +165,7 @@ export async function rotateNow(deps: RotationDeps): Promise<RotateNowResult> {
  * its rotation interval. Gives up at once when another instance holds the lock (it is doing this).
  */
 export async function rotateIfDue(deps: RotationDeps): Promise<'rotated' | 'not due' | 'busy'> {
-  const outcome = await withRotationLock(deps.db, 'try', async (trx) => {
-    const keys = await listKeys(trx);
+  const outcome = await underRotationLock(deps, 'try', async (trx, keys) => {
     const now = deps.clock.now();
     if (!rotationIsDue(keys, deps.policy, now)) return 'not due' as const;
     assertSameEncryptionKey(deps.box, keys, now);

@@ -1,6 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { Queryable, Trx } from '../db/queryable.js';
 import type { JWK } from 'jose';
-import type { Database, SigningKeyRow } from '../db/types.js';
+import type { SigningKeyRow } from '../db/types.js';
 import { jsonb } from '../db/json.js';
 import type { KeySchedule, SigningAlg } from './lifecycle.js';
 
@@ -30,13 +31,13 @@ function fromRow(row: SigningKeyRow): StoredKey {
   };
 }
 
-export async function listKeys(db: Kysely<Database>): Promise<StoredKey[]> {
-  const rows = await db.selectFrom('signing_keys').selectAll().orderBy('activates_at', 'asc').orderBy('kid', 'asc').execute();
+export async function listKeys(q: Queryable): Promise<StoredKey[]> {
+  const rows = await q.selectFrom('signing_keys').selectAll().orderBy('activates_at', 'asc').orderBy('kid', 'asc').execute();
   return rows.map(fromRow);
 }
 
-export async function insertKey(db: Kysely<Database>, key: StoredKey): Promise<void> {
-  await db
+export async function insertKey(q: Queryable, key: StoredKey): Promise<void> {
+  await q
     .insertInto('signing_keys')
     .values({
       kid: key.kid,
@@ -51,33 +52,26 @@ export async function insertKey(db: Kysely<Database>, key: StoredKey): Promise<v
     .execute();
 }
 
-export async function updateSchedule(db: Kysely<Database>, kid: string, schedule: Partial<KeySchedule>): Promise<void> {
+export async function updateSchedule(q: Queryable, kid: string, schedule: Partial<KeySchedule>): Promise<void> {
   const changes: { activates_at?: Date; retires_at?: Date | null; removes_at?: Date | null } = {};
   if (schedule.activatesAt !== undefined) changes.activates_at = new Date(schedule.activatesAt);
   if (schedule.retiresAt !== undefined) changes.retires_at = toDate(schedule.retiresAt);
   if (schedule.removesAt !== undefined) changes.removes_at = toDate(schedule.removesAt);
-  await db.updateTable('signing_keys').set(changes).where('kid', '=', kid).execute();
+  await q.updateTable('signing_keys').set(changes).where('kid', '=', kid).execute();
 }
 
 /** Arbitrary, fixed: the advisory lock id that serialises key rotation across instances. */
 const ROTATION_LOCK_ID = 0x4c4b_4b31; // "LKK1"
 
 /**
- * Runs `work` in a transaction holding the rotation lock. 'wait' blocks until the lock is free;
- * 'try' gives up at once and returns `{ locked: false }` when another instance holds it.
+ * Takes the rotation lock for the rest of the caller's transaction. 'wait' blocks until it is
+ * free; 'try' gives up at once and answers false when another instance holds it.
  */
-export async function withRotationLock<T>(
-  db: Kysely<Database>,
-  mode: 'wait' | 'try',
-  work: (trx: Kysely<Database>) => Promise<T>,
-): Promise<{ locked: true; result: T } | { locked: false }> {
-  return db.transaction().execute(async (trx) => {
-    if (mode === 'wait') {
-      await sql`select pg_advisory_xact_lock(${ROTATION_LOCK_ID})`.execute(trx);
-    } else {
-      const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${ROTATION_LOCK_ID}) as locked`.execute(trx);
-      if (!rows[0]?.locked) return { locked: false as const };
-    }
-    return { locked: true as const, result: await work(trx) };
-  });
+export async function takeRotationLock(trx: Trx, mode: 'wait' | 'try'): Promise<boolean> {
+  if (mode === 'wait') {
+    await sql`select pg_advisory_xact_lock(${ROTATION_LOCK_ID})`.execute(trx);
+    return true;
+  }
+  const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${ROTATION_LOCK_ID}) as locked`.execute(trx);
+  return rows[0]?.locked === true;
 }

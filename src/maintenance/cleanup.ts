@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { Queryable } from '../db/queryable.js';
 import { stopwatch, type Clock } from '../clock.js';
 import type { Database } from '../db/types.js';
 
@@ -41,7 +42,7 @@ const SWEEPS: Sweep[] = [
  * so it never waits on (or blocks) the token path, and several instances can sweep at once
  * without colliding. Returns how many rows each table lost.
  */
-export async function sweepExpired(db: Kysely<Database>, now: Date, tableBudgetMs = TABLE_BUDGET_MS): Promise<Record<string, number>> {
+export async function sweepExpired(q: Queryable, now: Date, tableBudgetMs = TABLE_BUDGET_MS): Promise<Record<string, number>> {
   const removed: Record<string, number> = {};
   for (const sweep of SWEEPS) {
     removed[sweep.table] = 0;
@@ -52,7 +53,7 @@ export async function sweepExpired(db: Kysely<Database>, now: Date, tableBudgetM
           select ${sql.ref(sweep.key)} from ${sql.table(sweep.table)}
           where ${sweep.expired(now)}
           limit ${BATCH_SIZE} for update skip locked
-        )`.execute(db);
+        )`.execute(q);
       const count = Number(result.numAffectedRows ?? 0n);
       removed[sweep.table]! += count;
       if (count < BATCH_SIZE || elapsed() >= tableBudgetMs) break;

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthenticatedClient } from '../clients/authenticate.js';
 import { recordAudit } from '../audit/record.js';
+import { withTransaction } from '../db/transaction.js';
 import { OAuthError } from '../http/oauth-error.js';
 import type { Params } from '../http/params.js';
 import { TOKEN_PREFIX } from '../opaque-token.js';
@@ -19,9 +20,11 @@ async function revokeRefreshToken(deps: OAuthDeps, caller: AuthenticatedClient, 
   if (!found) return false;
   // Another client's token: answer 200 as for an unknown one, and touch nothing.
   if (found.clientId !== caller.client.clientId) return true;
-  if (await revokeGrant(deps.db, found.grantId, 'revoked by the client', now)) {
-    await recordAudit(deps.db, request.log, { type: 'family_revoked', userId: found.userId, clientId: found.clientId, ip: request.ip, details: { grantId: found.grantId, reason: 'revoked by the client' } });
-  }
+  await withTransaction(deps.db, async (trx) => {
+    if (await revokeGrant(trx, found.grantId, 'revoked by the client', now)) {
+      await recordAudit(trx, request.log, { type: 'family_revoked', userId: found.userId, clientId: found.clientId, ip: request.ip, details: { grantId: found.grantId, reason: 'revoked by the client' } });
+    }
+  });
   return true;
 }
 

@@ -1,5 +1,4 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/types.js';
+import type { Queryable, Trx } from '../db/queryable.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../opaque-token.js';
 
 export interface NewGrant {
@@ -18,8 +17,8 @@ export interface NewGrant {
 }
 
 /** Records what one authorization granted; refresh tokens and access-token ids hang off it. */
-export async function createGrant(db: Kysely<Database>, grant: NewGrant, now: Date): Promise<void> {
-  await db
+export async function createGrant(q: Queryable, grant: NewGrant, now: Date): Promise<void> {
+  await q
     .insertInto('grants')
     .values({
       id: grant.id,
@@ -41,71 +40,77 @@ export async function createGrant(db: Kysely<Database>, grant: NewGrant, now: Da
 }
 
 /** Issues a refresh token in a grant (its family); returns the value, shown once. */
-export async function addRefreshToken(db: Kysely<Database>, grantId: string, now: Date): Promise<string> {
+export async function addRefreshToken(q: Queryable, grantId: string, now: Date): Promise<string> {
   const token = newOpaqueToken(TOKEN_PREFIX.refreshToken);
-  await db.insertInto('refresh_tokens').values({ token_hash: sha256Hex(token), grant_id: grantId, created_at: now }).execute();
+  await q.insertInto('refresh_tokens').values({ token_hash: sha256Hex(token), grant_id: grantId, created_at: now }).execute();
   return token;
 }
 
 /** Remembers an access token's id under its grant, so revoking the grant can deny it. */
-export async function recordAccessToken(db: Kysely<Database>, grantId: string, jti: string, expiresAt: Date): Promise<void> {
-  await db.insertInto('grant_access_tokens').values({ jti, grant_id: grantId, expires_at: expiresAt }).execute();
+export async function recordAccessToken(q: Queryable, grantId: string, jti: string, expiresAt: Date): Promise<void> {
+  await q.insertInto('grant_access_tokens').values({ jti, grant_id: grantId, expires_at: expiresAt }).execute();
+}
+
+/** Which grants a revocation takes: one grant, or every grant of a user or of a client. */
+export type GrantSelector = { grantId: string } | { userId: string } | { clientId: string };
+
+function selectorColumn(selector: GrantSelector) {
+  if ('grantId' in selector) return { column: 'id', value: selector.grantId } as const;
+  if ('userId' in selector) return { column: 'user_id', value: selector.userId } as const;
+  return { column: 'client_id', value: selector.clientId } as const;
 }
 
 /**
- * Revokes a grant: its refresh tokens stop working and the ids of its unexpired access tokens
- * go into revoked_jtis. One transaction; revoking twice keeps the first reason.
+ * Revokes the selected live grants (their refresh tokens stop working) and denies the ids of
+ * their unexpired access tokens; revoking twice keeps the first reason. Returns how many grants
+ * it revoked. Two statements, so the caller's transaction makes them one outcome: the second
+ * reads a fresh snapshot (READ COMMITTED), so an access token recorded by a rotation that held
+ * the grant's row lock while the UPDATE waited is denied too, which one CTE statement, reading
+ * the snapshot taken before the wait, would miss.
  */
-export async function revokeGrant(db: Kysely<Database>, grantId: string, reason: string, now: Date): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const revoked = await trx
-      .updateTable('grants')
-      .set({ revoked_at: now, revoked_reason: reason })
-      .where('id', '=', grantId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    await trx
-      .insertInto('revoked_jtis')
-      .columns(['jti', 'expires_at'])
-      .expression((eb) =>
-        eb.selectFrom('grant_access_tokens').select(['jti', 'expires_at']).where('grant_id', '=', grantId).where('expires_at', '>', now),
-      )
-      .onConflict((oc) => oc.column('jti').doNothing())
-      .execute();
-    return revoked.numUpdatedRows > 0n;
-  });
+async function revokeSelected(trx: Trx, selector: GrantSelector, reason: string, now: Date): Promise<number> {
+  const { column, value } = selectorColumn(selector);
+  const revoked = await trx
+    .updateTable('grants')
+    .set({ revoked_at: now, revoked_reason: reason })
+    .where(column, '=', value)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  await trx
+    .insertInto('revoked_jtis')
+    .columns(['jti', 'expires_at'])
+    .expression((eb) =>
+      eb
+        .selectFrom('grant_access_tokens as t')
+        .innerJoin('grants as g', 'g.id', 't.grant_id')
+        .select(['t.jti', 't.expires_at'])
+        .where(`g.${column}`, '=', value)
+        .where('g.revoked_at', 'is not', null)
+        .where('t.expires_at', '>', now),
+    )
+    .onConflict((oc) => oc.column('jti').doNothing())
+    .execute();
+  return Number(revoked.numUpdatedRows);
 }
 
-export async function isJtiRevoked(db: Kysely<Database>, jti: string): Promise<boolean> {
-  const row = await db.selectFrom('revoked_jtis').select('jti').where('jti', '=', jti).executeTakeFirst();
+/** Revokes one grant (see revokeSelected); true when this call revoked it. */
+export async function revokeGrant(trx: Trx, grantId: string, reason: string, now: Date): Promise<boolean> {
+  return (await revokeSelected(trx, { grantId }, reason, now)) > 0;
+}
+
+/** Revokes every live grant of a user or of a client (see revokeSelected); returns how many. */
+export async function revokeGrantsOf(trx: Trx, owner: { userId: string } | { clientId: string }, reason: string, now: Date): Promise<number> {
+  return revokeSelected(trx, owner, reason, now);
+}
+
+export async function isJtiRevoked(q: Queryable, jti: string): Promise<boolean> {
+  const row = await q.selectFrom('revoked_jtis').select('jti').where('jti', '=', jti).executeTakeFirst();
   return Boolean(row);
 }
 
 /** Denies one access token until it would have expired anyway. */
-export async function denyJti(db: Kysely<Database>, jti: string, expiresAt: Date): Promise<void> {
-  await db.insertInto('revoked_jtis').values({ jti, expires_at: expiresAt }).onConflict((oc) => oc.column('jti').doNothing()).execute();
-}
-
-/**
- * Revokes every live grant of a user or of a client in one statement, denying the ids of their
- * unexpired access tokens. Returns how many grants it revoked.
- */
-export async function revokeGrantsOf(db: Kysely<Database>, owner: { userId: string } | { clientId: string }, reason: string, now: Date): Promise<number> {
-  const column = 'userId' in owner ? sql.ref('user_id') : sql.ref('client_id');
-  const value = 'userId' in owner ? owner.userId : owner.clientId;
-  const result = await sql<{ revoked: number }>`
-    with revoked as (
-      update grants set revoked_at = ${now}, revoked_reason = ${reason}
-      where ${column} = ${value} and revoked_at is null
-      returning id
-    ), denied as (
-      insert into revoked_jtis (jti, expires_at)
-      select jti, expires_at from grant_access_tokens
-      where grant_id in (select id from revoked) and expires_at > ${now}
-      on conflict (jti) do nothing
-    )
-    select count(*)::int as revoked from revoked`.execute(db);
-  return Number(result.rows[0]?.revoked ?? 0);
+export async function denyJti(q: Queryable, jti: string, expiresAt: Date): Promise<void> {
+  await q.insertInto('revoked_jtis').values({ jti, expires_at: expiresAt }).onConflict((oc) => oc.column('jti').doNothing()).execute();
 }
 
 export interface GrantSummary {
@@ -122,8 +127,8 @@ export interface GrantSummary {
 }
 
 /** A user's refresh families (grants that carry refresh tokens), newest first. */
-export async function listUserFamilies(db: Kysely<Database>, userId: string): Promise<GrantSummary[]> {
-  const rows = await db
+export async function listUserFamilies(q: Queryable, userId: string): Promise<GrantSummary[]> {
+  const rows = await q
     .selectFrom('grants')
     .selectAll()
     .where('user_id', '=', userId)
@@ -145,7 +150,7 @@ export async function listUserFamilies(db: Kysely<Database>, userId: string): Pr
   }));
 }
 
-export async function findGrantOwner(db: Kysely<Database>, grantId: string): Promise<{ userId: string | null; clientId: string } | undefined> {
-  const row = await db.selectFrom('grants').select(['user_id', 'client_id']).where('id', '=', grantId).executeTakeFirst();
+export async function findGrantOwner(q: Queryable, grantId: string): Promise<{ userId: string | null; clientId: string } | undefined> {
+  const row = await q.selectFrom('grants').select(['user_id', 'client_id']).where('id', '=', grantId).executeTakeFirst();
   return row && { userId: row.user_id, clientId: row.client_id };
 }

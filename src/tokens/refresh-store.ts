@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/types.js';
+import { sql } from 'kysely';
+import type { Queryable } from '../db/queryable.js';
 import { jsonb } from '../db/json.js';
 import { sha256Hex } from '../opaque-token.js';
 import type { ClaimsUser } from '../users/claims.js';
@@ -97,7 +97,7 @@ function familyUsable(input: RotationInput) {
  * null (the other waits for the row lock and then finds it set). Returns nothing when any
  * condition fails; diagnoseRefreshFailure then says why.
  */
-export async function rotateRefreshToken(db: Kysely<Database>, input: RotationInput): Promise<RefreshedGrant | undefined> {
+export async function rotateRefreshToken(q: Queryable, input: RotationInput): Promise<RefreshedGrant | undefined> {
   const presentedHash = sha256Hex(input.presentedToken);
   const idleExpiresAt = new Date(input.now.getTime() + input.idleSeconds * 1000);
   const result = await sql<GrantRowShape>`
@@ -126,7 +126,7 @@ export async function rotateRefreshToken(db: Kysely<Database>, input: RotationIn
       select ${input.accessTokenJti}, id, ${input.accessTokenExpiresAt} from touched
     )
     select touched.*, u.username, u.name, u.email, u.email_verified, u.updated_at
-    from touched left join users u on u.id = touched.user_id`.execute(db);
+    from touched left join users u on u.id = touched.user_id`.execute(q);
   const row = result.rows[0];
   return row && toRefreshedGrant(row);
 }
@@ -143,12 +143,12 @@ export type RefreshFailure =
 
 /** Why rotateRefreshToken refused a token. Read-only. */
 export async function diagnoseRefreshFailure(
-  db: Kysely<Database>,
+  q: Queryable,
   input: Pick<RotationInput, 'presentedToken' | 'clientId' | 'requestedScope' | 'clientScopes' | 'now'>,
   graceSeconds: number,
 ): Promise<RefreshFailure> {
   const presentedHash = sha256Hex(input.presentedToken);
-  const row = await db
+  const row = await q
     .selectFrom('refresh_tokens as rt')
     .innerJoin('grants as g', 'g.id', 'rt.grant_id')
     .leftJoin('users as u', 'u.id', 'g.user_id')
@@ -181,7 +181,7 @@ export async function diagnoseRefreshFailure(
  * Returns nothing when the replay no longer qualifies (or the successor is not the one stored,
  * e.g. after a KEY_ENCRYPTION_KEY change); diagnose again then.
  */
-export async function replayInGrace(db: Kysely<Database>, input: RotationInput & { grantId: string; graceSeconds: number }): Promise<RefreshedGrant | undefined> {
+export async function replayInGrace(q: Queryable, input: RotationInput & { grantId: string; graceSeconds: number }): Promise<RefreshedGrant | undefined> {
   const presentedHash = sha256Hex(input.presentedToken);
   const idleExpiresAt = new Date(input.now.getTime() + input.idleSeconds * 1000);
   const consumedSince = new Date(input.now.getTime() - input.graceSeconds * 1000);
@@ -202,7 +202,7 @@ export async function replayInGrace(db: Kysely<Database>, input: RotationInput &
       select ${input.accessTokenJti}, id, ${input.accessTokenExpiresAt} from touched
     )
     select touched.*, u.username, u.name, u.email, u.email_verified, u.updated_at
-    from touched left join users u on u.id = touched.user_id`.execute(db);
+    from touched left join users u on u.id = touched.user_id`.execute(q);
   const row = result.rows[0];
   return row && toRefreshedGrant(row);
 }
@@ -219,9 +219,9 @@ export interface RefreshTokenStatus {
   active: boolean;
 }
 
-export async function findRefreshToken(db: Kysely<Database>, token: string, now: Date): Promise<RefreshTokenStatus | undefined> {
+export async function findRefreshToken(q: Queryable, token: string, now: Date): Promise<RefreshTokenStatus | undefined> {
   if (token.length > 100) return undefined;
-  const row = await db
+  const row = await q
     .selectFrom('refresh_tokens as rt')
     .innerJoin('grants as g', 'g.id', 'rt.grant_id')
     .leftJoin('users as u', 'u.id', 'g.user_id')

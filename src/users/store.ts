@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
-import type { Database, UserRow } from '../db/types.js';
+import { sql } from 'kysely';
+import type { Queryable } from '../db/queryable.js';
+import type { UserRow } from '../db/types.js';
 import { hashPassword } from './password.js';
 import type { NewUser } from './schema.js';
 import { isUniqueViolation } from '../db/errors.js';
@@ -16,10 +17,10 @@ function toPublic({ password_hash: _, ...user }: UserRow): PublicUser {
   return user;
 }
 
-export async function createUser(db: Kysely<Database>, input: NewUser): Promise<PublicUser> {
+export async function createUser(q: Queryable, input: NewUser): Promise<PublicUser> {
   const password_hash = await hashPassword(input.password);
   try {
-    const row = await db
+    const row = await q
       .insertInto('users')
       .values({
         id: randomUUID(),
@@ -40,8 +41,8 @@ export async function createUser(db: Kysely<Database>, input: NewUser): Promise<
   }
 }
 
-export async function findUserById(db: Kysely<Database>, id: string): Promise<PublicUser | undefined> {
-  const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+export async function findUserById(q: Queryable, id: string): Promise<PublicUser | undefined> {
+  const row = await q.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toPublic(row);
 }
 
@@ -54,8 +55,8 @@ export interface UserFilter {
 }
 
 /** One page of users, ordered by id; filters match case-insensitively by prefix. */
-export async function listUsers(db: Kysely<Database>, filter: UserFilter): Promise<PublicUser[]> {
-  let query = db.selectFrom('users').selectAll().orderBy('id').limit(filter.limit);
+export async function listUsers(q: Queryable, filter: UserFilter): Promise<PublicUser[]> {
+  let query = q.selectFrom('users').selectAll().orderBy('id').limit(filter.limit);
   if (filter.after) query = query.where('id', '>', filter.after);
   if (filter.username) query = query.where(sql<string>`lower(username)`, 'like', `${escapeLike(filter.username.toLowerCase())}%`);
   if (filter.email) query = query.where(sql<string>`lower(email)`, 'like', `${escapeLike(filter.email.toLowerCase())}%`);
@@ -76,7 +77,7 @@ export interface UserChanges {
 }
 
 /** Applies profile changes (and a new password, hashed) to a user; undefined when there is no such user. */
-export async function updateUser(db: Kysely<Database>, id: string, changes: UserChanges, now: Date): Promise<PublicUser | undefined> {
+export async function updateUser(q: Queryable, id: string, changes: UserChanges, now: Date): Promise<PublicUser | undefined> {
   const values = {
     ...(changes.username !== undefined ? { username: changes.username } : {}),
     ...(changes.email !== undefined ? { email: changes.email } : {}),
@@ -87,7 +88,7 @@ export async function updateUser(db: Kysely<Database>, id: string, changes: User
     updated_at: now,
   };
   try {
-    const row = await db.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst();
+    const row = await q.updateTable('users').set(values).where('id', '=', id).returningAll().executeTakeFirst();
     return row && toPublic(row);
   } catch (error) {
     if (isUniqueViolation(error)) {
@@ -98,7 +99,7 @@ export async function updateUser(db: Kysely<Database>, id: string, changes: User
   }
 }
 
-export async function deleteUser(db: Kysely<Database>, id: string): Promise<boolean> {
-  const result = await db.deleteFrom('users').where('id', '=', id).executeTakeFirst();
+export async function deleteUser(q: Queryable, id: string): Promise<boolean> {
+  const result = await q.deleteFrom('users').where('id', '=', id).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }

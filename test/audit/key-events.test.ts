@@ -106,12 +106,31 @@ describe('audit events of the signing key ring', () => {
     ]);
   });
 
-  it('the audit row is part of the key change: a rolled-back rotation leaves neither', async () => {
+  it('the audit row is part of the key change: a rolled-back rotation leaves neither row nor log line', async () => {
     await ensureActiveKey(deps);
     await events();
+    logged = [];
     const keysBefore = await listKeys(database.handle.db);
-    // key_created and key_activated are inserted, then the log line of the second one throws:
-    // the transaction rolls back, and both rows with it
+    // key_created is inserted, then the key_activated row fails: the transaction rolls back,
+    // the key and key_created with it, and no log line reports what never committed
+    await sql`create function refuse_key_activated() returns trigger language plpgsql as $$
+      begin if new.type = 'key_activated' then raise exception 'audit insert refused'; end if; return new; end $$`.execute(database.handle.db);
+    await sql`create trigger refuse_key_activated before insert on audit_events for each row execute function refuse_key_activated()`.execute(database.handle.db);
+    try {
+      clock.advance(SECOND);
+      await expect(rotateNow(deps)).rejects.toThrow('audit insert refused');
+    } finally {
+      await sql`drop trigger refuse_key_activated on audit_events`.execute(database.handle.db);
+      await sql`drop function refuse_key_activated()`.execute(database.handle.db);
+    }
+    expect(await events()).toEqual([]);
+    expect(logged).toEqual([]);
+    expect(await listKeys(database.handle.db)).toEqual(keysBefore);
+  });
+
+  it('log lines follow the commit: a failing log line no longer undoes the key change it reports', async () => {
+    await ensureActiveKey(deps);
+    await events();
     const failing: RotationDeps = {
       ...deps,
       log: {
@@ -122,8 +141,7 @@ describe('audit events of the signing key ring', () => {
     };
     clock.advance(SECOND);
     await expect(rotateNow(failing)).rejects.toThrow('log failed');
-    expect(await events()).toEqual([]);
-    expect(await listKeys(database.handle.db)).toEqual(keysBefore);
+    expect((await events()).map((event) => event.type)).toEqual(['key_created', 'key_activated', 'key_retired']);
   });
 
   it('key rows hold no private key material', async () => {

@@ -4,6 +4,7 @@ import { createRemoteJWKSet, jwtVerify, decodeJwt } from 'jose';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { BrowserAgent, hiddenField } from '../helpers/http-agent.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const REDIRECT = 'http://localhost:8080/callback';
 
@@ -14,9 +15,10 @@ describe('authorization code flow with openid-client over real HTTP', () => {
   let clientSecret: string;
   let user: Awaited<ReturnType<typeof makeUser>>;
   let config: client.Configuration;
+  const clock = new ManualClock();
 
   beforeAll(async () => {
-    server = await startTestServer();
+    server = await startTestServer({}, undefined, { clock });
     issuer = server.url;
     const db = server.database.db;
     user = await makeUser(db, { username: 'Alice', email: 'alice@example.com', name: 'Alice Liddell' });
@@ -137,7 +139,7 @@ describe('authorization code flow with openid-client over real HTTP', () => {
     const agent = new BrowserAgent(issuer);
     await signIn(agent, await authorizationRequest().url());
     for (const extra of [{ prompt: 'login' }, { max_age: '0' }] as Record<string, string>[]) {
-      await new Promise((r) => setTimeout(r, 1100)); // auth_time has one-second resolution
+      clock.advance(1100); // auth_time has one-second resolution
       const again = await agent.navigate((await authorizationRequest(extra).url()).toString());
       expect(again.leftTo).toBeUndefined();
       expect(again.url).toMatch(/\/login\?request_id=/);

@@ -3,6 +3,7 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startPostgresEndpoint, type PostgresEndpoint } from '../helpers/postgres-endpoint.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { basicAuth, postForm } from '../helpers/flow.js';
 import { loginTokens, refresh, type TokenSet } from '../helpers/tokens.js';
@@ -57,12 +58,7 @@ describe('the database going away and coming back', () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
 
     await proxy.start();
-    let recovered = false;
-    for (let i = 0; i < 50 && !recovered; i++) {
-      recovered = (await clientCredentials()).status === 200;
-      if (!recovered) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(recovered).toBe(true);
+    await waitUntil(async () => (await clientCredentials()).status === 200, { timeoutMs: 10_000, intervalMs: 200, what: 'the token endpoint recovering' });
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
 
     // The refreshes that failed during the outage consumed nothing: each family still has exactly

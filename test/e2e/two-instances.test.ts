@@ -5,6 +5,7 @@ import { createPostgresDatabase, usingPostgres } from '../helpers/database.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { basicAuth, postForm } from '../helpers/flow.js';
 import { freePort } from '../helpers/ports.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { collect, spawnLatchkey, waitForHttp } from '../helpers/process.js';
 import { TEST_KEY_ENCRYPTION_KEY } from '../helpers/config.js';
 import { introspect, loginTokens, refresh, type ClientCredentials, type TokenSet } from '../helpers/tokens.js';
@@ -85,20 +86,19 @@ describe.skipIf(!usingPostgres)('two Latchkey processes on one Postgres and Redi
   it('a key rotated by A is served and used by B within seconds', async () => {
     const rotated = await fetch(`${a}/admin/keys/rotate`, { method: 'POST', headers: { authorization: `Bearer ${await adminToken(a)}`, 'content-type': 'application/json' }, body: '{"now":true}' });
     const { key } = (await rotated.json()) as { key: { kid: string } };
-    let seen = false;
-    for (let i = 0; i < 40 && !seen; i++) {
-      const jwks = (await (await fetch(`${b}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-      seen = jwks.keys.some((k) => k.kid === key.kid);
-      if (!seen) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(seen).toBe(true);
-    let signedByNewKey = false;
-    for (let i = 0; i < 40 && !signedByNewKey; i++) {
-      const token = ((await (await postForm(`${b}/token`, { grant_type: 'client_credentials' }, { authorization: basicAuth(rs.clientId, rs.secret!), 'x-forwarded-for': `198.18.0.${i + 1}` })).json()) as { access_token: string }).access_token;
-      signedByNewKey = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid === key.kid;
-      if (!signedByNewKey) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(signedByNewKey).toBe(true);
+    await waitUntil(
+      async () => ((await (await fetch(`${b}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] }).keys.some((k) => k.kid === key.kid),
+      { timeoutMs: 8000, intervalMs: 200, what: `B publishing ${key.kid}` },
+    );
+    let attempt = 0;
+    await waitUntil(
+      async () => {
+        const headers = { authorization: basicAuth(rs.clientId, rs.secret!), 'x-forwarded-for': `198.18.0.${++attempt}` };
+        const token = ((await (await postForm(`${b}/token`, { grant_type: 'client_credentials' }, headers)).json()) as { access_token: string }).access_token;
+        return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid === key.kid;
+      },
+      { timeoutMs: 8000, intervalMs: 200, what: `B signing with ${key.kid}` },
+    );
   });
 
   it('rate limits count across both instances (shared Redis store)', async () => {

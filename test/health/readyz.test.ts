@@ -3,15 +3,7 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { startPostgresEndpoint, type PostgresEndpoint } from '../helpers/postgres-endpoint.js';
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
+import { waitUntil } from '../helpers/wait-until.js';
 
 describe('GET /readyz follows the database', () => {
   let endpoint: PostgresEndpoint;
@@ -56,7 +48,7 @@ describe('GET /readyz follows the database', () => {
 
   it('is ready again once the database returns, without a restart', async () => {
     await proxy.start(); // same port as before
-    expect(await waitFor(async () => (await readyStatus()) === 200, 15_000)).toBe(true);
+    await waitUntil(async () => (await readyStatus()) === 200, { timeoutMs: 15_000, intervalMs: 200, what: 'readyz 200' });
     expect(await readyStatus()).toBe(200);
   });
 });

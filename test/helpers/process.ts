@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitUntil } from './wait-until.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -32,16 +33,8 @@ export function runLatchkey(args: string[], env: Record<string, string>, stdin =
   return collect(spawnLatchkey(args, env), stdin);
 }
 
-/** Polls until `url` answers 200, or gives up after timeoutMs. */
+/** Polls until `url` answers 200, or throws after timeoutMs. */
 export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 150));
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+  const answers200 = () => fetch(url).then((response) => response.status === 200, () => false); // refused: not listening yet
+  await waitUntil(answers200, { timeoutMs, intervalMs: 150, what: `${url} answering 200` });
 }

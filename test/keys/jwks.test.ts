@@ -4,7 +4,8 @@ import { rotateNow } from '../../src/keys/rotation.js';
 import type { RunningServer } from '../../src/main.js';
 import { testConfig } from '../helpers/config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { rotationFor, startKeyedServer, waitUntil } from './support.js';
+import { rotationFor, startKeyedServer } from './support.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const JWKS = '/.well-known/jwks.json';
 const PUBLIC_MEMBERS: Record<string, string[]> = {
@@ -70,7 +71,7 @@ describe('GET /.well-known/jwks.json', () => {
   it('changes its ETag when the ring changes, so a 304 is never served for an old key set', async () => {
     const before = (await get()).headers.get('etag')!;
     await rotateNow(rotationFor(database.handle, testConfig(), systemClock));
-    expect(await waitUntil(async () => (await get()).headers.get('etag') !== before, 5000)).toBe(true);
+    await waitUntil(async () => (await get()).headers.get('etag') !== before, { timeoutMs: 5000 });
     expect((await get({ 'if-none-match': before })).status).toBe(200);
   });
 });

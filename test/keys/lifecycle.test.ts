@@ -8,7 +8,8 @@ import { mintAccessToken } from '../../src/tokens/access-token.js';
 import { tokenContext, type TokenContext } from '../../src/tokens/context.js';
 import { testConfig } from '../helpers/config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { ManualClock, publishedKids, rotationFor, SECOND, startKeyedServer, waitUntil } from './support.js';
+import { ManualClock, publishedKids, rotationFor, SECOND, startKeyedServer } from './support.js';
+import { waitUntil } from '../helpers/wait-until.js';
 
 const SETTINGS = {
   JWKS_CACHE_TTL: '60',
@@ -77,7 +78,7 @@ describe('signing-key lifecycle against a controllable clock, over HTTP', () => 
     expect(key.activatesAt - rotatedAt).toBe(LEAD_MS);
     expect(LEAD_MS).toBeGreaterThanOrEqual(config.JWKS_CACHE_TTL * SECOND);
     // Published within the reload bound, without restarting anything.
-    expect(await waitUntil(async () => (await publishedKids(server.url)).includes(secondKid), 5000)).toBe(true);
+    await waitUntil(async () => (await publishedKids(server.url)).includes(secondKid), { timeoutMs: 5000 });
     expect(await publishedKids(server.url)).toEqual([secondKid, firstKid]);
     expect(await stateOf(secondKid)).toBe('next');
     expect(kidOf(mint().token)).toBe(firstKid);
@@ -124,7 +125,7 @@ describe('signing-key lifecycle against a controllable clock, over HTTP', () => 
     const second = (await listKeys(database.handle.db)).find((k) => k.kid === secondKid)!;
     clock.set(second.activatesAt + 3600 * SECOND - LEAD_MS);
     // The instance's own maintenance timer notices within a reload interval or two.
-    expect(await waitUntil(async () => (await publishedKids(server.url)).length === 2, 6000)).toBe(true);
+    await waitUntil(async () => (await publishedKids(server.url)).length === 2, { timeoutMs: 6000 });
     const keys = await listKeys(database.handle.db);
     expect(keys).toHaveLength(3);
     const third = keys.find((k) => k.kid !== firstKid && k.kid !== secondKid)!;

@@ -21,15 +21,6 @@ export function rotationFor(database: DatabaseHandle, config: Config, clock: Clo
   return alg ? { ...deps, policy: { ...deps.policy, alg } } : deps;
 }
 
-export async function waitUntil(check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 100): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 export async function fetchJwks(url: string): Promise<{ keys: Record<string, unknown>[] }> {
   const response = await fetch(`${url}/.well-known/jwks.json`);
   if (response.status !== 200) throw new Error(`JWKS answered ${response.status}`);

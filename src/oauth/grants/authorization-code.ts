@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { logAudit, recordAudit, type AuditEvent } from '../../audit/record.js';
+import { recordAudit, type AuditEvent } from '../../audit/record.js';
+import { withTransaction } from '../../db/transaction.js';
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
@@ -61,7 +62,7 @@ async function exchangeAuthorizationCode(
   const now = nowDate(deps);
   const grantId = randomUUID();
 
-  const outcome = await deps.db.transaction().execute(async (trx) => {
+  const outcome = await withTransaction(deps.db, async (trx) => {
     const redemption = await redeemCode(trx, params.code!, grantId, now);
     if (redemption.status !== 'redeemed') return redemption;
     const code = redemption.code;
@@ -117,7 +118,7 @@ async function exchangeAuthorizationCode(
       now,
     );
     if (response.refresh_token) response.refresh_expires_in = lifetimes.absoluteSeconds;
-    // The row commits with the grant; the log line is written once it has.
+    // The row commits with the grant; the log line is written once it has (audit/record.ts).
     const issued: AuditEvent = {
       type: 'token_issued',
       userId: code.user_id,
@@ -125,23 +126,25 @@ async function exchangeAuthorizationCode(
       ip: origin.ip,
       details: { grant: 'authorization_code', grantId, jti, scope, refreshToken: withRefreshToken },
     };
-    await recordAudit(trx, undefined, issued);
-    return { status: 'issued' as const, response, issued };
+    await recordAudit(trx, origin.log, issued);
+    return { status: 'issued' as const, response };
   });
 
   switch (outcome.status) {
     case 'issued':
-      logAudit(origin.log, outcome.issued);
       return outcome.response;
     case 'replayed': {
       const { grant_id: replayedGrant, user_id: userId, client_id: clientId } = outcome.code;
-      if (replayedGrant && (await revokeGrant(deps.db, replayedGrant, 'authorization code replayed', now))) {
-        await recordAudit(deps.db, origin.log, {
-          type: 'family_revoked',
-          userId,
-          clientId,
-          ip: origin.ip,
-          details: { grantId: replayedGrant, reason: 'authorization code replayed' },
+      if (replayedGrant) {
+        await withTransaction(deps.db, async (trx) => {
+          if (!(await revokeGrant(trx, replayedGrant, 'authorization code replayed', now))) return;
+          await recordAudit(trx, origin.log, {
+            type: 'family_revoked',
+            userId,
+            clientId,
+            ip: origin.ip,
+            details: { grantId: replayedGrant, reason: 'authorization code replayed' },
+          });
         });
       }
       throw invalidGrant('the authorization code has already been used');

@@ -1,5 +1,6 @@
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { recordAudit } from '../../audit/record.js';
+import { withTransaction } from '../../db/transaction.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import { TOKEN_PREFIX } from '../../opaque-token.js';
 import { newJti } from '../../tokens/access-token.js';
@@ -100,15 +101,17 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
   }
   switch (failure.kind) {
     case 'reuse':
-      if (await revokeGrant(deps.db, failure.grantId, 'refresh token reuse detected', now)) {
-        await recordAudit(deps.db, origin.log, {
-          type: 'refresh_reuse_detected',
-          userId: failure.userId,
-          clientId: failure.clientId,
-          ip: origin.ip,
-          details: { grantId: failure.grantId },
-        });
-      }
+      await withTransaction(deps.db, async (trx) => {
+        if (await revokeGrant(trx, failure.grantId, 'refresh token reuse detected', now)) {
+          await recordAudit(trx, origin.log, {
+            type: 'refresh_reuse_detected',
+            userId: failure.userId,
+            clientId: failure.clientId,
+            ip: origin.ip,
+            details: { grantId: failure.grantId },
+          });
+        }
+      });
       throw invalidGrant();
     case 'invalid_scope':
       throw new OAuthError('invalid_scope', 'the requested scope exceeds what was granted');

@@ -1,0 +1,30 @@
+/** What an audit event says; written by audit/store.ts, recorded by audit/record.ts. */
+
+export type AuditEventType =
+  | 'login_succeeded'
+  | 'login_failed'
+  | 'logout'
+  | 'consent_given'
+  | 'consent_revoked'
+  | 'token_issued'
+  | 'refresh_reuse_detected'
+  | 'family_revoked'
+  | 'token_revoked'
+  | 'key_created'
+  | 'key_activated'
+  | 'key_retired'
+  | 'admin_action'
+  /** A valid token that is not an admin client's reached /admin (issue 10 item 1). */
+  | 'admin_access_denied';
+
+export interface AuditEvent {
+  type: AuditEventType;
+  userId?: string | null;
+  clientId?: string | null;
+  /** The client that acted (admin API calls). */
+  actorClientId?: string | null;
+  ip?: string | null;
+  /** Identifiers and reasons only: never a token, secret, password or code. */
+  details?: Record<string, string | number | boolean | null>;
+  at?: Date;
+}

@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import type { Clock } from '../../src/clock.js';
+import { openDatabase } from '../../src/db/connect.js';
+import { loadKeyRing, rotationDeps } from '../../src/keys/setup.js';
+import type { KeyRing } from '../../src/keys/ring.js';
+import { testConfig } from '../helpers/config.js';
+import { createTestDatabase, loadPgliteTemplate } from '../helpers/database.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+export interface InjectableApp {
+  app: FastifyInstance;
+  keys: KeyRing;
+  clock: ManualClock;
+  close(): Promise<void>;
+}
+
+/**
+ * buildApp without a socket, for `app.inject` contract tests: over an in-memory PGlite loaded from
+ * the migrated template (no TEST_DATABASE_URL), else a fresh database on the test Postgres.
+ */
+export async function injectableApp(overrides: Record<string, string> = {}, clock: ManualClock = new ManualClock()): Promise<InjectableApp> {
+  const config = testConfig({ ISSUER: 'https://issuer.example', ...overrides });
+  const database = inject('pgliteTemplate')
+    ? await (async () => {
+        const handle = await openDatabase({ dataDir: '', pglite: await loadPgliteTemplate() });
+        return { handle, destroy: () => handle.close() };
+      })()
+    : await createTestDatabase();
+  const keys = await loadKeyRing(rotationDeps(database.handle.db, config, clock as Clock));
+  const app = await buildApp({ config, database: database.handle, keys, clock });
+  await app.ready();
+  return {
+    app,
+    keys,
+    clock,
+    close: async () => {
+      await app.close();
+      await database.destroy();
+    },
+  };
+}
