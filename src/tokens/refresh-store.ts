@@ -116,7 +116,10 @@ export async function rotateRefreshToken(q: Queryable, input: RotationInput): Pr
         last_consumed_hash = ${presentedHash},
         scope = ${scopeStillAllowed(input.clientScopes)}
       from consumed
-      where g.id = consumed.grant_id
+      -- Re-checked here: this UPDATE may have waited for a concurrent revocation's row lock, and
+      -- READ COMMITTED re-evaluates only this WHERE on the revoked row. Without it the rotation
+      -- would record an access token after the revocation had denied the family's tokens.
+      where g.id = consumed.grant_id and g.revoked_at is null
       returning g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time, g.absolute_expires_at
     ), successor as (
       insert into refresh_tokens (token_hash, grant_id, created_at)
