@@ -8,6 +8,7 @@ import * as m0006 from './0006_client_credentials_changed_at.js';
 import * as m0007 from './0007_code_redirect_uri_given.js';
 import * as m0008 from './0008_login_hardening.js';
 import * as m0009 from './0009_token_endpoint_auth_method.js';
+import * as m0010 from './0010_device_authorizations.js';
 
 /** Every migration in order. Add new files at the end; never edit one that has landed. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007_code_redirect_uri_given': m0007,
   '0008_login_hardening': m0008,
   '0009_token_endpoint_auth_method': m0009,
+  '0010_device_authorizations': m0010,
 };

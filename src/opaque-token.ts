@@ -18,4 +18,6 @@ export const TOKEN_PREFIX = {
   refreshToken: 'lk_rt_',
   authorizationCode: 'lk_ac_',
   session: 'lk_ss_',
+  /** RFC 8628 device_code: what a device polls /token with. */
+  deviceCode: 'lk_dc_',
 } as const;

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { SignInTables } from './tables/sign-in.js';
+import type { DeviceTables } from './tables/device.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** jsonb columns are written as JSON text (see db/json.ts) and read back parsed. */
@@ -61,7 +62,7 @@ export interface SigningKeysTable {
   removes_at: NullableTimestamp;
 }
 
-export interface Database extends SignInTables {
+export interface Database extends SignInTables, DeviceTables {
   users: UsersTable;
   clients: ClientsTable;
   signing_keys: SigningKeysTable;

@@ -23,6 +23,8 @@ interface Sweep {
 const SWEEPS: Sweep[] = [
   { table: 'authorization_requests', key: 'id', expired: (now) => sql`expires_at < ${now}` },
   { table: 'auth_codes', key: 'code_hash', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
+  // Kept a day past expiry like codes, so a replayed device code still finds the grant to revoke.
+  { table: 'device_authorizations', key: 'id', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   { table: 'revoked_jtis', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   { table: 'grant_access_tokens', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   { table: 'grants', key: 'id', expired: (now) => sql`least(idle_expires_at, absolute_expires_at) < ${new Date(now.getTime() - DAY_MS)}` },

@@ -19,6 +19,11 @@ button.secondary { background: transparent; color: CanvasText; border: 1px solid
 .error { margin: 0 0 1rem; padding: .75rem; border-radius: 8px; background: color-mix(in srgb, var(--danger) 12%, transparent); color: var(--danger); }
 ul.scopes { padding-left: 1.2rem; }
 code { font-size: .9em; }
+.device h1, .device strong { overflow-wrap: anywhere; }
+.device p.hint { margin: .35rem 0 0; font-size: .9rem; color: var(--muted); }
+.device .user-code { margin: .5rem 0 1.25rem; padding: .6rem; text-align: center; font: 600 1.6rem/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; letter-spacing: .15em; border: 1px dashed color-mix(in srgb, CanvasText 35%, transparent); border-radius: 8px; }
+.device input[type=text].user-code-input { font: 600 1.35rem/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; letter-spacing: .15em; text-align: center; text-transform: uppercase; }
+.device input[aria-invalid=true] { border-color: var(--danger); }
 `;
 
 export function page(title: string, body: Html): string {
