@@ -60,8 +60,11 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     status: 201,
     handler: async ({ body, request }) => {
       const settings = validatedSettings(body);
-      const { client, secret } = await createClient(deps.db, settings);
-      await auditAdminAction(deps.db, request, 'client_created', { clientId: client.clientId });
+      const { client, secret } = await withTransaction(deps.db, async (trx) => {
+        const created = await createClient(trx, settings);
+        await auditAdminAction(trx, request, 'client_created', { clientId: created.client.clientId });
+        return created;
+      });
       return { ...clientJson(client), warnings: clientWarnings(settings), ...(secret ? { client_secret: secret } : {}) };
     },
   });
@@ -87,9 +90,12 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     handler: async ({ params, body, request }) => {
       const existing = await requireClient(params.id);
       const settings = validatedSettings(body, existing);
-      const updated = await updateClient(deps.db, params.id, settings, nowDate(deps));
+      const updated = await withTransaction(deps.db, async (trx) => {
+        const changed = await updateClient(trx, params.id, settings, nowDate(deps));
+        if (changed) await auditAdminAction(trx, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
+        return changed;
+      });
       if (!updated) throw notFound('client');
-      await auditAdminAction(deps.db, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
       return { ...clientJson(updated), warnings: clientWarnings(settings) };
     },
   });
@@ -106,9 +112,12 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
       const client = await requireClient(params.id);
       if (client.type !== 'confidential') throw new OAuthError('invalid_request', 'a public client has no secret', 400);
       const overlap = body.overlap_seconds ?? deps.config.CLIENT_SECRET_OVERLAP;
-      const rotated = await rotateClientSecret(deps.db, params.id, overlap, nowDate(deps));
+      const rotated = await withTransaction(deps.db, async (trx) => {
+        const result = await rotateClientSecret(trx, params.id, overlap, nowDate(deps));
+        if (result) await auditAdminAction(trx, request, 'client_secret_rotated', { clientId: params.id, details: { overlap_seconds: overlap } });
+        return result;
+      });
       if (!rotated) throw notFound('client');
-      await auditAdminAction(deps.db, request, 'client_secret_rotated', { clientId: params.id, details: { overlap_seconds: overlap } });
       return { client_id: params.id, client_secret: rotated.secret, previous_secret_valid_until: iso(rotated.client.previousSecretExpiresAt) };
     },
   });
@@ -123,12 +132,11 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     status: 204,
     handler: async ({ params, request }) => {
       await requireClient(params.id);
-      const revoked = await withTransaction(deps.db, async (trx) => {
-        const count = await revokeGrantsOf(trx, { clientId: params.id }, 'client deleted', nowDate(deps));
+      await withTransaction(deps.db, async (trx) => {
+        const revoked = await revokeGrantsOf(trx, { clientId: params.id }, 'client deleted', nowDate(deps));
         await deleteClient(trx, params.id);
-        return count;
+        await auditAdminAction(trx, request, 'client_deleted', { clientId: params.id, details: { revoked_families: revoked } });
       });
-      await auditAdminAction(deps.db, request, 'client_deleted', { clientId: params.id, details: { revoked_families: revoked } });
       return {};
     },
   });

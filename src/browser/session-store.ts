@@ -1,6 +1,5 @@
+import type { Queryable } from '../db/queryable.js';
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/types.js';
 import type { LoginSessionRow } from '../db/tables/sign-in.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../opaque-token.js';
 
@@ -17,12 +16,12 @@ export interface ActiveSession {
 
 /** Starts a browser session; returns the cookie value (shown once) and the session. */
 export async function createSession(
-  db: Kysely<Database>,
+  q: Queryable,
   input: { userId: string; now: Date; lifetimes: SessionLifetimes; ip?: string; userAgent?: string },
 ): Promise<{ cookieValue: string; session: ActiveSession }> {
   const cookieValue = newOpaqueToken(TOKEN_PREFIX.session);
   const id = randomUUID();
-  await db
+  await q
     .insertInto('login_sessions')
     .values({
       id,
@@ -50,13 +49,13 @@ function isLive(row: LoginSessionRow, now: Date, lifetimes: SessionLifetimes): b
  * unknown, ended, idle too long, past its absolute lifetime, or its user is disabled.
  */
 export async function findActiveSession(
-  db: Kysely<Database>,
+  q: Queryable,
   cookieValue: string | undefined,
   now: Date,
   lifetimes: SessionLifetimes,
 ): Promise<ActiveSession | undefined> {
   if (!cookieValue || !cookieValue.startsWith(TOKEN_PREFIX.session) || cookieValue.length > 100) return undefined;
-  const row = await db
+  const row = await q
     .selectFrom('login_sessions')
     .innerJoin('users', 'users.id', 'login_sessions.user_id')
     .selectAll('login_sessions')
@@ -64,17 +63,17 @@ export async function findActiveSession(
     .where('token_hash', '=', sha256Hex(cookieValue))
     .executeTakeFirst();
   if (!row || row.disabled || !isLive(row, now, lifetimes)) return undefined;
-  await db.updateTable('login_sessions').set({ last_seen_at: now }).where('id', '=', row.id).execute();
+  await q.updateTable('login_sessions').set({ last_seen_at: now }).where('id', '=', row.id).execute();
   return { id: row.id, userId: row.user_id, authTime: row.auth_time };
 }
 
-export async function endSession(db: Kysely<Database>, sessionId: string, now: Date): Promise<void> {
-  await db.updateTable('login_sessions').set({ ended_at: now }).where('id', '=', sessionId).where('ended_at', 'is', null).execute();
+export async function endSession(q: Queryable, sessionId: string, now: Date): Promise<void> {
+  await q.updateTable('login_sessions').set({ ended_at: now }).where('id', '=', sessionId).where('ended_at', 'is', null).execute();
 }
 
-export async function endSessionByCookie(db: Kysely<Database>, cookieValue: string | undefined, now: Date): Promise<string | undefined> {
+export async function endSessionByCookie(q: Queryable, cookieValue: string | undefined, now: Date): Promise<string | undefined> {
   if (!cookieValue || cookieValue.length > 100) return undefined;
-  const row = await db
+  const row = await q
     .updateTable('login_sessions')
     .set({ ended_at: now })
     .where('token_hash', '=', sha256Hex(cookieValue))
@@ -94,26 +93,26 @@ export interface SessionSummary {
   userAgent: string | null;
 }
 
-export async function listUserSessions(db: Kysely<Database>, userId: string): Promise<SessionSummary[]> {
-  const rows = await db.selectFrom('login_sessions').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').limit(500).execute();
+export async function listUserSessions(q: Queryable, userId: string): Promise<SessionSummary[]> {
+  const rows = await q.selectFrom('login_sessions').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').limit(500).execute();
   return rows.map((s) => ({ id: s.id, createdAt: s.created_at, lastSeenAt: s.last_seen_at, expiresAt: s.expires_at, endedAt: s.ended_at, ip: s.ip, userAgent: s.user_agent }));
 }
 
 /** Ends every open browser session of a user; returns how many. */
-export async function endUserSessions(db: Kysely<Database>, userId: string, now: Date): Promise<number> {
-  const result = await db.updateTable('login_sessions').set({ ended_at: now }).where('user_id', '=', userId).where('ended_at', 'is', null).executeTakeFirst();
+export async function endUserSessions(q: Queryable, userId: string, now: Date): Promise<number> {
+  const result = await q.updateTable('login_sessions').set({ ended_at: now }).where('user_id', '=', userId).where('ended_at', 'is', null).executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
-export async function findSessionOwner(db: Kysely<Database>, sessionId: string): Promise<string | undefined> {
-  const row = await db.selectFrom('login_sessions').select('user_id').where('id', '=', sessionId).executeTakeFirst();
+export async function findSessionOwner(q: Queryable, sessionId: string): Promise<string | undefined> {
+  const row = await q.selectFrom('login_sessions').select('user_id').where('id', '=', sessionId).executeTakeFirst();
   return row?.user_id;
 }
 
 /** The not-yet-ended session a cookie value names (live or not), for logout. */
-export async function findOpenSessionByCookie(db: Kysely<Database>, cookieValue: string | undefined): Promise<{ id: string; userId: string } | undefined> {
+export async function findOpenSessionByCookie(q: Queryable, cookieValue: string | undefined): Promise<{ id: string; userId: string } | undefined> {
   if (!cookieValue || !cookieValue.startsWith(TOKEN_PREFIX.session) || cookieValue.length > 100) return undefined;
-  const row = await db
+  const row = await q
     .selectFrom('login_sessions')
     .select(['id', 'user_id'])
     .where('token_hash', '=', sha256Hex(cookieValue))

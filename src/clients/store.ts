@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
-import type { ClientRow, Database } from '../db/types.js';
+import type { Queryable } from '../db/queryable.js';
+import { sql } from 'kysely';
+import type { ClientRow } from '../db/types.js';
 import { jsonb } from '../db/json.js';
 import { credentialsCutOff } from './credentials.js';
 import { generateClientId, generateClientSecret, sha256Hex } from './secret.js';
@@ -65,9 +66,9 @@ function settingsColumns(input: ClientMetadata) {
 }
 
 /** Creates a client. A confidential client's secret is returned here once and stored only hashed. */
-export async function createClient(db: Kysely<Database>, input: ClientMetadata): Promise<{ client: Client; secret?: string }> {
+export async function createClient(q: Queryable, input: ClientMetadata): Promise<{ client: Client; secret?: string }> {
   const secret = input.type === 'confidential' ? generateClientSecret() : undefined;
-  const row = await db
+  const row = await q
     .insertInto('clients')
     .values({
       id: generateClientId(),
@@ -80,18 +81,18 @@ export async function createClient(db: Kysely<Database>, input: ClientMetadata):
   return { client: toClient(row), secret };
 }
 
-export async function findClient(db: Kysely<Database>, clientId: string): Promise<Client | undefined> {
+export async function findClient(q: Queryable, clientId: string): Promise<Client | undefined> {
   if (!/^[A-Za-z0-9._~-]{1,200}$/.test(clientId)) return undefined;
-  const row = await findClientRow(db, clientId);
+  const row = await findClientRow(q, clientId);
   return row && toClient(row);
 }
 
-export async function findClientRow(db: Kysely<Database>, clientId: string): Promise<ClientRow | undefined> {
-  return db.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirst();
+export async function findClientRow(q: Queryable, clientId: string): Promise<ClientRow | undefined> {
+  return q.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirst();
 }
 
-export async function listClients(db: Kysely<Database>, page: { after?: string; limit: number }): Promise<Client[]> {
-  let query = db.selectFrom('clients').selectAll().orderBy('id').limit(page.limit);
+export async function listClients(q: Queryable, page: { after?: string; limit: number }): Promise<Client[]> {
+  let query = q.selectFrom('clients').selectAll().orderBy('id').limit(page.limit);
   if (page.after) query = query.where('id', '>', page.after);
   return (await query.execute()).map(toClient);
 }
@@ -101,9 +102,9 @@ export async function listClients(db: Kysely<Database>, page: { after?: string; 
  * Changing the admin flag or the client_credentials grant kills the client's client_credentials
  * tokens, decided in this one statement against the row as it is (no read-then-write race).
  */
-export async function updateClient(db: Kysely<Database>, clientId: string, input: ClientMetadata, now: Date): Promise<Client | undefined> {
+export async function updateClient(q: Queryable, clientId: string, input: ClientMetadata, now: Date): Promise<Client | undefined> {
   const hasClientCredentials = input.grantTypes.includes('client_credentials');
-  const row = await db
+  const row = await q
     .updateTable('clients')
     .set({
       ...settingsColumns(input),
@@ -126,9 +127,9 @@ export async function updateClient(db: Kysely<Database>, clientId: string, input
  * rotation without overlap answers a leak). With an overlap (a planned roll-over) they live out
  * their lifetime.
  */
-export async function rotateClientSecret(db: Kysely<Database>, clientId: string, overlapSeconds: number, now: Date): Promise<{ client: Client; secret: string } | undefined> {
+export async function rotateClientSecret(q: Queryable, clientId: string, overlapSeconds: number, now: Date): Promise<{ client: Client; secret: string } | undefined> {
   const secret = generateClientSecret();
-  const row = await db
+  const row = await q
     .updateTable('clients')
     .set((eb) => ({
       previous_secret_hash: overlapSeconds > 0 ? eb.ref('secret_hash') : null,
@@ -148,8 +149,8 @@ export async function rotateClientSecret(db: Kysely<Database>, clientId: string,
  * Whether any client registered this browser origin (CORS answers only those, with credentials;
  * which client may use it is checked per request once the client is known).
  */
-export async function anyClientAllowsOrigin(db: Kysely<Database>, origin: string): Promise<boolean> {
-  const row = await db
+export async function anyClientAllowsOrigin(q: Queryable, origin: string): Promise<boolean> {
+  const row = await q
     .selectFrom('clients')
     .select('id')
     .where(sql<boolean>`allowed_origins @> ${JSON.stringify([origin])}::jsonb`)
@@ -158,7 +159,7 @@ export async function anyClientAllowsOrigin(db: Kysely<Database>, origin: string
   return row !== undefined;
 }
 
-export async function deleteClient(db: Kysely<Database>, clientId: string): Promise<boolean> {
-  const result = await db.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
+export async function deleteClient(q: Queryable, clientId: string): Promise<boolean> {
+  const result = await q.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }

@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
-import type { Database, UserRow } from '../db/types.js';
+import type { Queryable } from '../db/queryable.js';
+import { sql } from 'kysely';
+import type { UserRow } from '../db/types.js';
 
 /**
  * The SQL of a login attempt. Every attempt runs findLoginCandidate and then exactly one write,
@@ -22,8 +23,8 @@ export type LoginCandidate = UserRow & {
 export const NO_USER_KEY = '';
 
 /** The user a username key names, with the failures counted under this device nonce ('' for none). */
-export async function findLoginCandidate(db: Kysely<Database>, key: string, deviceNonce: string): Promise<LoginCandidate | undefined> {
-  return db
+export async function findLoginCandidate(q: Queryable, key: string, deviceNonce: string): Promise<LoginCandidate | undefined> {
+  return q
     .selectFrom('users')
     .leftJoin('login_device_failures as d', (join) => join.onRef('d.user_id', '=', 'users.id').on('d.nonce', '=', deviceNonce))
     .selectAll('users')
@@ -40,13 +41,13 @@ export async function findLoginCandidate(db: Kysely<Database>, key: string, devi
  * extended, and a lock is never longer than durationSeconds.
  */
 export async function countAccountFailure(
-  db: Kysely<Database>,
+  q: Queryable,
   key: string,
   policy: LockoutPolicy,
   now: Date,
 ): Promise<{ failed_logins: number; locked_until: Date | null } | undefined> {
   const lockEnd = new Date(now.getTime() + policy.durationSeconds * 1000);
-  return db
+  return q
     .updateTable('users')
     .set({
       failed_logins: sql`failed_logins + 1`,
@@ -66,8 +67,8 @@ export async function countAccountFailure(
  * at this moment. The condition sits in the UPDATE itself, so a correct guess racing a burst of
  * wrong ones cannot slip past a lock the burst has just set. False when refused.
  */
-export async function admitUnlessLocked(db: Kysely<Database>, userId: string, now: Date): Promise<boolean> {
-  const row = await db
+export async function admitUnlessLocked(q: Queryable, userId: string, now: Date): Promise<boolean> {
+  const row = await q
     .updateTable('users')
     .set({ failed_logins: 0, locked_until: null })
     .where('id', '=', userId)
@@ -79,8 +80,8 @@ export async function admitUnlessLocked(db: Kysely<Database>, userId: string, no
 }
 
 /** Counts a failure under a device cookie's nonce instead of on the account; returns the new count. */
-export async function countDeviceFailure(db: Kysely<Database>, nonce: string, userId: string, now: Date): Promise<number> {
-  const row = await db
+export async function countDeviceFailure(q: Queryable, nonce: string, userId: string, now: Date): Promise<number> {
+  const row = await q
     .insertInto('login_device_failures')
     .values({ nonce, user_id: userId, failed_logins: 1, last_failed_at: now })
     .onConflict((oc) => oc.column('nonce').doUpdateSet({ failed_logins: sql`login_device_failures.failed_logins + 1`, last_failed_at: now }))

@@ -15,6 +15,7 @@ import { findUserById } from '../users/store.js';
 import { consentPage } from './pages.js';
 import type { SignInStep, StepContext } from './step.js';
 import { expiredPage, formParams, forbiddenPage } from './step-pages.js';
+import { withTransaction } from '../db/transaction.js';
 
 const CONSENT = 'consent';
 const consentRequired = { error: 'consent_required', description: 'the user must consent' };
@@ -78,13 +79,15 @@ async function submitConsent(context: StepContext, request: FastifyRequest, repl
   if (form.decision !== 'allow') {
     return final.refuse(deps, pending.request, { redirectable: true, error: 'access_denied', description: 'the user denied the request' }, reply, 303);
   }
-  await recordConsent(deps.db, session.userId, client.clientId, parseScope(pending.request.scope), nowDate(deps));
-  await recordAudit(deps.db, request.log, {
-    type: 'consent_given',
-    userId: session.userId,
-    clientId: client.clientId,
-    ip: request.ip,
-    details: { scope: pending.request.scope },
+  await withTransaction(deps.db, async (trx) => {
+    await recordConsent(trx, session.userId, client.clientId, parseScope(pending.request.scope), nowDate(deps));
+    await recordAudit(trx, request.log, {
+      type: 'consent_given',
+      userId: session.userId,
+      clientId: client.clientId,
+      ip: request.ip,
+      details: { scope: pending.request.scope },
+    });
   });
   // In-process: a prompt=consent request must not ask again for the yes just given.
   return resumeSignIn(context, pending.id, request, reply, { completedNow: CONSENT });

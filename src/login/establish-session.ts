@@ -3,6 +3,7 @@ import { recordAudit } from '../audit/record.js';
 import { createSession, endSessionByCookie } from '../browser/session-store.js';
 import { recordLoginForRequest, type PendingRequest } from '../oauth/authorize/request-store.js';
 import type { StepContext } from './step.js';
+import { withTransaction } from '../db/transaction.js';
 
 /**
  * What a first factor does once it has identified the user: a fresh browser session (never
@@ -12,22 +13,27 @@ import type { StepContext } from './step.js';
  */
 export async function establishSession(context: StepContext, request: FastifyRequest, reply: FastifyReply, pending: PendingRequest, userId: string, now: Date) {
   const { deps, cookies, settings } = context;
-  await endSessionByCookie(deps.db, cookies.readSession(request), now);
-  const { cookieValue, session } = await createSession(deps.db, {
-    userId,
-    now,
-    lifetimes: settings.sessionLifetimes,
-    ip: request.ip,
-    userAgent: request.headers['user-agent'],
+  // The old session ends, the new one starts, the login is audited and tied to the pending
+  // request: all or nothing.
+  const { cookieValue, session } = await withTransaction(deps.db, async (trx) => {
+    await endSessionByCookie(trx, cookies.readSession(request), now);
+    const created = await createSession(trx, {
+      userId,
+      now,
+      lifetimes: settings.sessionLifetimes,
+      ip: request.ip,
+      userAgent: request.headers['user-agent'],
+    });
+    await recordAudit(trx, request.log, {
+      type: 'login_succeeded',
+      userId,
+      clientId: pending.request.clientId,
+      ip: request.ip,
+      details: { sessionId: created.session.id },
+    });
+    await recordLoginForRequest(trx, pending.id, created.session.id);
+    return created;
   });
-  await recordAudit(deps.db, request.log, {
-    type: 'login_succeeded',
-    userId,
-    clientId: pending.request.clientId,
-    ip: request.ip,
-    details: { sessionId: session.id },
-  });
-  await recordLoginForRequest(deps.db, pending.id, session.id);
   cookies.setSession(reply, cookieValue, settings.sessionLifetimes.absoluteSeconds);
   return session;
 }

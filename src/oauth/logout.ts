@@ -13,6 +13,7 @@ import { findUserById } from '../users/store.js';
 import { ID_TOKEN_TYP } from '../tokens/id-token.js';
 import { verifyToken } from '../tokens/verify.js';
 import type { OAuthDeps } from './deps.js';
+import { withTransaction } from '../db/transaction.js';
 
 class LogoutRequestError extends Error {}
 
@@ -91,8 +92,10 @@ async function logout(deps: OAuthDeps, cookies: BrowserCookies, source: unknown,
       return sendHtml(reply, 200, body, redirect);
     }
     if (session) {
-      await endSession(deps.db, session.id, nowDate(deps));
-      await recordAudit(deps.db, request.log, { type: 'logout', userId: session.userId, clientId: clientId ?? null, ip: request.ip, details: { sessionId: session.id } });
+      await withTransaction(deps.db, async (trx) => {
+        await endSession(trx, session.id, nowDate(deps));
+        await recordAudit(trx, request.log, { type: 'logout', userId: session.userId, clientId: clientId ?? null, ip: request.ip, details: { sessionId: session.id } });
+      });
     }
     cookies.clearSession(reply);
     if (redirect) {

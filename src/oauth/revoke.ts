@@ -5,7 +5,7 @@ import { withTransaction } from '../db/transaction.js';
 import { OAuthError } from '../http/oauth-error.js';
 import type { Params } from '../http/params.js';
 import { TOKEN_PREFIX } from '../opaque-token.js';
-import { denyJti, isJtiRevoked, revokeGrant } from '../tokens/grant-store.js';
+import { denyJti, revokeGrant } from '../tokens/grant-store.js';
 import { findRefreshToken } from '../tokens/refresh-store.js';
 import { authenticatedCaller, formParams } from './client-request.js';
 import { nowDate, type OAuthDeps } from './deps.js';
@@ -33,10 +33,11 @@ async function revokeAccessToken(deps: OAuthDeps, caller: AuthenticatedClient, t
   if (!payload) return false;
   if (payload.client_id !== caller.client.clientId) return true;
   const jti = String(payload.jti);
-  if (!(await isJtiRevoked(deps.db, jti))) {
-    await denyJti(deps.db, jti, new Date(Number(payload.exp) * 1000));
-    await recordAudit(deps.db, request.log, { type: 'token_revoked', userId: null, clientId: caller.client.clientId, ip: request.ip, details: { jti, sub: String(payload.sub) } });
-  }
+  // The deny-list insert decides who audits: of two concurrent revocations only one inserts.
+  await withTransaction(deps.db, async (trx) => {
+    if (!(await denyJti(trx, jti, new Date(Number(payload.exp) * 1000)))) return;
+    await recordAudit(trx, request.log, { type: 'token_revoked', userId: null, clientId: caller.client.clientId, ip: request.ip, details: { jti, sub: String(payload.sub) } });
+  });
   return true;
 }
 

@@ -108,9 +108,10 @@ export async function isJtiRevoked(q: Queryable, jti: string): Promise<boolean> 
   return Boolean(row);
 }
 
-/** Denies one access token until it would have expired anyway. */
-export async function denyJti(q: Queryable, jti: string, expiresAt: Date): Promise<void> {
-  await q.insertInto('revoked_jtis').values({ jti, expires_at: expiresAt }).onConflict((oc) => oc.column('jti').doNothing()).execute();
+/** Denies one access token until it would have expired anyway; true when this call denied it. */
+export async function denyJti(q: Queryable, jti: string, expiresAt: Date): Promise<boolean> {
+  const inserted = await q.insertInto('revoked_jtis').values({ jti, expires_at: expiresAt }).onConflict((oc) => oc.column('jti').doNothing()).returning('jti').executeTakeFirst();
+  return inserted !== undefined;
 }
 
 export interface GrantSummary {

@@ -1,5 +1,4 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/types.js';
+import type { Queryable } from '../../db/queryable.js';
 import type { AuthCodeRow } from '../../db/tables/sign-in.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../../opaque-token.js';
 
@@ -20,9 +19,9 @@ export interface NewCode {
 }
 
 /** Issues a single-use code bound to everything the token request must repeat or prove. */
-export async function issueCode(db: Kysely<Database>, input: NewCode, now: Date): Promise<string> {
+export async function issueCode(q: Queryable, input: NewCode, now: Date): Promise<string> {
   const code = newOpaqueToken(TOKEN_PREFIX.authorizationCode);
-  await db
+  await q
     .insertInto('auth_codes')
     .values({
       code_hash: sha256Hex(code),
@@ -53,10 +52,10 @@ export type CodeRedemption =
  * concurrent exchanges exactly one wins. Run it in the transaction that creates that grant, so
  * a replay (reported with the grant id to revoke) never sees a consumed code without its grant.
  */
-export async function redeemCode(db: Kysely<Database>, code: string, grantId: string, now: Date): Promise<CodeRedemption> {
+export async function redeemCode(q: Queryable, code: string, grantId: string, now: Date): Promise<CodeRedemption> {
   if (!code.startsWith(TOKEN_PREFIX.authorizationCode) || code.length > 100) return { status: 'invalid' };
   const codeHash = sha256Hex(code);
-  const redeemed = await db
+  const redeemed = await q
     .updateTable('auth_codes')
     .set({ consumed_at: now, grant_id: grantId })
     .where('code_hash', '=', codeHash)
@@ -65,7 +64,7 @@ export async function redeemCode(db: Kysely<Database>, code: string, grantId: st
     .returningAll()
     .executeTakeFirst();
   if (redeemed) return { status: 'redeemed', code: redeemed };
-  const existing = await db.selectFrom('auth_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+  const existing = await q.selectFrom('auth_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
   if (existing?.consumed_at) return { status: 'replayed', code: existing };
   return { status: 'invalid' };
 }

@@ -1,6 +1,5 @@
+import type { Queryable } from '../../db/queryable.js';
 import { randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from '../../db/types.js';
 import { jsonb } from '../../db/json.js';
 import type { SignInRequest } from './prompt.js';
 
@@ -25,9 +24,9 @@ export interface PendingRequest {
  * Parks a validated request while the user signs in. The kind is stored beside the request's own
  * fields in `params` (no request type has a field named `kind`).
  */
-export async function savePendingRequest(db: Kysely<Database>, kind: string, request: SignInRequest, now: Date): Promise<string> {
+export async function savePendingRequest(q: Queryable, kind: string, request: SignInRequest, now: Date): Promise<string> {
   const id = randomBytes(24).toString('base64url');
-  await db
+  await q
     .insertInto('authorization_requests')
     .values({
       id,
@@ -40,9 +39,9 @@ export async function savePendingRequest(db: Kysely<Database>, kind: string, req
   return id;
 }
 
-export async function findPendingRequest(db: Kysely<Database>, id: unknown, now: Date): Promise<PendingRequest | undefined> {
+export async function findPendingRequest(q: Queryable, id: unknown, now: Date): Promise<PendingRequest | undefined> {
   if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{32}$/.test(id)) return undefined;
-  const row = await db
+  const row = await q
     .selectFrom('authorization_requests')
     .selectAll()
     .where('id', '=', id)
@@ -54,10 +53,10 @@ export async function findPendingRequest(db: Kysely<Database>, id: unknown, now:
 }
 
 /** Notes that the user logged in (as this session) for this pending request. */
-export async function recordLoginForRequest(db: Kysely<Database>, id: string, sessionId: string): Promise<void> {
-  await db.updateTable('authorization_requests').set({ login_session_id: sessionId }).where('id', '=', id).execute();
+export async function recordLoginForRequest(q: Queryable, id: string, sessionId: string): Promise<void> {
+  await q.updateTable('authorization_requests').set({ login_session_id: sessionId }).where('id', '=', id).execute();
 }
 
-export async function deletePendingRequest(db: Kysely<Database>, id: string): Promise<void> {
-  await db.deleteFrom('authorization_requests').where('id', '=', id).execute();
+export async function deletePendingRequest(q: Queryable, id: string): Promise<void> {
+  await q.deleteFrom('authorization_requests').where('id', '=', id).execute();
 }
