@@ -1,7 +1,7 @@
 import { importJWK, jwtVerify, SignJWT, type CryptoKey } from 'jose';
 import { SIGNING_ALGS } from '../src/config.js';
 import { generateSigningKey } from '../src/keys/generate.js';
-import { JwsSigner } from '../src/tokens/jws.js';
+import { JwsSigner } from '../src/keys/jws-signer.js';
 import { opsPerSecond, table } from './measure.js';
 
 const CLAIMS = {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { readOrCreateEmbeddedKey } from './keys/embedded-key-file.js';
+import { readOrCreateEmbeddedKey } from './db/embedded-key-file.js';
 
 /** The only module that reads process.env. Every setting Latchkey has is declared here. */
 

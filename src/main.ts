@@ -10,7 +10,7 @@ import { startKeyMaintenance, type KeyMaintenance } from './keys/maintenance.js'
 import { startCleanup, type CleanupJob } from './maintenance/cleanup.js';
 import { warnAboutReservedAdminScope } from './clients/reserved-scope.js';
 
-/** Said once, when the embedded store's key file is created (see keys/embedded-key-file.ts). */
+/** Said once, when the embedded store's key file is created (see db/embedded-key-file.ts). */
 export const GENERATED_KEY_NOTICE =
   'KEY_ENCRYPTION_KEY is not set: generated one in DATA_DIR/key-encryption-key; back it up together with DATA_DIR (the signing keys cannot be opened without it)';
 

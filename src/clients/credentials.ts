@@ -1,5 +1,4 @@
 import { ADMIN_SCOPE } from './schema.js';
-import type { Client } from './store.js';
 
 /**
  * When a client's credentials change (secret rotated without overlap, admin flag or
@@ -13,7 +12,7 @@ export function credentialsCutOff(changedAt: Date): Date {
 }
 
 /** Whether a token issued at `iat` (seconds) predates the client's current credentials. */
-export function predatesCredentials(iat: number, client: Pick<Client, 'credentialsChangedAt'>): boolean {
+export function predatesCredentials(iat: number, client: { credentialsChangedAt: Date }): boolean {
   return iat * 1000 < client.credentialsChangedAt.getTime();
 }
 
@@ -30,6 +29,6 @@ export function isClientCredentialsToken(payload: { sub?: unknown; client_id?: u
  * reserved `admin` unless it is an admin client (a row registered before the scope was reserved
  * may still carry it).
  */
-export function clientCredentialsScopes(client: Pick<Client, 'scopes' | 'admin'>): string[] {
+export function clientCredentialsScopes(client: { scopes: string[]; admin: boolean }): string[] {
   return client.admin ? client.scopes : client.scopes.filter((scope) => scope !== ADMIN_SCOPE);
 }

@@ -163,3 +163,15 @@ export async function deleteClient(q: Queryable, clientId: string): Promise<bool
   const result = await q.deleteFrom('clients').where('id', '=', clientId).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
+
+/** Non-admin clients whose registered scopes include `scope` (the start-up check of reserved scopes). */
+export async function findNonAdminClientsWithScope(q: Queryable, scope: string): Promise<{ clientId: string; name: string }[]> {
+  const rows = await q
+    .selectFrom('clients')
+    .select(['id', 'name'])
+    .where('is_admin', '=', false)
+    .where(sql<boolean>`scopes @> ${JSON.stringify([scope])}::jsonb`)
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({ clientId: row.id, name: row.name }));
+}

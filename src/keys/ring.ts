@@ -1,6 +1,6 @@
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Clock } from '../clock.js';
-import { JwsSigner } from '../tokens/jws.js';
+import { JwsSigner } from './jws-signer.js';
 import type { KeyBox } from './crypto-box.js';
 import { buildJwks, type JwksDocument } from './jwks.js';
 import { keyState, nextTransitionAfter, pickSigningKey, type KeySchedule, type SigningAlg } from './lifecycle.js';

@@ -1,16 +1,8 @@
 import { DEFAULT_SCOPES } from '../clients/schema.js';
-import type { KeyRing } from '../keys/ring.js';
 import { signInCapability } from './sign-in-discovery.js';
+import type { DiscoveryCapability, DiscoveryContext, DiscoveryMetadata } from './discovery-capability.js';
 
-export interface DiscoveryContext {
-  issuer: string;
-  ring: KeyRing;
-}
-
-export type DiscoveryMetadata = Record<string, string | boolean | readonly string[]>;
-
-/** One feature's contribution to the discovery document. A feature that lands adds its own. */
-export type DiscoveryCapability = (context: DiscoveryContext) => DiscoveryMetadata;
+export type { DiscoveryCapability, DiscoveryContext, DiscoveryMetadata } from './discovery-capability.js';
 
 const issuerAndKeys: DiscoveryCapability = ({ issuer }) => ({
   issuer,

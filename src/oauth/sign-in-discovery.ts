@@ -1,5 +1,5 @@
 import { AUTH_METHOD_NAMES, authMethodsFor } from '../clients/auth-methods/registry.js';
-import type { DiscoveryCapability } from './discovery.js';
+import type { DiscoveryCapability } from './discovery-capability.js';
 import { GRANT_TYPES_SUPPORTED } from './grants/registry.js';
 
 /** Discovery members of the authorization code flow, /token, /revoke, /introspect, /userinfo and /logout. */

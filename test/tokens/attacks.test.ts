@@ -8,7 +8,7 @@ import { ACCESS_TOKEN_TYP, mintAccessToken } from '../../src/tokens/access-token
 import { tokenContext, type TokenContext } from '../../src/tokens/context.js';
 import { ID_TOKEN_TYP, mintIdToken } from '../../src/tokens/id-token.js';
 import { InvalidTokenError, verifyToken, type InvalidTokenReason } from '../../src/tokens/verify.js';
-import { JwsSigner } from '../../src/tokens/jws.js';
+import { JwsSigner } from '../../src/keys/jws-signer.js';
 import { testConfig } from '../helpers/config.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { ManualClock, rotationFor, SECOND } from '../keys/support.js';

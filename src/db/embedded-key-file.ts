@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { preparePrivateDataDir } from '../db/private-dir.js';
+import { preparePrivateDataDir } from './private-dir.js';
 
 /** The file in DATA_DIR that holds the embedded store's generated KEY_ENCRYPTION_KEY. */
 export const KEY_FILE_NAME = 'key-encryption-key';

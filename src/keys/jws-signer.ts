@@ -1,6 +1,6 @@
 import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import type { SigningAlg } from '../keys/lifecycle.js';
+import type { SigningAlg } from './lifecycle.js';
 
 /**
  * Compact JWS signing with node:crypto: several times faster than WebCrypto for ES256, and the
