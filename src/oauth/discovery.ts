@@ -1,5 +1,6 @@
 import { DEFAULT_SCOPES } from '../clients/schema.js';
 import type { KeyRing } from '../keys/ring.js';
+import { deviceDiscoveryCapability } from './device/discovery.js';
 import { signInCapability } from './sign-in-discovery.js';
 
 export interface DiscoveryContext {
@@ -31,7 +32,7 @@ const pkce: DiscoveryCapability = () => ({ code_challenge_methods_supported: ['S
  * What Latchkey implements right now, and nothing more. Later features (authorize, token,
  * revocation, introspection, userinfo, logout) append a capability here.
  */
-export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, signInCapability];
+export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, signInCapability, deviceDiscoveryCapability];
 
 /** Merges the capabilities; list-valued members are united, so two features may add to one list. */
 export function buildDiscoveryDocument(
