@@ -353,6 +353,40 @@ describe('device authorization grant under attack (RFC 8628)', { timeout: 60_000
       }
     });
 
+    it('hostile query strings and forms on /device and /device/approve: never a 500, never a reflected tag', async () => {
+      const agent = new BrowserAgent(server.url);
+      const csrf = hiddenField(await (await agent.navigate('/device')).response.text(), 'csrf_token');
+      const gets = [
+        '/device?user_code=%3Cscript%3Ealert(1)%3C%2Fscript%3E',
+        '/device?user_code=%00',
+        '/device?user_code=a&user_code=b',
+        `/device?user_code=${'B'.repeat(5000)}`,
+        '/device?user_code[x]=1',
+        '/device/approve',
+        '/device/approve?request_id=%00',
+        '/device/approve?request_id=not-a-uuid',
+        '/device/approve?request_id=00000000-0000-0000-0000-000000000000',
+        '/device/approve?request_id=a&request_id=b',
+      ];
+      for (const url of gets) {
+        const response = await agent.fetch(url);
+        const body = await response.text();
+        expect(response.status, url).toBeLessThan(500);
+        expect(body, url).not.toMatch(/<script/i);
+      }
+      const posts: Record<string, string>[] = [
+        { csrf_token: csrf, request_id: 'not-a-uuid', decision: 'allow' },
+        { csrf_token: csrf, request_id: '00000000-0000-0000-0000-000000000000', decision: 'allow' },
+        { csrf_token: csrf, decision: 'allow' },
+        { csrf_token: csrf, request_id: 'x'.repeat(5000), decision: 'deny' },
+      ];
+      for (const fields of posts) {
+        const result = await agent.submit('/device/approve', fields);
+        expect(result.response.status, JSON.stringify(fields).slice(0, 80)).toBeGreaterThanOrEqual(400);
+        expect(result.response.status, JSON.stringify(fields).slice(0, 80)).toBeLessThan(500);
+      }
+    });
+
     it('a CSRF-less (or cross-browser) POST /device is 403 and parks nothing', async () => {
       const started = await start();
       const parkedBefore = (await db().selectFrom('authorization_requests').select('id').execute()).length;
@@ -509,6 +543,20 @@ describe('device authorization grant under attack (RFC 8628)', { timeout: 60_000
       expect(status).toBe(400);
       expect(body.access_token).toBeUndefined();
       expect(['unauthorized_client', 'invalid_grant']).toContain(body.error);
+    });
+
+    it('the client loses the device grant while the user is on the approval page: Allow approves nothing', async () => {
+      const shrinking = await deviceClient({ name: 'Shrinking early' });
+      const started = await start(shrinking);
+      const agent = new BrowserAgent(server.url);
+      const fields = await approval(agent, started.user_code, alice);
+      await db().updateTable('clients').set({ grant_types: jsonb(['refresh_token']) }).where('id', '=', shrinking.clientId).execute();
+      const result = await answer(agent, fields, 'allow');
+      expect(result.status).toBe(400);
+      expect(result.h1).not.toBe('Device connected');
+      const { status, body } = await poll(started.device_code, shrinking);
+      expect(status).toBe(400);
+      expect(body.access_token).toBeUndefined();
     });
 
     it('the client loses a scope after the user approved: the tokens carry only what remains', async () => {
