@@ -21,6 +21,7 @@ import { tokenContext } from './tokens/context.js';
 import { deriveSecret } from './keys/derived-secret.js';
 import { registerSignInRoutes } from './login/routes.js';
 import { signInSettings } from './login/settings.js';
+import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
 
 export interface AppDeps {
@@ -87,8 +88,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tokens: tokenContext(deps.keys, config, clock),
     refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
   };
-  await registerOAuthRoutes(app, oauthDeps);
-  registerSignInRoutes(app, oauthDeps, signInSettings(config));
+  const device = deviceSettings(config);
+  await registerOAuthRoutes(app, oauthDeps, device);
+  registerSignInRoutes(app, oauthDeps, signInSettings(config), device);
   await registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
   return app;
 }

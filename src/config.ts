@@ -128,6 +128,9 @@ const schema = z.object({
   RATE_LIMIT_TOKEN: integer(600, 0, 10_000_000),
   RATE_LIMIT_AUTHORIZE: integer(120, 0, 10_000_000),
   RATE_LIMIT_ADMIN: integer(300, 0, 10_000_000),
+  RATE_LIMIT_DEVICE: integer(20, 0, 10_000_000),
+  DEVICE_CODE_TTL: duration('10m', { min: 60 }),
+  DEVICE_POLL_INTERVAL: duration('5s', { min: 1 }),
   CLIENT_SECRET_OVERLAP: duration('0'),
   LOGIN_LOCKOUT_THRESHOLD: integer(5, 0, 1000),
   LOGIN_LOCKOUT_DURATION: duration('15m', { min: 1 }),
@@ -196,6 +199,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (new URL(raw.ISSUER).search || new URL(raw.ISSUER).hash) problems.push('ISSUER must not have a query or fragment');
   if (raw.REFRESH_IDLE_TTL > raw.REFRESH_ABSOLUTE_TTL) {
     problems.push('REFRESH_IDLE_TTL must not be longer than REFRESH_ABSOLUTE_TTL');
+  }
+  if (raw.DEVICE_POLL_INTERVAL >= raw.DEVICE_CODE_TTL) {
+    problems.push('DEVICE_POLL_INTERVAL must be shorter than DEVICE_CODE_TTL (a device would never get to poll)');
   }
   if (problems.length) throw new ConfigError(problems.join('\n'));
   if (raw.KEY_ENCRYPTION_KEY) return { ...raw, KEY_ENCRYPTION_KEY: raw.KEY_ENCRYPTION_KEY, keyEncryptionKeySource: 'environment' };

@@ -10,6 +10,12 @@ export type AuditEventType =
   | 'refresh_reuse_detected'
   | 'family_revoked'
   | 'token_revoked'
+  /** RFC 8628: a device asked at /device_authorization (details: deviceAuthorizationId, scope). */
+  | 'device_authorization_created'
+  /** The signed-in user allowed a device's request on the approval page. */
+  | 'device_authorization_approved'
+  /** The user denied it (or the sign-in ended without a yes, e.g. the client shrank). */
+  | 'device_authorization_denied'
   | 'key_created'
   | 'key_activated'
   | 'key_retired'

@@ -19,6 +19,7 @@ export const GRANT_TYPE_RULES = {
   authorization_code: { needsRedirectUri: true, issuesApiTokens: true },
   refresh_token: {},
   client_credentials: { confidentialOnly: true, issuesApiTokens: true },
+  'urn:ietf:params:oauth:grant-type:device_code': { issuesApiTokens: true },
 } as const satisfies Record<string, GrantClientRules>;
 
 export type GrantType = keyof typeof GRANT_TYPE_RULES;

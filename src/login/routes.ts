@@ -3,6 +3,8 @@ import { browserCookies } from '../browser/cookies.js';
 import { perMinuteLimiter, submittedUsername } from '../http/rate-limits.js';
 import { registerAuthorizeRoutes } from '../oauth/authorize/route.js';
 import type { OAuthDeps } from '../oauth/deps.js';
+import { registerDeviceEntryRoutes } from '../oauth/device/entry-routes.js';
+import type { DeviceSettings } from '../oauth/device/settings.js';
 import { registerLogoutRoutes } from '../oauth/logout.js';
 import { registerStylesheetRoute } from '../pages/stylesheet-route.js';
 import { tooManyRequestsPage } from '../pages/too-many-requests.js';
@@ -11,10 +13,10 @@ import type { StepContext } from './step.js';
 import { SIGN_IN_STEPS } from './steps.js';
 
 /**
- * Browser sign-in: /authorize and its loop over the registered steps, each step's page, and
- * /logout. Needs installRateLimiting() to have run.
+ * Browser sign-in: /authorize and its loop over the registered steps, each step's page, the
+ * device flow's code entry (/device, RFC 8628) and /logout. Needs installRateLimiting() to have run.
  */
-export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, settings: SignInSettings): void {
+export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, settings: SignInSettings, device: DeviceSettings): void {
   const cookies = browserCookies(settings.issuer);
   const { loginPerMinute, authorizePerMinute } = settings.rateLimits;
   const context: StepContext = {
@@ -34,5 +36,6 @@ export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, sett
   registerStylesheetRoute(app);
   registerAuthorizeRoutes(app, context, { preHandler: authorizeLimiters });
   for (const step of SIGN_IN_STEPS) step.registerPage(app, context);
+  registerDeviceEntryRoutes(app, context, device);
   registerLogoutRoutes(app, deps, cookies);
 }

@@ -4,6 +4,8 @@ import { authenticatedCaller, formParams } from './client-request.js';
 import { requireFormBody } from '../http/form-body.js';
 import { corsHeaders, registerPreflights, requireAllowedOrigin, type RegisteredOrigins } from './cors.js';
 import { nowDate, type OAuthDeps } from './deps.js';
+import { registerDeviceAuthorizationRoute } from './device/authorization-endpoint.js';
+import type { DeviceSettings } from './device/settings.js';
 import { registerIntrospectRoute } from './introspect.js';
 import { registerRevokeRoute } from './revoke.js';
 import { registerTokenRoute } from './token/route.js';
@@ -13,9 +15,11 @@ import type { TokenEndpointSettings } from './token/settings.js';
 export interface ClientEndpointsOptions {
   deps: OAuthDeps;
   settings: TokenEndpointSettings;
+  /** The device flow's settings (RFC 8628), for /device_authorization. */
+  device: DeviceSettings;
   /** Browser origins some client registered (CORS). */
   origins: RegisteredOrigins;
-  /** The per-IP limit of /token and /revoke; empty when off. */
+  /** The per-IP limit of /token, /revoke and /device_authorization; empty when off. */
   tokenLimiters: onRequestHookHandler[];
 }
 
@@ -44,7 +48,7 @@ async function requireClientOrigin(request: FastifyRequest): Promise<void> {
  * need no client, e.g. grant_type) -> preHandler (authenticate, then the route's checks that need
  * the client) -> handler.
  */
-async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, origins, tokenLimiters }: ClientEndpointsOptions): Promise<void> {
+async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, device, origins, tokenLimiters }: ClientEndpointsOptions): Promise<void> {
   scope.decorateRequest('client', null);
   scope.decorateRequest('form', null);
   scope.addHook('onRequest', noStore);
@@ -57,6 +61,7 @@ async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, 
   registerTokenRoute(scope, deps, settings, browserEndpoint);
   registerRevokeRoute(scope, deps, settings, browserEndpoint);
   registerIntrospectRoute(scope, deps, settings);
+  registerDeviceAuthorizationRoute(scope, deps, device, { onRequest: tokenLimiters });
 }
 
 /** The client-authenticated endpoints, with the CORS preflights of the browser ones beside them (no body, no client). */

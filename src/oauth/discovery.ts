@@ -1,4 +1,5 @@
 import { DEFAULT_SCOPES } from '../clients/schema.js';
+import { deviceDiscoveryCapability } from './device/discovery.js';
 import { signInCapability } from './sign-in-discovery.js';
 import type { DiscoveryCapability, DiscoveryContext, DiscoveryMetadata } from './discovery-capability.js';
 
@@ -23,7 +24,7 @@ const pkce: DiscoveryCapability = () => ({ code_challenge_methods_supported: ['S
  * What Latchkey implements right now, and nothing more. Later features (authorize, token,
  * revocation, introspection, userinfo, logout) append a capability here.
  */
-export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, signInCapability];
+export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, signInCapability, deviceDiscoveryCapability];
 
 /** Merges the capabilities; list-valued members are united, so two features may add to one list. */
 export function buildDiscoveryDocument(

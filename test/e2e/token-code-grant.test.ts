@@ -131,7 +131,7 @@ describe('POST /token with grant_type=authorization_code', () => {
       await expectError(await token({}, auth()), 400, 'invalid_request');
     });
 
-    it.each(['password', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code', '__proto__', 'constructor'])('grant_type=%s: unsupported_grant_type', async (grantType) => {
+    it.each(['password', 'implicit', 'urn:ietf:params:oauth:grant-type:jwt-bearer', '__proto__', 'constructor'])('grant_type=%s: unsupported_grant_type', async (grantType) => {
       await expectError(await token({ grant_type: grantType }, auth()), 400, 'unsupported_grant_type');
     });
 

@@ -85,10 +85,11 @@ function stateOf(row: Row, consentReads: string[]): SignInState {
 }
 
 describe('the sign-in policy (registered steps, in order)', () => {
-  it('registers login before consent, each with named checks and a page', () => {
+  it('registers login before consent, then the device approval, each with named checks and a page', () => {
     expect(SIGN_IN_STEPS.map((step) => [step.name, step.path, step.checks.map((c) => c.reason)])).toEqual([
       ['login', '/login', ['no_session', 'login_prompt', 'max_age']],
       ['consent', '/consent', ['consent_prompt', 'scopes_not_granted']],
+      ['device_approval', '/device/approve', ['device_not_approved']],
     ]);
   });
 
@@ -99,7 +100,7 @@ describe('the sign-in policy (registered steps, in order)', () => {
 
   it('names the prompt=none error of each check (OIDC Core 3.1.2.6)', () => {
     const errors = SIGN_IN_STEPS.flatMap((step) => step.checks.map((check) => `${step.name}:${check.error}`));
-    expect(new Set(errors)).toEqual(new Set(['login:login_required', 'consent:consent_required']));
+    expect(new Set(errors)).toEqual(new Set(['login:login_required', 'consent:consent_required', 'device_approval:interaction_required']));
   });
 
   it('reads remembered consent only for a third-party client with a session', async () => {

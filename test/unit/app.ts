@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/connect.js';
+import type { Database } from '../../src/db/types.js';
 import { loadKeyRing, rotationDeps } from '../../src/keys/setup.js';
 import type { KeyRing } from '../../src/keys/ring.js';
 import { testConfig } from '../helpers/config.js';
@@ -11,6 +13,8 @@ import { ManualClock } from '../helpers/manual-clock.js';
 
 export interface InjectableApp {
   app: FastifyInstance;
+  /** The app's database, for fixtures. */
+  db: Kysely<Database>;
   keys: KeyRing;
   clock: ManualClock;
   close(): Promise<void>;
@@ -33,6 +37,7 @@ export async function injectableApp(overrides: Record<string, string> = {}, cloc
   await app.ready();
   return {
     app,
+    db: database.handle.db,
     keys,
     clock,
     close: async () => {

@@ -60,6 +60,8 @@ export interface DeviceApprovalPageInput {
   scope: string;
   /** The signed-in account the device would act as. */
   username?: string;
+  /** The parked sign-in this approval belongs to (posted back as request_id). */
+  requestId?: string;
   action?: string;
 }
 
@@ -79,7 +81,8 @@ ${scopes.length > 0 ? html`<p><strong>${input.clientName}</strong> will be able 
 <p class="sub">Allow only if you started this on a device in front of you and it shows the same code. If someone sent you this code or link, deny.</p>
 <form method="post" action="${input.action ?? DEVICE_PATH}">
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
-<input type="hidden" name="user_code" value="${input.userCode}">
+${input.requestId ? html`<input type="hidden" name="request_id" value="${input.requestId}">
+` : ''}<input type="hidden" name="user_code" value="${input.userCode}">
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 </form>`,

@@ -10,7 +10,7 @@ import { findUserById } from '../../users/store.js';
 import { redeemCode } from '../authorize/code-store.js';
 import { nowDate, type OAuthDeps } from '../deps.js';
 import { verifierMatchesChallenge } from '../pkce.js';
-import { formatScope, parseScope } from '../scopes.js';
+import { formatScope } from '../scopes.js';
 import { redirectUriRegistered } from '../authorize/validate.js';
 import type { AuthCodeRow } from '../../db/tables/sign-in.js';
 import type { Client } from '../../clients/store.js';
@@ -18,14 +18,9 @@ import { issueUserTokens } from '../token/issue.js';
 import type { TokenResponse } from '../token/response.js';
 import type { TokenEndpointSettings } from '../token/settings.js';
 import type { Grant, RequestOrigin } from './grant.js';
+import { scopesStillAllowed, wantsRefreshToken } from './user-grant-rules.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
-
-/** True when this exchange should also get a refresh token. */
-function wantsRefreshToken({ client }: AuthenticatedClient, scopes: string[]): boolean {
-  if (!client.grantTypes.includes('refresh_token')) return false;
-  return scopes.includes('offline_access') || client.alwaysIssueRefresh;
-}
 
 /**
  * RFC 6749 4.1.3: when the authorization request named redirect_uri, the token request must carry
@@ -38,12 +33,6 @@ function redirectUriProblem(code: AuthCodeRow, presented: string | undefined, cl
   if (presented !== undefined && presented !== code.redirect_uri) return 'redirect_uri does not match the authorization request';
   if (!redirectUriRegistered(client, code.redirect_uri)) return 'the redirect_uri is no longer registered for this client';
   return undefined;
-}
-
-/** The code's scopes that the client still has (a scope removed since it was issued is dropped). */
-function scopesStillAllowed(scope: string, client: Client): string[] {
-  const allowed = new Set(client.scopes);
-  return parseScope(scope).filter((s) => allowed.has(s));
 }
 
 /**
@@ -78,7 +67,7 @@ async function exchangeAuthorizationCode(
     if (scopes.length === 0) return reject('none of the authorized scopes is allowed for this client any more');
     const scope = formatScope(scopes);
 
-    const withRefreshToken = wantsRefreshToken(caller, scopes);
+    const withRefreshToken = wantsRefreshToken(caller.client, scopes);
     const lifetimes = withRefreshToken
       ? { idleSeconds: settings.refreshIdleTtl, absoluteSeconds: settings.refreshAbsoluteTtl }
       : { idleSeconds: settings.accessTokenTtl, absoluteSeconds: settings.accessTokenTtl };

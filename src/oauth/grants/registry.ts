@@ -1,6 +1,7 @@
 import type { GrantType } from '../../clients/grant-types.js';
 import { authorizationCodeGrant } from './authorization-code.js';
 import { clientCredentialsGrant } from './client-credentials.js';
+import { deviceCodeGrant } from './device-code.js';
 import type { Grant } from './grant.js';
 import { refreshTokenGrant } from './refresh-token.js';
 
@@ -9,7 +10,7 @@ import { refreshTokenGrant } from './refresh-token.js';
  * folder, one line here, and its name with its client rules in src/clients/grant-types.ts (the
  * check below fails to compile until the two lists agree).
  */
-export const GRANTS = [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant] as const satisfies readonly Grant[];
+export const GRANTS = [authorizationCodeGrant, refreshTokenGrant, clientCredentialsGrant, deviceCodeGrant] as const satisfies readonly Grant[];
 
 type Registered = (typeof GRANTS)[number]['type'];
 /** Compile-time: every registered grant has a name in clients/grant-types.ts and every name a grant. */
