@@ -6,7 +6,7 @@ import { ADMIN_SCOPE, type ClientMetadataInput } from '../clients/schema.js';
 import { createClient, deleteClient, findClient, listClients, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
 import { withTransaction } from '../db/transaction.js';
 import { OAuthError } from '../http/oauth-error.js';
-import { nowDate } from '../oauth/deps.js';
+import { nowDate } from '../clock.js';
 import { revokeGrantsOf } from '../tokens/grant-store.js';
 import { CLIENT_ID_SHAPE, decodeCursor, nextCursor } from './cursor.js';
 import { auditAdminAction, type AdminDeps } from './deps.js';

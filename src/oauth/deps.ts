@@ -13,6 +13,3 @@ export interface OAuthDeps {
   /** Keys refresh-token successors (tokens/refresh-successor.ts); derived from KEY_ENCRYPTION_KEY at start-up. */
   refreshSuccessorKey: Buffer;
 }
-
-/** Moved to src/clock.ts (issue 11); re-exported so code importing it from here keeps compiling. */
-export { nowDate } from '../clock.js';

@@ -7,7 +7,8 @@ import { isJtiRevoked } from '../tokens/grant-store.js';
 import { findRefreshToken } from '../tokens/refresh-store.js';
 import { clientTokenStillBacked } from './client-token-liveness.js';
 import { authenticatedCaller, formParams } from './client-request.js';
-import { nowDate, type OAuthDeps } from './deps.js';
+import type { OAuthDeps } from './deps.js';
+import { nowDate } from '../clock.js';
 import { verifyOwnAccessToken } from './own-token.js';
 import type { TokenEndpointSettings } from './token/settings.js';
 

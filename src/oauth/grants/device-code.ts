@@ -5,7 +5,7 @@ import { OAuthError } from '../../http/oauth-error.js';
 import { newJti } from '../../tokens/access-token.js';
 import { createGrant, revokeGrant } from '../../tokens/grant-store.js';
 import { findUserById } from '../../users/store.js';
-import { nowDate } from '../deps.js';
+import { nowDate } from '../../clock.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../device/grant-type.js';
 import { pollDeviceCode, setDeviceGrantId, type ApprovedDeviceAuthorization, type DevicePoll } from '../device/store.js';
 import { formatScope } from '../scopes.js';
