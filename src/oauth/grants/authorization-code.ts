@@ -1,25 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { recordAudit, type AuditEvent } from '../../audit/record.js';
+import { recordAudit } from '../../audit/record.js';
 import { withTransaction } from '../../db/transaction.js';
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
-import { newJti } from '../../tokens/access-token.js';
-import { createGrant, revokeGrant } from '../../tokens/grant-store.js';
 import { findUserById } from '../../users/store.js';
 import { redeemCode } from '../authorize/code-store.js';
 import type { OAuthDeps } from '../deps.js';
 import { nowDate } from '../../clock.js';
 import { verifierMatchesChallenge } from '../pkce.js';
-import { formatScope } from '../scopes.js';
 import { redirectUriRegistered } from '../authorize/validate.js';
 import type { AuthCodeRow } from '../../db/tables/sign-in.js';
 import type { Client } from '../../clients/store.js';
-import { issueUserTokens } from '../token/issue.js';
 import type { TokenResponse } from '../token/response.js';
 import type { TokenEndpointSettings } from '../token/settings.js';
 import type { Grant, RequestOrigin } from './grant.js';
-import { scopesStillAllowed, wantsRefreshToken } from './user-grant-rules.js';
+import { revokeReplayedGrant, startUserGrant } from './user-grant.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -64,59 +60,24 @@ async function exchangeAuthorizationCode(
     if (!verifierMatchesChallenge(params.code_verifier!, code.code_challenge)) return reject('code_verifier does not match the code_challenge');
     const user = await findUserById(trx, code.user_id);
     if (!user || user.disabled) return reject('the authorization is no longer valid');
-    const scopes = scopesStillAllowed(code.scope, caller.client);
-    if (scopes.length === 0) return reject('none of the authorized scopes is allowed for this client any more');
-    const scope = formatScope(scopes);
-
-    const withRefreshToken = wantsRefreshToken(caller.client, scopes);
-    const lifetimes = withRefreshToken
-      ? { idleSeconds: settings.refreshIdleTtl, absoluteSeconds: settings.refreshAbsoluteTtl }
-      : { idleSeconds: settings.accessTokenTtl, absoluteSeconds: settings.accessTokenTtl };
-    await createGrant(
-      trx,
-      {
-        id: grantId,
-        clientId: code.client_id,
-        userId: code.user_id,
-        sessionId: code.session_id,
-        scope,
-        audience: code.audience,
-        authTime: code.auth_time,
-        nonce: code.nonce,
-        ...lifetimes,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-      },
+    const started = await startUserGrant(trx, deps, settings, {
+      grantId,
+      client: caller.client,
+      user,
+      approval: { userId: code.user_id, sessionId: code.session_id, scope: code.scope, audience: code.audience, authTime: code.auth_time, nonce: code.nonce },
+      origin,
       now,
-    );
-    const jti = newJti();
-    const response = await issueUserTokens(
-      trx,
-      deps.tokens,
-      {
-        grantId,
-        clientId: code.client_id,
-        user,
-        scopes,
-        audience: code.audience,
-        authTime: code.auth_time,
-        sessionId: code.session_id,
-        nonce: code.nonce ?? undefined,
-        withRefreshToken,
-        jti,
-      },
-      now,
-    );
-    if (response.refresh_token) response.refresh_expires_in = lifetimes.absoluteSeconds;
+    });
+    if (!started.ok) return reject(started.reason);
     // The row commits with the grant; the log line is written once it has (audit/record.ts).
-    const issued: AuditEvent = {
+    await recordAudit(trx, origin.log, {
       type: 'token_issued',
       userId: code.user_id,
       clientId: code.client_id,
       ip: origin.ip,
-      details: { grant: 'authorization_code', grantId, jti, scope, refreshToken: withRefreshToken },
-    };
-    await recordAudit(trx, origin.log, issued);
+      details: { grant: 'authorization_code', grantId, jti: started.jti, scope: started.scope, refreshToken: started.withRefreshToken },
+    });
+    const response = started.response;
     return { status: 'issued' as const, response };
   });
 
@@ -125,18 +86,7 @@ async function exchangeAuthorizationCode(
       return outcome.response;
     case 'replayed': {
       const { grant_id: replayedGrant, user_id: userId, client_id: clientId } = outcome.code;
-      if (replayedGrant) {
-        await withTransaction(deps.db, async (trx) => {
-          if (!(await revokeGrant(trx, replayedGrant, 'authorization code replayed', now))) return;
-          await recordAudit(trx, origin.log, {
-            type: 'family_revoked',
-            userId,
-            clientId,
-            ip: origin.ip,
-            details: { grantId: replayedGrant, reason: 'authorization code replayed' },
-          });
-        });
-      }
+      if (replayedGrant) await revokeReplayedGrant(deps, { grantId: replayedGrant, userId, clientId, reason: 'authorization code replayed' }, origin, now);
       throw invalidGrant('the authorization code has already been used');
     }
     case 'rejected':

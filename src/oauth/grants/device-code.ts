@@ -2,17 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { recordAudit } from '../../audit/record.js';
 import { withTransaction } from '../../db/transaction.js';
 import { OAuthError } from '../../http/oauth-error.js';
-import { newJti } from '../../tokens/access-token.js';
-import { createGrant, revokeGrant } from '../../tokens/grant-store.js';
 import { findUserById } from '../../users/store.js';
 import { nowDate } from '../../clock.js';
 import { DEVICE_CODE_GRANT_TYPE } from '../device/grant-type.js';
 import { pollDeviceCode, setDeviceGrantId, type ApprovedDeviceAuthorization, type DevicePoll } from '../device/store.js';
-import { formatScope } from '../scopes.js';
-import { issueUserTokens } from '../token/issue.js';
 import type { TokenResponse } from '../token/response.js';
 import type { Grant, GrantContext } from './grant.js';
-import { scopesStillAllowed, wantsRefreshToken } from './user-grant-rules.js';
+import { revokeReplayedGrant, startUserGrant } from './user-grant.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
 
@@ -52,58 +48,25 @@ async function exchangeDeviceCode({ deps, settings, caller, params, origin }: Gr
     const reject = (reason: string): Outcome => ({ status: 'rejected', reason });
     const user = await findUserById(trx, approved.userId);
     if (!user || user.disabled) return reject('the authorization is no longer valid');
-    const scopes = scopesStillAllowed(approved.scope, client);
-    if (scopes.length === 0) return reject('none of the authorized scopes is allowed for this client any more');
-    const scope = formatScope(scopes);
-
-    const withRefreshToken = wantsRefreshToken(client, scopes);
-    const lifetimes = withRefreshToken
-      ? { idleSeconds: settings.refreshIdleTtl, absoluteSeconds: settings.refreshAbsoluteTtl }
-      : { idleSeconds: settings.accessTokenTtl, absoluteSeconds: settings.accessTokenTtl };
-    await createGrant(
-      trx,
-      {
-        id: grantId,
-        clientId: client.clientId,
-        userId: approved.userId,
-        sessionId: approved.sessionId,
-        scope,
-        audience: approved.audience,
-        authTime: approved.authTime,
-        nonce: null,
-        ...lifetimes,
-        ip: origin.ip,
-        userAgent: origin.userAgent,
-      },
+    const started = await startUserGrant(trx, deps, settings, {
+      grantId,
+      client,
+      user,
+      approval: { ...approved, nonce: null },
+      origin,
       now,
-    );
+    });
+    if (!started.ok) return reject(started.reason);
     // In the same transaction, so that a replay never finds the approval consumed but unlinked.
     await setDeviceGrantId(trx, approved.id, grantId);
-    const jti = newJti();
-    const response = await issueUserTokens(
-      trx,
-      deps.tokens,
-      {
-        grantId,
-        clientId: client.clientId,
-        user,
-        scopes,
-        audience: approved.audience,
-        authTime: approved.authTime,
-        sessionId: approved.sessionId,
-        withRefreshToken,
-        jti,
-      },
-      now,
-    );
-    if (response.refresh_token) response.refresh_expires_in = lifetimes.absoluteSeconds;
     await recordAudit(trx, origin.log, {
       type: 'token_issued',
       userId: approved.userId,
       clientId: client.clientId,
       ip: origin.ip,
-      details: { grant: DEVICE_CODE_GRANT_TYPE, grantId, jti, scope, refreshToken: withRefreshToken, deviceAuthorizationId: approved.id },
+      details: { grant: DEVICE_CODE_GRANT_TYPE, grantId, jti: started.jti, scope: started.scope, refreshToken: started.withRefreshToken, deviceAuthorizationId: approved.id },
     });
+    const response = started.response;
     return { status: 'issued', response };
   });
 
@@ -112,18 +75,8 @@ async function exchangeDeviceCode({ deps, settings, caller, params, origin }: Gr
   const { poll } = outcome;
   if (poll.status !== 'invalid_grant') throw new OAuthError(poll.status, WAITING[poll.status]);
   if (poll.reason === 'replayed') {
-    const replayedGrant = poll.grantId;
-    if (replayedGrant) {
-      await withTransaction(deps.db, async (trx) => {
-        if (!(await revokeGrant(trx, replayedGrant, 'device code replayed', now))) return;
-        await recordAudit(trx, origin.log, {
-          type: 'family_revoked',
-          userId: poll.userId,
-          clientId: poll.clientId,
-          ip: origin.ip,
-          details: { grantId: replayedGrant, reason: 'device code replayed', deviceAuthorizationId: poll.id },
-        });
-      });
+    if (poll.grantId) {
+      await revokeReplayedGrant(deps, { grantId: poll.grantId, userId: poll.userId, clientId: poll.clientId, reason: 'device code replayed', details: { deviceAuthorizationId: poll.id } }, origin, now);
     }
     throw invalidGrant('the device code has already been used');
   }
