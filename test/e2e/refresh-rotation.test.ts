@@ -3,19 +3,9 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { sha256Hex } from '../../src/opaque-token.js';
-import { introspect, loginTokens, refresh, type ClientCredentials, type TokenSet } from '../helpers/tokens.js';
+import { introspect, loginTokens, refresh, type ClientCredentials, type TokenSet, tokensOf, expectInvalidGrant } from '../helpers/tokens.js';
 
 const REDIRECT = 'https://app.example.com/cb';
-
-async function tokensOf(response: Response): Promise<TokenSet> {
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as TokenSet;
-}
-
-async function expectInvalidGrant(response: Response) {
-  expect(response.status).toBe(400);
-  expect(((await response.json()) as { error: string }).error).toBe('invalid_grant');
-}
 
 describe('refresh token rotation (grace window 10 s)', () => {
   let server: TestServer;

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { BrowserAgent } from './http-agent.js';
 import { authorizeParams, basicAuth, obtainCode, pkcePair, postForm } from './flow.js';
 
@@ -40,4 +41,15 @@ export async function introspect(issuer: string, caller: ClientCredentials, toke
   const response = await postForm(`${issuer}/introspect`, { token }, clientAuth(caller));
   if (response.status !== 200) throw new Error(`introspection failed: ${response.status}`);
   return (await response.json()) as Record<string, unknown>;
+}
+
+/** The token set of a 200 response (the body is shown when the status is not). */
+export async function tokensOf(response: Response): Promise<TokenSet> {
+  expect(response.status, await response.clone().text()).toBe(200);
+  return (await response.json()) as TokenSet;
+}
+
+export async function expectInvalidGrant(response: Response): Promise<void> {
+  expect(response.status).toBe(400);
+  expect(((await response.json()) as { error: string }).error).toBe('invalid_grant');
 }

@@ -4,33 +4,13 @@ import type { Client } from '../../src/clients/store.js';
 import { firstUnmetPrompt } from '../../src/oauth/authorize/policy.js';
 import type { SignInRequest, SignInState } from '../../src/oauth/authorize/prompt.js';
 import { SIGN_IN_STEPS } from '../../src/login/steps.js';
+import { testClient } from '../unit/support.js';
 
 const NOW = new Date('2030-01-01T12:00:00Z');
 const MINUTE = 60_000;
 
 function client(thirdParty: boolean): Client {
-  return {
-    clientId: 'client-1',
-    name: 'App',
-    type: 'public',
-    tokenEndpointAuthMethod: 'none',
-    redirectUris: ['https://app.example/cb'],
-    postLogoutRedirectUris: [],
-    grantTypes: ['authorization_code'],
-    scopes: ['openid', 'profile'],
-    origins: [],
-    refreshCookie: false,
-    admin: false,
-    thirdParty,
-    alwaysIssueRefresh: false,
-    resources: [],
-    defaultAudience: null,
-    secretHash: null,
-    previousSecretHash: null,
-    previousSecretExpiresAt: null,
-    credentialsChangedAt: NOW,
-    createdAt: NOW,
-  };
+  return testClient({ clientId: 'client-1', type: 'public', tokenEndpointAuthMethod: 'none', redirectUris: ['https://app.example/cb'], grantTypes: ['authorization_code'], scopes: ['openid', 'profile'], thirdParty });
 }
 
 const session = (signedInMinutesAgo: number, id = 'session-1'): ActiveSession => ({ id, userId: 'user-1', authTime: new Date(NOW.getTime() - signedInMinutesAgo * MINUTE) });

@@ -7,7 +7,7 @@ import { BrowserAgent } from '../helpers/http-agent.js';
 import { authorizeParams, obtainCode, pkcePair, postForm } from '../helpers/flow.js';
 import { sha256Hex } from '../../src/opaque-token.js';
 import { successorRefreshToken } from '../../src/tokens/refresh-successor.js';
-import { introspect, loginTokens, refresh, type ClientCredentials, type TokenSet } from '../helpers/tokens.js';
+import { introspect, loginTokens, refresh, type ClientCredentials, type TokenSet, tokensOf, expectInvalidGrant } from '../helpers/tokens.js';
 
 /*
  * RFC 9700 4.14.2 with a grace window: a replay of the family's latest consumed token inside
@@ -17,16 +17,6 @@ import { introspect, loginTokens, refresh, type ClientCredentials, type TokenSet
 
 const REDIRECT = 'https://app.example.com/cb';
 const PARALLEL = 20;
-
-async function tokensOf(response: Response): Promise<TokenSet> {
-  expect(response.status, await response.clone().text()).toBe(200);
-  return (await response.json()) as TokenSet;
-}
-
-async function expectInvalidGrant(response: Response) {
-  expect(response.status).toBe(400);
-  expect(((await response.json()) as { error: string }).error).toBe('invalid_grant');
-}
 
 describe('refresh grace window: replays are idempotent, families never fork', () => {
   let server: TestServer;
