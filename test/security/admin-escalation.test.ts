@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { adminFetch, adminToken } from '../helpers/admin.js';
 import { makeClient, makeUser, testClientMetadata } from '../helpers/fixtures.js';
-import { basicAuth, postForm } from '../helpers/flow.js';
+import { authorizeParams, authorizeUrl, basicAuth, pkcePair, postForm } from '../helpers/flow.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { createCliHarness } from '../helpers/cli.js';
-import { introspect, loginTokens, type ClientCredentials } from '../helpers/tokens.js';
+import { introspect, type ClientCredentials } from '../helpers/tokens.js';
 import { createClient } from '../../src/clients/store.js';
 import { warnAboutReservedAdminScope } from '../../src/clients/reserved-scope.js';
+import { mintAccessToken } from '../../src/tokens/access-token.js';
 
 const REDIRECT = 'https://app.example.com/cb';
 
@@ -49,12 +50,29 @@ describe('admin escalation', () => {
   const adminGet = (token: string) => fetch(`${server.url}/admin/users`, { headers: { authorization: `Bearer ${token}` } });
 
   describe('item 1: who may reach /admin', () => {
-    it('an end user of an app that registered a scope named "admin" is refused (403), and the attempt is audited', async () => {
+    it('an app that registered a scope named "admin" cannot get it for its users at /authorize (invalid_scope)', async () => {
+      const app = await legacyClientWithAdminScope({ redirectUris: [REDIRECT] });
+      const url = authorizeUrl(server.url, authorizeParams(app.clientId, REDIRECT, pkcePair(), { scope: 'openid admin', state: 's1' }));
+      const response = await fetch(url, { redirect: 'manual' });
+      const location = new URL(response.headers.get('location') ?? '', server.url);
+      expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
+      expect(location.searchParams.get('error')).toBe('invalid_scope');
+      expect(location.searchParams.get('state')).toBe('s1');
+    });
+
+    it('an end user\'s token that carries "admin" (minted before the scope was reserved) is refused (403), and the attempt is audited', async () => {
       const app = await legacyClientWithAdminScope({ redirectUris: [REDIRECT] });
       const user = await makeUser(server.database.db);
-      const tokens = await loginTokens(server.url, app, REDIRECT, user.username, user.password, 'openid admin');
-      expect(tokens.scope.split(' ')).toContain('admin');
-      const response = await adminGet(tokens.access_token);
+      const context = { ring: server.keys, clock, issuer: server.url, accessTokenTtlSeconds: 600, idTokenTtlSeconds: 600, clockToleranceSeconds: 30 };
+      const { token } = mintAccessToken(context, {
+        subject: user.id,
+        audience: server.url,
+        clientId: app.clientId,
+        scope: ['openid', 'admin'],
+        authTime: Math.floor(clock.now() / 1000),
+        sid: 'a-session',
+      });
+      const response = await adminGet(token);
       expect(response.status).toBe(403);
       expect(response.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
       expect(await response.text()).not.toContain('"items"');
