@@ -1,13 +1,16 @@
 import autocannon, { type Options, type Result } from 'autocannon';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { loadavg } from 'node:os';
 import { measureArgon2Rate } from './argon2-rate.js';
 import { startBare } from './bare.js';
 import { benchDatabase } from './database.js';
-import { createFixtures, loginFamilies, loginForm, type Fixtures } from './fixtures.js';
+import { createFixtures, loginFamilies, loginForm, type Client, type Fixtures } from './fixtures.js';
 import { table } from './measure.js';
 import { watchProcess, type ProcessUsage } from './monitor.js';
+import { PEER_RESOURCE, startPeer } from './peer.js';
 import { build, startLatchkey, type ChildServer } from './server.js';
+import { basicAuth } from '../test/helpers/flow.js';
 
 const SECONDS = 8;
 const WARM_UP_SECONDS = 2;
@@ -15,8 +18,11 @@ const CONNECTIONS = 50;
 const LOGIN_CONNECTIONS = 8;
 const RSS_LIMIT_MIB = 200;
 const HEALTHZ_P99_LIMIT_MS = 50;
+/** Issue 12: peak RSS in every scenario, logins included. */
+const ISSUE12_RSS_LIMIT_MIB = 160;
 const FORM = 'application/x-www-form-urlencoded';
-let bareUrl = '';
+/** Servers without Latchkey's /metrics (the bare ceiling, the peer). */
+const withoutMetrics = new Set<string>();
 
 interface Measured {
   rps: number;
@@ -45,7 +51,7 @@ async function load(server: ChildServer, options: Omit<Options, 'url'> & { path:
   const watch = watchProcess(server.pid);
   const result: Result = await run(seconds);
   const usage = watch.stop();
-  const heapMiB = server.url === bareUrl ? undefined : await serverHeap(server.url);
+  const heapMiB = withoutMetrics.has(server.url) ? undefined : await serverHeap(server.url);
   const expected = result.statusCodeStats[String(expect)]?.count ?? 0;
   const total = result.requests.total;
   return {
@@ -110,13 +116,54 @@ interface Row {
   measured: Measured;
   /** Share of the baseline (bare or argon2) this scenario must reach, and which baseline. */
   target?: { min: number; of: 'bare' | 'argon2' };
+  /** The scenario the peer also runs (its row in the Latchkey/peer table). */
+  peer?: PeerScenario;
+}
+
+type PeerScenario = 'client_credentials' | 'jwks' | 'introspect' | 'refresh';
+
+/** Issue 12's targets: Latchkey req/s as a multiple of the peer's (JWKS also as a share of bare). */
+const PEER_TARGETS: Record<PeerScenario, { label: string; min: number; bareMin?: number }> = {
+  client_credentials: { label: 'client_credentials POST /token', min: 2 },
+  jwks: { label: 'GET JWKS', min: 2, bareMin: 0.8 },
+  introspect: { label: 'introspection (Latchkey: its JWT; peer: its opaque token)', min: 1 },
+  refresh: { label: 'refresh_token (rotation)', min: 0.8 },
+};
+
+/**
+ * A fresh refresh token per request: each connection takes one from the pool, and the successor
+ * in the answer goes back into it (one family per connection, plus spares). An exhausted pool
+ * sends a token that does not exist (counted as unexpected).
+ */
+function refreshRequests(pool: string[], basic: string): Options['requests'] {
+  return [
+    {
+      method: 'POST',
+      path: '/token',
+      headers: { 'content-type': FORM, authorization: basic },
+      setupRequest: (request) => ({ ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(pool.pop() ?? 'lk_rt_exhausted')}` }),
+      onResponse: (status, body) => {
+        if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
+      },
+    },
+  ];
+}
+
+/** Client ids and secrets of the same shape as the CLI's, when the Latchkey scenarios did not run. */
+function standInClients(): Record<keyof Fixtures, Client> {
+  const client = (): Client => {
+    const clientId = randomBytes(12).toString('base64url');
+    const secret = randomBytes(32).toString('base64url');
+    return { clientId, secret, basic: basicAuth(clientId, secret) };
+  };
+  return { service: client(), web: client(), resourceServer: client() };
 }
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const pct = (ratio: number) => `${fmt(ratio * 100)} %`;
 
 export interface LoadOptions {
-  /** Substring of the scenario names to run (the bare ceiling always runs). */
+  /** Substring of the scenario names to run (the bare ceiling always runs); `peer`: the peer's only. */
   only?: string;
   /** Directory for `node --cpu-prof` profiles of the Latchkey server. */
   cpuProfDir?: string;
@@ -124,16 +171,20 @@ export interface LoadOptions {
 
 /**
  * The issue-7 table: the bare Fastify ceiling, then each Latchkey scenario against a compiled
- * `latchkey serve` on Postgres, each bounded in time.
+ * `latchkey serve` on Postgres, each bounded in time; then the issue-12 table: the same hot paths
+ * against node-oidc-provider 9 (bench/peer.ts) with the same load settings, and each ratio.
  */
 export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
-  const wanted = (name: string) => !options.only || name.includes(options.only);
+  const peerOnly = options.only === 'peer';
+  const wanted = (name: string) => !peerOnly && (!options.only || name.includes(options.only));
+  const peerWanted = (name: PeerScenario) => !options.only || peerOnly || name.includes(options.only);
   console.log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-  await build();
   const rows: Row[] = [];
+  const peerMeasured: Partial<Record<PeerScenario, Measured>> = {};
+  let clients: Record<keyof Fixtures, Client> | undefined;
 
   const bare = await startBare();
-  bareUrl = bare.url;
+  withoutMetrics.add(bare.url);
   let bareRps: number;
   try {
     const measured = await load(bare, { path: '/echo', method: 'POST', headers: { 'content-type': FORM }, body: 'grant_type=client_credentials&scope=api.read', warmUp: true });
@@ -143,76 +194,107 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
     await bare.stop();
   }
 
-  const database = await benchDatabase();
-  let server: ChildServer | undefined;
   let argon2: Awaited<ReturnType<typeof measureArgon2Rate>> | undefined;
   let healthz: number[] = [];
-  try {
-    const fixtures: Fixtures = await createFixtures(database.url);
-    server = await startLatchkey(database.url, { cpuProfDir: options.cpuProfDir });
-    const issuer = server.url;
-    const { service, web, resourceServer } = fixtures;
+  if (!peerOnly) {
+    await build();
+    const database = await benchDatabase();
+    let server: ChildServer | undefined;
+    try {
+      const fixtures: Fixtures = await createFixtures(database.url);
+      clients = fixtures;
+      server = await startLatchkey(database.url, { cpuProfDir: options.cpuProfDir });
+      const issuer = server.url;
+      const { service, web, resourceServer } = fixtures;
 
-    if (wanted('client_credentials')) {
-      const request = { method: 'POST', headers: { 'content-type': FORM, authorization: service.basic }, body: 'grant_type=client_credentials' };
-      await expectStatus(fetch(`${issuer}/token`, request), 200, 'client_credentials');
-      rows.push({ scenario: 'client_credentials POST /token', measured: await load(server, { path: '/token', ...request, warmUp: true }), target: { min: 0.4, of: 'bare' } });
+      if (wanted('client_credentials')) {
+        const request = { method: 'POST', headers: { 'content-type': FORM, authorization: service.basic }, body: 'grant_type=client_credentials' };
+        await expectStatus(fetch(`${issuer}/token`, request), 200, 'client_credentials');
+        rows.push({ scenario: 'client_credentials POST /token', measured: await load(server, { path: '/token', ...request, warmUp: true }), target: { min: 0.4, of: 'bare' }, peer: 'client_credentials' });
+      }
+
+      if (wanted('jwks')) {
+        rows.push({ scenario: 'GET /.well-known/jwks.json', measured: await load(server, { path: '/.well-known/jwks.json', warmUp: true }), target: { min: 0.8, of: 'bare' }, peer: 'jwks' });
+        const etag = (await fetch(`${issuer}/.well-known/jwks.json`)).headers.get('etag') ?? '';
+        rows.push({ scenario: 'GET /.well-known/jwks.json (304)', measured: await load(server, { path: '/.well-known/jwks.json', headers: { 'if-none-match': etag }, expect: 304, seconds: 4 }) });
+      }
+
+      const needsFamilies = wanted('introspect') || wanted('refresh');
+      const families = needsFamilies ? await loginFamilies(issuer, web, wanted('refresh') ? CONNECTIONS + 10 : 1) : [];
+
+      if (wanted('introspect')) {
+        const request = { method: 'POST', headers: { 'content-type': FORM, authorization: resourceServer.basic }, body: new URLSearchParams({ token: families[0]!.access_token }).toString() };
+        const answer = (await (await expectStatus(fetch(`${issuer}/introspect`, request), 200, 'introspect')).json()) as { active: boolean };
+        if (!answer.active) throw new Error('introspect: the access token is not active');
+        rows.push({ scenario: 'POST /introspect (valid access token)', measured: await load(server, { path: '/introspect', ...request, warmUp: true }), target: { min: 0.3, of: 'bare' }, peer: 'introspect' });
+      }
+
+      if (wanted('refresh')) {
+        // Every request presents a never-used refresh token (see refreshRequests).
+        const pool = families.map((set) => set.refresh_token!);
+        const measured = await load(server, { path: '/token', requests: refreshRequests(pool, web.basic) });
+        rows.push({ scenario: 'refresh_token POST /token (rotation)', measured, target: { min: 0.15, of: 'bare' }, peer: 'refresh' });
+      }
+
+      if (wanted('login')) {
+        argon2 = await measureArgon2Rate();
+        const form = await loginForm(issuer, web);
+        const request = { method: 'POST', headers: { 'content-type': FORM, cookie: form.cookie }, body: form.body };
+        await expectStatus(fetch(`${issuer}/login`, { ...request, redirect: 'manual' }), 303, 'login');
+        const sampler = sampleHealthz(issuer);
+        const measured = await load(server, { path: '/login', ...request, connections: LOGIN_CONNECTIONS, expect: 303 });
+        healthz = await sampler.stop();
+        rows.push({ scenario: `POST /login (${LOGIN_CONNECTIONS} connections)`, measured, target: { min: 0.8, of: 'argon2' } });
+      }
+    } finally {
+      // Let the server finish what the load generator left in flight before it closes its pool.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await server?.stop();
+      await database.drop();
     }
+  }
 
-    if (wanted('jwks')) {
-      rows.push({ scenario: 'GET /.well-known/jwks.json', measured: await load(server, { path: '/.well-known/jwks.json', warmUp: true }), target: { min: 0.8, of: 'bare' } });
-      const etag = (await fetch(`${issuer}/.well-known/jwks.json`)).headers.get('etag') ?? '';
-      rows.push({ scenario: 'GET /.well-known/jwks.json (304)', measured: await load(server, { path: '/.well-known/jwks.json', headers: { 'if-none-match': etag }, expect: 304, seconds: 4 }) });
+  if ((Object.keys(PEER_TARGETS) as PeerScenario[]).some(peerWanted)) {
+    // node-oidc-provider 9 after Latchkey has stopped, with the same clients and load settings.
+    // Its in-memory adapter is an LRU of 1 000 to 2 000 entries, so the tokens each scenario
+    // needs are made right before it.
+    const { service, web, resourceServer } = clients ?? standInClients();
+    const peer = await startPeer({ service, web, resourceServer });
+    withoutMetrics.add(peer.url);
+    try {
+      if (peerWanted('client_credentials')) {
+        const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'api.read api.write', resource: PEER_RESOURCE }).toString();
+        const request = { method: 'POST', headers: { 'content-type': FORM, authorization: service.basic }, body };
+        const answer = (await (await expectStatus(fetch(`${peer.url}/token`, request), 200, 'peer client_credentials')).json()) as { access_token: string };
+        if (answer.access_token.split('.').length !== 3) throw new Error('peer client_credentials: the access token is not a JWT');
+        peerMeasured.client_credentials = await load(peer, { path: '/token', ...request, warmUp: true });
+      }
+      if (peerWanted('jwks')) {
+        await expectStatus(fetch(`${peer.url}/jwks`), 200, 'peer jwks');
+        peerMeasured.jwks = await load(peer, { path: '/jwks', warmUp: true });
+      }
+      if (peerWanted('introspect')) {
+        const [refreshToken] = await peer.refreshTokens(1);
+        const refreshed = await expectStatus(
+          fetch(`${peer.url}/token`, { method: 'POST', headers: { 'content-type': FORM, authorization: web.basic }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken! }).toString() }),
+          200,
+          'peer refresh for an access token',
+        );
+        const accessToken = ((await refreshed.json()) as { access_token: string }).access_token;
+        if (accessToken.includes('.')) throw new Error('peer introspection: the access token is not opaque');
+        const request = { method: 'POST', headers: { 'content-type': FORM, authorization: resourceServer.basic }, body: new URLSearchParams({ token: accessToken }).toString() };
+        const answer = (await (await expectStatus(fetch(`${peer.url}/token/introspection`, request), 200, 'peer introspection')).json()) as { active: boolean };
+        if (!answer.active) throw new Error('peer introspection: the access token is not active');
+        peerMeasured.introspect = await load(peer, { path: '/token/introspection', ...request, warmUp: true });
+      }
+      if (peerWanted('refresh')) {
+        const pool = await peer.refreshTokens(CONNECTIONS + 10);
+        peerMeasured.refresh = await load(peer, { path: '/token', requests: refreshRequests(pool, web.basic) });
+      }
+    } finally {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await peer.stop();
     }
-
-    const needsFamilies = wanted('introspect') || wanted('refresh');
-    const families = needsFamilies ? await loginFamilies(issuer, web, wanted('refresh') ? CONNECTIONS + 10 : 1) : [];
-
-    if (wanted('introspect')) {
-      const request = { method: 'POST', headers: { 'content-type': FORM, authorization: resourceServer.basic }, body: new URLSearchParams({ token: families[0]!.access_token }).toString() };
-      const answer = (await (await expectStatus(fetch(`${issuer}/introspect`, request), 200, 'introspect')).json()) as { active: boolean };
-      if (!answer.active) throw new Error('introspect: the access token is not active');
-      rows.push({ scenario: 'POST /introspect (valid access token)', measured: await load(server, { path: '/introspect', ...request, warmUp: true }), target: { min: 0.3, of: 'bare' } });
-    }
-
-    if (wanted('refresh')) {
-      // Every request presents a never-used refresh token: each connection takes a token from the
-      // pool, and the successor in the answer goes back into it (one family per connection, plus
-      // spares). An exhausted pool sends a token that does not exist (counted as unexpected).
-      const pool = families.map((set) => set.refresh_token!);
-      const headers = { 'content-type': FORM, authorization: web.basic };
-      const measured = await load(server, {
-        path: '/token',
-        requests: [
-          {
-            method: 'POST',
-            path: '/token',
-            headers,
-            setupRequest: (request) => ({ ...request, body: `grant_type=refresh_token&refresh_token=${pool.pop() ?? 'lk_rt_exhausted'}` }),
-            onResponse: (status, body) => {
-              if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
-            },
-          },
-        ],
-      });
-      rows.push({ scenario: 'refresh_token POST /token (rotation)', measured, target: { min: 0.15, of: 'bare' } });
-    }
-
-    if (wanted('login')) {
-      argon2 = await measureArgon2Rate();
-      const form = await loginForm(issuer, web);
-      const request = { method: 'POST', headers: { 'content-type': FORM, cookie: form.cookie }, body: form.body };
-      await expectStatus(fetch(`${issuer}/login`, { ...request, redirect: 'manual' }), 303, 'login');
-      const sampler = sampleHealthz(issuer);
-      const measured = await load(server, { path: '/login', ...request, connections: LOGIN_CONNECTIONS, expect: 303 });
-      healthz = await sampler.stop();
-      rows.push({ scenario: `POST /login (${LOGIN_CONNECTIONS} connections)`, measured, target: { min: 0.8, of: 'argon2' } });
-    }
-  } finally {
-    // Let the server finish what the load generator left in flight before it closes its pool.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    await server?.stop();
-    await database.drop();
   }
 
   let failed = false;
@@ -256,6 +338,46 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
         ` (target p99 < ${HEALTHZ_P99_LIMIT_MS} ms: ${p99 < HEALTHZ_P99_LIMIT_MS ? 'met' : 'NOT met'})`,
     );
   }
+  if (Object.keys(peerMeasured).length) failed = peerTable(rows, peerMeasured, bareRps) || failed;
   console.log(`load average at end: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   if (failed) process.exitCode = 1;
+}
+
+/** The issue-12 table: each hot path on Latchkey and on node-oidc-provider 9, and the ratio. */
+function peerTable(rows: Row[], peerMeasured: Partial<Record<PeerScenario, Measured>>, bareRps: number): boolean {
+  let failed = false;
+  const peerRows = (Object.keys(PEER_TARGETS) as PeerScenario[]).flatMap((key) => {
+    const peer = peerMeasured[key];
+    if (!peer) return [];
+    const { label, min, bareMin } = PEER_TARGETS[key];
+    const latchkey = rows.find((row) => row.peer === key)?.measured;
+    const ratio = latchkey ? latchkey.rps / peer.rps : NaN;
+    if (peer.unexpected > Math.max(10, peer.total * 0.01)) {
+      failed = true;
+      console.error(`!! peer ${label}: ${peer.unexpected} unexpected responses out of ${peer.total}`);
+    }
+    const met = latchkey ? `${ratio >= min ? 'yes' : 'NO'}${bareMin === undefined ? '' : `; ${latchkey.rps / bareRps >= bareMin ? 'yes' : 'NO'} (${pct(latchkey.rps / bareRps)} bare)`}` : '-';
+    return [
+      {
+        scenario: label,
+        'Latchkey req/s': latchkey ? fmt(latchkey.rps) : '-',
+        'peer req/s': fmt(peer.rps),
+        'Latchkey/peer': latchkey ? `${fmt(ratio, 2)}x` : '-',
+        'peer p50/p99 ms': `${fmt(peer.p50, 1)}/${fmt(peer.p99, 1)}`,
+        'peer non-2xx*': peer.unexpected,
+        'peer peak RSS MB': fmt(peer.usage.peakRssMiB, 1),
+        'peer CPU srv/gen': `${fmt(peer.usage.cores * 100)}/${fmt(peer.usage.loadGeneratorCores * 100)} %`,
+        'target (issue 12)': `>= ${min}x peer${bareMin === undefined ? '' : `, >= ${pct(bareMin)} bare`}`,
+        'met?': met,
+      },
+    ];
+  });
+  console.log('\nLatchkey against node-oidc-provider 9.13.3 (bench/peer.ts: in-memory adapter, ES256, same clients, same load settings):');
+  table(peerRows);
+  const peak = (measured: Measured[]) => Math.max(...measured.map((m) => m.usage.peakRssMiB));
+  const latchkeyRows = rows.slice(1); // rows[0] is the bare ceiling
+  const latchkeyPeak = peak(latchkeyRows.map((row) => row.measured));
+  const latchkeyRss = latchkeyRows.length ? `Latchkey max ${fmt(latchkeyPeak, 1)} MB (${latchkeyPeak < ISSUE12_RSS_LIMIT_MIB ? 'met' : 'NOT met'})` : 'Latchkey not run';
+  console.log(`peak RSS target < ${ISSUE12_RSS_LIMIT_MIB} MB in every scenario (issue 12): ${latchkeyRss}; peer max ${fmt(peak(Object.values(peerMeasured)), 1)} MB`);
+  return failed;
 }
