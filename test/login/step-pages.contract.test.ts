@@ -1,25 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LightMyRequestResponse } from 'fastify';
 import { savePendingRequest, findPendingRequest } from '../../src/oauth/authorize/request-store.js';
 import { jsonb } from '../../src/db/json.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { authorizeParams, pkcePair } from '../helpers/flow.js';
 import { hiddenField } from '../helpers/http-agent.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { Jar } from '../helpers/inject-cookie-jar.js';
 
 const REDIRECT = 'https://shop.example/callback';
-
-/** The HTTP contract of the step pages, through fastify inject (no sockets); cookies kept by hand. */
-class Jar {
-  readonly cookies = new Map<string, string>();
-  header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-  keep(response: LightMyRequestResponse): LightMyRequestResponse {
-    for (const cookie of response.cookies as { name: string; value: string }[]) this.cookies.set(cookie.name, cookie.value);
-    return response;
-  }
-}
 
 describe('the sign-in step pages (inject)', () => {
   let server: TestServer;

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LightMyRequestResponse } from 'fastify';
 import type { ActiveSession } from '../../src/browser/session-store.js';
 import { SIGN_IN_STEPS } from '../../src/login/steps.js';
 import { firstUnmetPrompt } from '../../src/oauth/authorize/policy.js';
@@ -10,6 +9,7 @@ import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { hiddenField } from '../helpers/http-agent.js';
 import { injectableApp, type InjectableApp } from './app.js';
 import { testClient } from './support.js';
+import { Jar } from '../helpers/inject-cookie-jar.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const NOW = new Date('2030-01-01T12:00:00Z');
@@ -68,18 +68,6 @@ describe('the device approval step (RFC 8628 3.3)', () => {
     expect(result.ok ? `ok ${result.request.scope}` : `refused ${result.redirectable ? result.error : result.message}`).toBe(expected);
   });
 });
-
-/** Cookies kept by hand across inject calls. */
-class Jar {
-  readonly cookies = new Map<string, string>();
-  header(): string {
-    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-  }
-  keep(response: LightMyRequestResponse): LightMyRequestResponse {
-    for (const cookie of response.cookies as { name: string; value: string }[]) this.cookies.set(cookie.name, cookie.value);
-    return response;
-  }
-}
 
 describe('the device pages over inject: /device, the sign-in loop, /device/approve', () => {
   let subject: InjectableApp;
