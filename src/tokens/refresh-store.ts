@@ -89,6 +89,22 @@ function familyUsable(input: RotationInput) {
     and not exists (select 1 from users u where u.id = g.user_id and u.disabled)`;
 }
 
+/** What both refresh statements return of the family they touched (GrantRowShape). */
+const GRANT_COLUMNS = sql.raw('g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time, g.absolute_expires_at');
+
+/**
+ * The tail both refresh statements share, after a CTE `touched` holding the family they updated:
+ * record the new access token's jti in the family, and read the family with its user.
+ */
+function recordAccessTokenAndReadGrant(input: Pick<RotationInput, 'accessTokenJti' | 'accessTokenExpiresAt'>) {
+  return sql`access_token as (
+      insert into grant_access_tokens (jti, grant_id, expires_at)
+      select ${input.accessTokenJti}, id, ${input.accessTokenExpiresAt} from touched
+    )
+    select touched.*, u.username, u.name, u.email, u.email_verified, u.updated_at
+    from touched left join users u on u.id = touched.user_id`;
+}
+
 /**
  * The hot path, in one statement (one round trip, atomic): consume the presented token if it is
  * unused and its family usable; then slide the family's idle expiry, narrow its scope to what the
@@ -120,16 +136,11 @@ export async function rotateRefreshToken(q: Queryable, input: RotationInput): Pr
       -- READ COMMITTED re-evaluates only this WHERE on the revoked row. Without it the rotation
       -- would record an access token after the revocation had denied the family's tokens.
       where g.id = consumed.grant_id and g.revoked_at is null
-      returning g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time, g.absolute_expires_at
+      returning ${GRANT_COLUMNS}
     ), successor as (
       insert into refresh_tokens (token_hash, grant_id, created_at)
       select ${sha256Hex(input.successorToken)}, id, ${input.now} from touched
-    ), access_token as (
-      insert into grant_access_tokens (jti, grant_id, expires_at)
-      select ${input.accessTokenJti}, id, ${input.accessTokenExpiresAt} from touched
-    )
-    select touched.*, u.username, u.name, u.email, u.email_verified, u.updated_at
-    from touched left join users u on u.id = touched.user_id`.execute(q);
+    ), ${recordAccessTokenAndReadGrant(input)}`.execute(q);
   const row = result.rows[0];
   return row && toRefreshedGrant(row);
 }
@@ -199,13 +210,8 @@ export async function replayInGrace(q: Queryable, input: RotationInput & { grant
         and ${familyUsable(input)}
         and exists (select 1 from refresh_tokens p where p.token_hash = ${presentedHash} and p.grant_id = g.id and p.consumed_at >= ${consumedSince})
         and exists (select 1 from refresh_tokens s where s.token_hash = ${sha256Hex(input.successorToken)} and s.grant_id = g.id and s.consumed_at is null)
-      returning g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time, g.absolute_expires_at
-    ), access_token as (
-      insert into grant_access_tokens (jti, grant_id, expires_at)
-      select ${input.accessTokenJti}, id, ${input.accessTokenExpiresAt} from touched
-    )
-    select touched.*, u.username, u.name, u.email, u.email_verified, u.updated_at
-    from touched left join users u on u.id = touched.user_id`.execute(q);
+      returning ${GRANT_COLUMNS}
+    ), ${recordAccessTokenAndReadGrant(input)}`.execute(q);
   const row = result.rows[0];
   return row && toRefreshedGrant(row);
 }
