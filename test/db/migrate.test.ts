@@ -1,27 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js';
+import type { DatabaseHandle } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { migrations } from '../../migrations/index.js';
-import { createPostgresDatabase, loadPgliteTemplate, TEST_DATABASE_URL } from '../helpers/database.js';
+import { createUnmigratedDatabase, type TestDatabase } from '../helpers/database.js';
 
 describe('migrations', () => {
+  let unmigrated: TestDatabase;
   let database: DatabaseHandle;
-  let drop: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    if (TEST_DATABASE_URL) {
-      const created = await createPostgresDatabase({ migrate: false });
-      drop = created.drop;
-      database = await openDatabase({ databaseUrl: created.url, dataDir: '' });
-    } else {
-      database = await openDatabase({ dataDir: '', pglite: await loadPgliteTemplate(undefined, { migrated: false }) });
-    }
+    unmigrated = await createUnmigratedDatabase();
+    database = unmigrated.handle;
   });
-  afterAll(async () => {
-    await database?.close();
-    await drop();
-  });
+  afterAll(async () => unmigrated?.destroy());
 
   it('applies every migration on an empty database', async () => {
     expect(await migrateToLatest(database.db)).toEqual(Object.keys(migrations));

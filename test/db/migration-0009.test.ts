@@ -1,28 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Migrator, sql } from 'kysely';
 import { migrations } from '../../migrations/index.js';
-import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js';
+import type { DatabaseHandle } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { createPostgresDatabase, loadPgliteTemplate, TEST_DATABASE_URL } from '../helpers/database.js';
+import { createUnmigratedDatabase, type TestDatabase } from '../helpers/database.js';
 
 /** Migration 0009 gives every existing client the method it can use: public -> none, confidential -> client_secret_basic. */
 describe('migration 0009 (token_endpoint_auth_method)', () => {
+  let unmigrated: TestDatabase;
   let database: DatabaseHandle;
-  let drop: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    if (TEST_DATABASE_URL) {
-      const created = await createPostgresDatabase({ migrate: false });
-      drop = created.drop;
-      database = await openDatabase({ databaseUrl: created.url, dataDir: '' });
-    } else {
-      database = await openDatabase({ dataDir: '', pglite: await loadPgliteTemplate(undefined, { migrated: false }) });
-    }
+    unmigrated = await createUnmigratedDatabase();
+    database = unmigrated.handle;
   });
-  afterAll(async () => {
-    await database?.close();
-    await drop();
-  });
+  afterAll(async () => unmigrated?.destroy());
 
   it('backfills existing clients and then refuses a method that contradicts the type', async () => {
     const migrator = new Migrator({ db: database.db, provider: { getMigrations: async () => migrations } });

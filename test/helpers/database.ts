@@ -72,3 +72,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const handle = await openDatabase({ dataDir: '', pglite });
   return { handle, destroy: () => handle.close() };
 }
+
+/** An empty, unmigrated database of its own (Postgres when configured, else PGlite), for migration tests. */
+export async function createUnmigratedDatabase(): Promise<TestDatabase> {
+  if (TEST_DATABASE_URL) {
+    const { url, drop } = await createPostgresDatabase({ migrate: false });
+    const handle = await openDatabase({ databaseUrl: url, dataDir: '' });
+    return {
+      handle,
+      url,
+      destroy: async () => {
+        await handle.close();
+        await drop();
+      },
+    };
+  }
+  const handle = await openDatabase({ dataDir: '', pglite: await loadPgliteTemplate(undefined, { migrated: false }) });
+  return { handle, destroy: () => handle.close() };
+}
