@@ -3,7 +3,7 @@ import { clientWarnings } from '../clients/audience-warning.js';
 import { metadataToJson } from '../clients/json.js';
 import { checkClientMetadata, describeProblem } from '../clients/metadata-problems.js';
 import { ADMIN_SCOPE, type ClientMetadataInput } from '../clients/schema.js';
-import { createClient, deleteClient, findClient, listClients, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
+import { createClient, deleteClient, findClient, listClients, lockClient, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
 import { withTransaction } from '../db/transaction.js';
 import { OAuthError } from '../http/oauth-error.js';
 import { nowDate } from '../clock.js';
@@ -88,14 +88,15 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
     body: clientPatchBody,
     response: clientWithWarnings,
     handler: async ({ params, body, request }) => {
-      const existing = await requireClient(params.id);
-      const settings = validatedSettings(body, existing);
-      const updated = await withTransaction(deps.db, async (trx) => {
-        const changed = await updateClient(trx, params.id, settings, nowDate(deps));
-        if (changed) await auditAdminAction(trx, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
-        return changed;
+      const { updated, settings } = await withTransaction(deps.db, async (trx) => {
+        const existing = await lockClient(trx, params.id);
+        if (!existing) throw notFound('client');
+        const merged = validatedSettings(body, existing);
+        const changed = await updateClient(trx, params.id, merged, nowDate(deps));
+        if (!changed) throw notFound('client');
+        await auditAdminAction(trx, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
+        return { updated: changed, settings: merged };
       });
-      if (!updated) throw notFound('client');
       return { ...clientJson(updated), warnings: clientWarnings(settings) };
     },
   });

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/queryable.js';
+import type { Queryable, Trx } from '../db/queryable.js';
 import { sql } from 'kysely';
 import type { ClientRow } from '../db/types.js';
 import { jsonb } from '../db/json.js';
@@ -89,6 +89,17 @@ export async function findClient(q: Queryable, clientId: string): Promise<Client
 
 export async function findClientRow(q: Queryable, clientId: string): Promise<ClientRow | undefined> {
   return q.selectFrom('clients').selectAll().where('id', '=', clientId).executeTakeFirst();
+}
+
+/**
+ * The client, its row locked until the caller's transaction ends: a read-modify-write (an admin
+ * PATCH merging a body over the stored client) must not overwrite a change committed meanwhile
+ * (say, a demotion).
+ */
+export async function lockClient(trx: Trx, clientId: string): Promise<Client | undefined> {
+  if (!/^[A-Za-z0-9._~-]{1,200}$/.test(clientId)) return undefined;
+  const row = await trx.selectFrom('clients').selectAll().where('id', '=', clientId).forUpdate().executeTakeFirst();
+  return row && toClient(row);
 }
 
 export async function listClients(q: Queryable, page: { after?: string; limit: number }): Promise<Client[]> {
