@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { logOutEverywhere } from '../browser/log-out-everywhere.js';
 import { nowDate } from '../clock.js';
 import { withTransaction } from '../db/transaction.js';
-import { createUser, deleteUser, DuplicateUserError, findUserById, listUsers, updateUser } from '../users/store.js';
+import { createUser, deleteUser, DuplicateUserError, findUserById, hashedPassword, listUsers, updateUser } from '../users/store.js';
 import { decodeCursor, nextCursor, UUID_SHAPE } from './cursor.js';
 import { auditAdminAction, type AdminDeps } from './deps.js';
 import { conflict, notFound, type AdminRouter } from './route.js';
@@ -46,8 +46,11 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
     response: userSchema,
     status: 201,
     handler: async ({ body, request }) => {
+      // argon2 runs before the transaction: no connection (PGlite has one) waits on it.
+      const { password, ...profile } = body;
+      const passwordHash = await hashedPassword(password);
       const user = await withTransaction(deps.db, async (trx) => {
-        const created = await createUser(trx, body).catch(duplicateToConflict);
+        const created = await createUser(trx, { ...profile, passwordHash }).catch(duplicateToConflict);
         await auditAdminAction(trx, request, 'user_created', { userId: created.id });
         return created;
       });
@@ -82,8 +85,9 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
       const reason = logOutReason(body);
       // One transaction: a user is never left disabled, or with a new password, while the
       // sessions and families from before stay alive; nor logged out by a change that failed.
+      const passwordHash = body.password === undefined ? undefined : await hashedPassword(body.password);
       const user = await withTransaction(deps.db, async (trx) => {
-        const changes = { username: body.username, email: body.email, emailVerified: body.email_verified, name: body.name, password: body.password, disabled: body.disabled };
+        const changes = { username: body.username, email: body.email, emailVerified: body.email_verified, name: body.name, passwordHash, disabled: body.disabled };
         const updated = await updateUser(trx, params.id, changes, now).catch(duplicateToConflict);
         if (!updated) throw notFound('user');
         const changed = Object.keys(body).filter((k) => k !== 'password');

@@ -17,8 +17,17 @@ function toPublic({ password_hash: _, ...user }: UserRow): PublicUser {
   return user;
 }
 
-export async function createUser(q: Queryable, input: NewUser): Promise<PublicUser> {
-  const password_hash = await hashPassword(input.password);
+/**
+ * A new user, with the password in clear (hashed here) or already hashed: a caller that writes
+ * inside a transaction hashes first, so that no connection waits on argon2 (see hashedPassword).
+ */
+export type UserToCreate = NewUser | (Omit<NewUser, 'password'> & { passwordHash: string });
+
+/** argon2id of a password, for callers that must hash before opening a transaction. */
+export const hashedPassword = hashPassword;
+
+export async function createUser(q: Queryable, input: UserToCreate): Promise<PublicUser> {
+  const password_hash = 'passwordHash' in input ? input.passwordHash : await hashPassword(input.password);
   try {
     const row = await q
       .insertInto('users')
@@ -73,6 +82,8 @@ export interface UserChanges {
   emailVerified?: boolean;
   name?: string | null;
   password?: string;
+  /** Instead of password: its hash, made before a transaction was opened (hashedPassword). */
+  passwordHash?: string;
   disabled?: boolean;
 }
 
@@ -84,7 +95,11 @@ export async function updateUser(q: Queryable, id: string, changes: UserChanges,
     ...(changes.emailVerified !== undefined ? { email_verified: changes.emailVerified } : {}),
     ...(changes.name !== undefined ? { name: changes.name } : {}),
     ...(changes.disabled !== undefined ? { disabled: changes.disabled } : {}),
-    ...(changes.password !== undefined ? { password_hash: await hashPassword(changes.password), failed_logins: 0, locked_until: null } : {}),
+    ...(changes.passwordHash !== undefined
+      ? { password_hash: changes.passwordHash, failed_logins: 0, locked_until: null }
+      : changes.password !== undefined
+        ? { password_hash: await hashPassword(changes.password), failed_logins: 0, locked_until: null }
+        : {}),
     updated_at: now,
   };
   try {
