@@ -7,7 +7,7 @@ import { findClient, type Client } from '../clients/store.js';
 import type { FinalStep } from '../oauth/authorize/final-step.js';
 import { finalStepFor } from '../oauth/authorize/final-steps.js';
 import type { Check } from '../oauth/authorize/prompt.js';
-import { findPendingRequest, type PendingRequest } from '../oauth/authorize/request-store.js';
+import { deletePendingRequest, findPendingRequest, type PendingRequest } from '../oauth/authorize/request-store.js';
 import { resumeSignIn } from '../oauth/authorize/route.js';
 import { describeScope, parseScope } from '../oauth/scopes.js';
 import { sendHtml } from '../pages/send-html.js';
@@ -77,6 +77,8 @@ async function submitConsent(context: StepContext, request: FastifyRequest, repl
   if (found.status === 'refused') return resumeSignIn(context, found.requestId, request, reply);
   const { pending, session, client, final } = found;
   if (form.decision !== 'allow') {
+    // The refusal ends the request: a later Allow with the same request_id finds nothing to finish.
+    if (!(await deletePendingRequest(deps.db, pending.id))) return expiredPage(reply);
     return final.refuse(deps, pending.request, { redirectable: true, error: 'access_denied', description: 'the user denied the request' }, reply, 303);
   }
   await withTransaction(deps.db, async (trx) => {

@@ -77,6 +77,31 @@ describe('consent for third-party clients', () => {
     expect(callback.searchParams.get('code')).toBeNull();
   });
 
+  it('a denied request cannot be allowed afterwards with the same request_id: no code after access_denied', async () => {
+    const other = await makeUser(server.database.db, { username: 'deny-then-allow' });
+    const agent = new BrowserAgent(server.url);
+    const afterLogin = await logIn(agent, url(partner, { state: 'once' }), 'deny-then-allow', other.password);
+    const page = await afterLogin.response.text();
+    const fields = { csrf_token: hiddenField(page, 'csrf_token'), request_id: hiddenField(page, 'request_id') };
+    const denied = await agent.submit('/consent', { ...fields, decision: 'deny' });
+    expect(new URL(denied.leftTo!).searchParams.get('error')).toBe('access_denied');
+    const allowed = await agent.submit('/consent', { ...fields, decision: 'allow' });
+    expect(allowed.response.status).toBe(400);
+    expect(allowed.leftTo).toBeUndefined();
+  });
+
+  it('two Allows of one request at once deliver exactly one code', async () => {
+    const other = await makeUser(server.database.db, { username: 'double-click' });
+    const agent = new BrowserAgent(server.url);
+    const afterLogin = await logIn(agent, url(partner), 'double-click', other.password);
+    const page = await afterLogin.response.text();
+    const fields = { csrf_token: hiddenField(page, 'csrf_token'), request_id: hiddenField(page, 'request_id'), decision: 'allow' };
+    const results = await Promise.all([agent.submit('/consent', fields), agent.submit('/consent', fields)]);
+    const codes = results.map((r) => (r.leftTo ? new URL(r.leftTo).searchParams.get('code') : null)).filter(Boolean);
+    expect(codes).toHaveLength(1);
+    expect(results.map((r) => r.response.status).sort()).toContain(400);
+  });
+
   it('refuses the consent page without a session', async () => {
     const agent = new BrowserAgent(server.url);
     const start = await agent.navigate(url(partner));

@@ -3,6 +3,7 @@ import { errorPage } from '../../pages/error-page.js';
 import { sendHtml } from '../../pages/send-html.js';
 import type { OAuthDeps } from '../deps.js';
 import { issueCode } from './code-store.js';
+import { withTransaction } from '../../db/transaction.js';
 import { finalStep, type Refusal } from './final-step.js';
 import { recheckParkedRequest } from './recheck.js';
 import { deletePendingRequest } from './request-store.js';
@@ -26,23 +27,27 @@ export const codeRedirect = finalStep<ValidAuthorizationRequest>({
   formActionTarget: (request) => request.redirectUri,
   refuse,
   async complete(deps, { request, session, pendingId, now }, reply) {
-    const code = await issueCode(
-      deps.db,
-      {
-        clientId: request.clientId,
-        userId: session.userId,
-        sessionId: session.id,
-        redirectUri: request.redirectUri,
-        redirectUriGiven: request.redirectUriGiven !== false,
-        scope: request.scope,
-        audience: request.audience,
-        nonce: request.nonce,
-        codeChallenge: request.codeChallenge,
-        authTime: session.authTime,
-      },
-      now,
-    );
-    if (pendingId) await deletePendingRequest(deps.db, pendingId);
+    const code = await withTransaction(deps.db, async (trx) => {
+      if (pendingId && !(await deletePendingRequest(trx, pendingId))) return undefined;
+      return issueCode(
+        trx,
+        {
+          clientId: request.clientId,
+          userId: session.userId,
+          sessionId: session.id,
+          redirectUri: request.redirectUri,
+          redirectUriGiven: request.redirectUriGiven !== false,
+          scope: request.scope,
+          audience: request.audience,
+          nonce: request.nonce,
+          codeChallenge: request.codeChallenge,
+          authTime: session.authTime,
+        },
+        now,
+      );
+    });
+    // Another request finished (or refused) this sign-in first: it delivered the one answer.
+    if (code === undefined) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
     return reply.redirect(authorizationResponseUrl(request.redirectUri, deps.config.ISSUER, { code, state: request.state }), 302);
   },
 });

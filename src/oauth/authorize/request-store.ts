@@ -57,6 +57,12 @@ export async function recordLoginForRequest(q: Queryable, id: string, sessionId:
   await q.updateTable('authorization_requests').set({ login_session_id: sessionId }).where('id', '=', id).execute();
 }
 
-export async function deletePendingRequest(q: Queryable, id: string): Promise<void> {
-  await q.deleteFrom('authorization_requests').where('id', '=', id).execute();
+/**
+ * Ends a pending request; true when this call ended it. A final step claims the request this way
+ * before it delivers anything, so of two requests finishing one sign-in at once (a double-clicked
+ * Allow, two resumes) only one delivers, and a request already refused delivers nothing.
+ */
+export async function deletePendingRequest(q: Queryable, id: string): Promise<boolean> {
+  const deleted = await q.deleteFrom('authorization_requests').where('id', '=', id).returning('id').executeTakeFirst();
+  return deleted !== undefined;
 }
