@@ -5,7 +5,9 @@ import { makeClient, makeUser, testClientMetadata } from '../helpers/fixtures.js
 import { authorizeParams, authorizeUrl, basicAuth, pkcePair, postForm } from '../helpers/flow.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { createCliHarness } from '../helpers/cli.js';
-import { introspect, type ClientCredentials } from '../helpers/tokens.js';
+import { introspect, loginTokens, refresh, tokensOf, type ClientCredentials } from '../helpers/tokens.js';
+import { decodeJwt } from 'jose';
+import { sha256Hex } from '../../src/opaque-token.js';
 import { createClient } from '../../src/clients/store.js';
 import { warnAboutReservedAdminScope } from '../../src/clients/reserved-scope.js';
 import { mintAccessToken } from '../../src/tokens/access-token.js';
@@ -58,6 +60,20 @@ describe('admin escalation', () => {
       expect(`${location.origin}${location.pathname}`).toBe(REDIRECT);
       expect(location.searchParams.get('error')).toBe('invalid_scope');
       expect(location.searchParams.get('state')).toBe('s1');
+    });
+
+    it('a refresh family granted "admin" before the scope was reserved loses it at the next refresh', async () => {
+      const app = await legacyClientWithAdminScope({ redirectUris: [REDIRECT] });
+      const user = await makeUser(server.database.db);
+      const tokens = await loginTokens(server.url, app, REDIRECT, user.username, user.password, 'openid offline_access');
+      const db = server.database.db;
+      const { grant_id: grantId } = await db.selectFrom('refresh_tokens').select('grant_id').where('token_hash', '=', sha256Hex(tokens.refresh_token!)).executeTakeFirstOrThrow();
+      await db.updateTable('grants').set({ scope: 'openid admin offline_access' }).where('id', '=', grantId).execute();
+      const refreshed = await tokensOf(await refresh(server.url, app, tokens.refresh_token!));
+      expect(refreshed.scope.split(' ')).not.toContain('admin');
+      expect(String(decodeJwt(refreshed.access_token).scope).split(' ')).not.toContain('admin');
+      const grant = await db.selectFrom('grants').select('scope').where('id', '=', grantId).executeTakeFirstOrThrow();
+      expect(grant.scope).toBe('openid offline_access');
     });
 
     it('an end user\'s token that carries "admin" (minted before the scope was reserved) is refused (403), and the attempt is audited', async () => {

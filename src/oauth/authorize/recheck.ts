@@ -1,7 +1,8 @@
 import type { Client } from '../../clients/store.js';
-import { formatScope, parseScope } from '../scopes.js';
+import { formatScope } from '../scopes.js';
 import type { Rechecked } from './final-step.js';
 import { redirectUriRegistered, type ValidAuthorizationRequest } from './validate.js';
+import { scopesStillAllowed } from '../grants/user-grant-rules.js';
 
 /**
  * A parked request measured against its client as it is now. Not redirectable: its redirect URI
@@ -24,8 +25,7 @@ export function recheckParkedRequest(request: ValidAuthorizationRequest, client:
   if (!client.grantTypes.includes('authorization_code')) {
     return { ok: false, redirectable: true, error: 'unauthorized_client', description: 'this client may no longer use the authorization code flow' };
   }
-  const allowed = new Set(client.scopes);
-  const remaining = parseScope(request.scope).filter((scope) => allowed.has(scope));
+  const remaining = scopesStillAllowed(request.scope, client);
   if (remaining.length === 0) return { ok: false, redirectable: true, error: 'invalid_scope', description: 'the requested scope is no longer allowed for this client' };
   return { ok: true, request: { ...request, scope: formatScope(remaining) } };
 }

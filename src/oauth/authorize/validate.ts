@@ -5,7 +5,7 @@ import type { Params } from '../../http/params.js';
 import { resolveAudience } from '../audience.js';
 import { isValidS256Challenge } from '../pkce.js';
 import { formatScope, isSubset, parseScope } from '../scopes.js';
-import { ADMIN_SCOPE } from '../../clients/schema.js';
+import { userGrantableScopes } from '../../clients/credentials.js';
 
 /** An /authorize request that passed every check; safe to park and resume later. */
 export interface ValidAuthorizationRequest {
@@ -90,9 +90,7 @@ export function validateAuthorizationRequest(
 
   const scopes = parseScope(params.scope);
   if (scopes.length === 0) throw fail('invalid_scope', 'scope is required');
-  // The reserved `admin` scope belongs to admin clients' client_credentials tokens only: a user's
-  // token never carries it, even for a client registered before the name was reserved.
-  if (scopes.includes(ADMIN_SCOPE) || !isSubset(scopes, client.scopes)) throw fail('invalid_scope', 'the requested scope is not allowed for this client');
+  if (!isSubset(scopes, userGrantableScopes(client))) throw fail('invalid_scope', 'the requested scope is not allowed for this client');
 
   if (params.nonce !== undefined && params.nonce.length > MAX_NONCE) throw fail('invalid_request', 'nonce is too long');
 

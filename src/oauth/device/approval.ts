@@ -10,10 +10,11 @@ import { finalStep, type Rechecked, type Refusal } from '../authorize/final-step
 import type { SignInRequest } from '../authorize/prompt.js';
 import { deletePendingRequest } from '../authorize/request-store.js';
 import type { OAuthDeps } from '../deps.js';
-import { formatScope, parseScope } from '../scopes.js';
+import { formatScope } from '../scopes.js';
 import { DEVICE_CODE_GRANT_TYPE } from './grant-type.js';
 import { deviceApprovedPage, deviceCodeUnusablePage, deviceDeniedPage } from './pages.js';
 import { decideDeviceAuthorization } from './store.js';
+import { scopesStillAllowed } from '../grants/user-grant-rules.js';
 
 /** A user code, found pending at /device and parked while the user signs in (entry-routes.ts). */
 export interface DeviceSignInRequest extends SignInRequest {
@@ -34,8 +35,7 @@ export function recheckDeviceRequest(request: DeviceSignInRequest, client: Clien
   if (!client.grantTypes.includes(DEVICE_CODE_GRANT_TYPE)) {
     return { ok: false, redirectable: true, error: 'unauthorized_client', description: 'this application may no longer connect devices' };
   }
-  const allowed = new Set(client.scopes);
-  const remaining = parseScope(request.scope).filter((scope) => allowed.has(scope));
+  const remaining = scopesStillAllowed(request.scope, client);
   if (remaining.length === 0) return { ok: false, redirectable: true, error: 'invalid_scope', description: 'the requested access is no longer allowed for this application' };
   return { ok: true, request: { ...request, scope: formatScope(remaining) } };
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { recordAudit } from '../../audit/record.js';
-import { ADMIN_SCOPE } from '../../clients/schema.js';
+import { userGrantableScopes } from '../../clients/credentials.js';
 import type { Client } from '../../clients/store.js';
 import { withTransaction } from '../../db/transaction.js';
 import { OAuthError } from '../../http/oauth-error.js';
@@ -32,7 +32,7 @@ export interface DeviceAuthorizationResponse {
  * (a user's token never administers Latchkey). No scope parameter: all of them.
  */
 function requestedScope(client: Client, scope: string | undefined): string {
-  const allowed = client.scopes.filter((s) => s !== ADMIN_SCOPE);
+  const allowed = userGrantableScopes(client);
   const requested = scope === undefined ? allowed : parseScope(scope);
   if (requested.length === 0) throw new OAuthError('invalid_scope', 'there is no scope to ask for');
   if (!isSubset(requested, allowed)) throw new OAuthError('invalid_scope', 'the requested scope is not allowed for this client');

@@ -14,6 +14,7 @@ import { mintUserTokens } from '../token/issue.js';
 import { readRefreshCookie } from '../token/refresh-cookie.js';
 import type { TokenResponse } from '../token/response.js';
 import type { Grant, GrantContext } from './grant.js';
+import { userGrantableScopes } from '../../clients/credentials.js';
 
 const invalidGrant = (description = 'the refresh token is invalid, expired or revoked') => new OAuthError('invalid_grant', description);
 
@@ -63,7 +64,7 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
     presentedToken: token,
     clientId: caller.client.clientId,
     requestedScope: requested && formatScope(requested),
-    clientScopes: caller.client.scopes,
+    clientScopes: userGrantableScopes(caller.client),
     successorToken: successorRefreshToken(deps.refreshSuccessorKey, token),
     accessTokenJti: newJti(),
     // +1 s: the token's own exp is computed a moment later, from the same clock.

@@ -1,5 +1,6 @@
 import type { Client } from '../../clients/store.js';
 import { parseScope } from '../scopes.js';
+import { userGrantableScopes } from '../../clients/credentials.js';
 
 /**
  * What every grant that turns a user's approval into tokens (an authorization code, a device code)
@@ -8,7 +9,7 @@ import { parseScope } from '../scopes.js';
 
 /** The approved scopes the client still has (a scope removed since the approval is dropped). */
 export function scopesStillAllowed(scope: string, client: Pick<Client, 'scopes'>): string[] {
-  const allowed = new Set(client.scopes);
+  const allowed = new Set(userGrantableScopes(client));
   return parseScope(scope).filter((s) => allowed.has(s));
 }
 
