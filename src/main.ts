@@ -9,10 +9,7 @@ import { loadKeyRing, rotationDeps } from './keys/setup.js';
 import { startKeyMaintenance, type KeyMaintenance } from './keys/maintenance.js';
 import { startCleanup, type CleanupJob } from './maintenance/cleanup.js';
 import { warnAboutReservedAdminScope } from './clients/reserved-scope.js';
-
-/** Said once, when the embedded store's key file is created (see db/embedded-key-file.ts). */
-export const GENERATED_KEY_NOTICE =
-  'KEY_ENCRYPTION_KEY is not set: generated one in DATA_DIR/key-encryption-key; back it up together with DATA_DIR (the signing keys cannot be opened without it)';
+import { GENERATED_KEY_NOTICE } from './db/embedded-key-file.js';
 
 export interface RunningServer {
   app: FastifyInstance;

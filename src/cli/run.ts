@@ -4,7 +4,7 @@ import { userCreate, USER_CREATE_HELP } from './commands/user-create.js';
 import { clientCreate, CLIENT_CREATE_HELP } from './commands/client-create.js';
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
-import { GENERATED_KEY_NOTICE } from '../main.js';
+import { GENERATED_KEY_NOTICE } from '../db/embedded-key-file.js';
 import { keysList, keysRotate, KEYS_LIST_HELP, KEYS_ROTATE_HELP } from './commands/keys.js';
 
 export const MAIN_HELP = `Usage: latchkey <command> [options]

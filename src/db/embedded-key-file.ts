@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { preparePrivateDataDir } from './private-dir.js';
 
@@ -7,6 +7,10 @@ import { preparePrivateDataDir } from './private-dir.js';
 export const KEY_FILE_NAME = 'key-encryption-key';
 
 const KEY_FORMAT = /^[A-Za-z0-9_-]{43}$/;
+
+/** Said once, when the key file is created (by `serve` in its log, by other commands on stderr). */
+export const GENERATED_KEY_NOTICE =
+  'KEY_ENCRYPTION_KEY is not set: generated one in DATA_DIR/key-encryption-key; back it up together with DATA_DIR (the signing keys cannot be opened without it)';
 
 function readKey(path: string): string {
   const key = readFileSync(path, 'utf8').trim();
@@ -29,6 +33,12 @@ export function readOrCreateEmbeddedKey(dataDir: string): { key: string; generat
     return { key: readKey(path), generated: false };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  // A store that already exists was sealed with some other key: a fresh one could never open it.
+  if (existsSync(join(dataDir, 'PG_VERSION'))) {
+    throw new Error(
+      `DATA_DIR holds a database but no ${KEY_FILE_NAME}: restore that file from your backup of DATA_DIR, or set KEY_ENCRYPTION_KEY to the key the store was created with (stores created before keys were generated used the old built-in development key)`,
+    );
   }
   const draft = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const key = randomBytes(32).toString('base64url');

@@ -113,5 +113,10 @@ describe('the embedded DATA_DIR is private (issue 10 item 12), and the CLI and s
     expect(second.stderr).toBe(''); // the "generated" notice is said once only
 
     expect(await groupOrOtherAccessible(dataDir)).toEqual([]);
+
+    // The key file lost, the store kept: no new key is made (it could never open the store).
+    await rm(join(dataDir, 'key-encryption-key'));
+    expect(() => loadConfig(env)).toThrow(/DATA_DIR holds a database but no key-encryption-key: restore that file/);
+    await expect(stat(join(dataDir, 'key-encryption-key'))).rejects.toThrow(/ENOENT/);
   });
 });
