@@ -44,12 +44,13 @@ const SWEEPS: Sweep[] = [
  * so it never waits on (or blocks) the token path, and several instances can sweep at once
  * without colliding. Returns how many rows each table lost.
  */
-export async function sweepExpired(q: Queryable, now: Date, tableBudgetMs = TABLE_BUDGET_MS): Promise<Record<string, number>> {
+export async function sweepExpired(q: Queryable, now: Date, tableBudgetMs = TABLE_BUDGET_MS, stopping: AbortSignal = new AbortController().signal): Promise<Record<string, number>> {
   const removed: Record<string, number> = {};
   for (const sweep of SWEEPS) {
     removed[sweep.table] = 0;
     const elapsed = stopwatch();
-    for (;;) {
+    // A shutdown waits for at most the batch in flight, never for the rest of a backlog.
+    while (!stopping.aborted) {
       const result = await sql`
         delete from ${sql.table(sweep.table)} where ${sql.ref(sweep.key)} in (
           select ${sql.ref(sweep.key)} from ${sql.table(sweep.table)}
@@ -72,8 +73,9 @@ export const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
 
 export function startCleanup(db: Kysely<Database>, clock: Clock, log: { error(o: object, m: string): void; info(o: object, m: string): void }, intervalMs = CLEANUP_INTERVAL_MS): CleanupJob {
   let running: Promise<void> | undefined;
+  const stopping = new AbortController();
   const run = () =>
-    (running ??= sweepExpired(db, new Date(clock.now()))
+    (running ??= sweepExpired(db, new Date(clock.now()), TABLE_BUDGET_MS, stopping.signal)
       .then((removed) => {
         if (Object.values(removed).some((n) => n > 0)) log.info({ removed }, 'cleanup removed expired rows');
       })
@@ -84,6 +86,7 @@ export function startCleanup(db: Kysely<Database>, clock: Clock, log: { error(o:
   return {
     async stop() {
       clearInterval(timer);
+      stopping.abort();
       await running;
     },
   };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../src/db/types.js';
 import { sweepExpired } from '../../src/maintenance/cleanup.js';
 import { openDatabase } from '../../src/db/connect.js';
@@ -33,6 +33,20 @@ describe('cleanup of expired rows', () => {
     clientId = (await makeClient(db, { redirectUris: ['https://a.example/cb'] })).clientId;
   });
   afterAll(async () => database?.destroy());
+
+  it('a stopping sweep deletes nothing more: shutdown never waits for a backlog', async () => {
+    await sql`
+      insert into authorization_requests (id, client_id, params, created_at, expires_at)
+      select 'stop-' || n, ${clientId}, '{}'::jsonb, ${at(-HOUR)}, ${at(-1000)}
+      from generate_series(1, 3000) as n`.execute(db);
+    const stopping = new AbortController();
+    stopping.abort();
+    const removed = await sweepExpired(db, now, 60_000, stopping.signal);
+    expect(Object.values(removed).every((n) => n === 0)).toBe(true);
+    const left = await db.selectFrom('authorization_requests').select(({ fn }) => fn.countAll<string>().as('n')).where('id', 'like', 'stop-%').executeTakeFirstOrThrow();
+    expect(Number(left.n)).toBe(3000);
+    await sweepExpired(db, now);
+  });
 
   it('removes what expired, keeps what may still reveal a replay or is live, in batches', async () => {
     const deadGrant = randomUUID();
