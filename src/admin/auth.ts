@@ -1,11 +1,11 @@
 import type { FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
 import { recordAudit } from '../audit/record.js';
-import { isClientCredentialsToken, predatesCredentials } from '../clients/credentials.js';
+import { isClientCredentialsToken } from '../clients/credentials.js';
 import { ADMIN_SCOPE } from '../clients/schema.js';
-import { findClient } from '../clients/store.js';
 import { bearerError, readBearerToken, verifyBearer } from '../oauth/bearer.js';
 import type { OAuthDeps } from '../oauth/deps.js';
+import { liveCredentialsClient } from '../oauth/client-token-liveness.js';
 import { parseScope } from '../oauth/scopes.js';
 
 declare module 'fastify' {
@@ -25,8 +25,8 @@ const DEAD_TOKEN = { allowed: false, status: 401, reason: 'the admin client is g
  */
 async function adminAccess(deps: OAuthDeps, payload: JWTPayload): Promise<AdminAccess> {
   if (!isClientCredentialsToken(payload)) return { allowed: false, status: 403, reason: 'not a client_credentials token of an admin client' };
-  const client = await findClient(deps.db, String(payload.client_id));
-  if (!client || predatesCredentials(Number(payload.iat), client)) return DEAD_TOKEN;
+  const client = await liveCredentialsClient(deps.db, payload);
+  if (!client) return DEAD_TOKEN;
   if (!client.admin) return { allowed: false, status: 403, reason: 'the client is not an admin client' };
   if (!parseScope(typeof payload.scope === 'string' ? payload.scope : '').includes(ADMIN_SCOPE)) {
     return { allowed: false, status: 403, reason: 'the access token lacks the admin scope' };

@@ -10,6 +10,8 @@ import { authenticatedCaller, formParams } from './client-request.js';
 import type { OAuthDeps } from './deps.js';
 import { nowDate } from '../clock.js';
 import { verifyOwnAccessToken } from './own-token.js';
+import { formatScope } from './scopes.js';
+import { scopesStillAllowed } from './grants/user-grant-rules.js';
 import type { TokenEndpointSettings } from './token/settings.js';
 
 const INACTIVE = { active: false } as const;
@@ -18,12 +20,16 @@ async function introspectRefreshToken(deps: OAuthDeps, settings: TokenEndpointSe
   const found = await findRefreshToken(deps.db, token, nowDate(deps));
   // Only the client a refresh token belongs to may learn anything about it.
   if (!found || !found.active || found.clientId !== caller.client.clientId) return INACTIVE;
+  // As /token would judge it now (caller.client is the owner's current row): a client that lost
+  // the refresh grant, or every scope of the family, holds a token that refreshes no more.
+  const scopes = scopesStillAllowed(found.scope, caller.client);
+  if (scopes.length === 0 || !caller.client.grantTypes.includes('refresh_token')) return INACTIVE;
   return {
     active: true,
     token_type: 'refresh_token',
     client_id: found.clientId,
     sub: found.userId ?? found.clientId,
-    scope: found.scope,
+    scope: formatScope(scopes),
     iat: Math.floor(found.issuedAt.getTime() / 1000),
     exp: Math.floor(found.expiresAt.getTime() / 1000),
     iss: settings.issuer,
@@ -32,8 +38,9 @@ async function introspectRefreshToken(deps: OAuthDeps, settings: TokenEndpointSe
 
 async function introspectAccessToken(deps: OAuthDeps, token: string) {
   const payload = await verifyOwnAccessToken(deps.tokens, token);
-  if (!payload || (await isJtiRevoked(deps.db, String(payload.jti)))) return INACTIVE;
-  if (!(await clientTokenStillBacked(deps.db, payload))) return INACTIVE;
+  if (!payload) return INACTIVE;
+  const [revoked, backed] = await Promise.all([isJtiRevoked(deps.db, String(payload.jti)), clientTokenStillBacked(deps.db, payload)]);
+  if (revoked || !backed) return INACTIVE;
   return {
     active: true,
     token_type: 'Bearer',

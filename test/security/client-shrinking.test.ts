@@ -7,7 +7,7 @@ import { authorizeParams, authorizeUrl, basicAuth, logIn, obtainCode, pkcePair, 
 import { adminFetch, adminToken } from '../helpers/admin.js';
 import { jsonb } from '../../src/db/json.js';
 import { sha256Hex } from '../../src/opaque-token.js';
-import { refresh, type ClientCredentials, type TokenSet } from '../helpers/tokens.js';
+import { introspect, refresh, type ClientCredentials, type TokenSet } from '../helpers/tokens.js';
 
 /*
  * Shrinking a client (a redirect URI or a scope removed, the client deleted) reaches what is
@@ -223,6 +223,14 @@ describe('shrinking a client reaches requests in flight', () => {
       await shrink(app.clientId, { scopes: ALL_SCOPES });
       const later = (await (await refresh(server.url, app, next.refresh_token!)).json()) as TokenSet;
       expect(later.scope).toBe('openid profile offline_access');
+    });
+
+    it('introspection of the refresh token answers as /token would: narrowed scope, then inactive once the grant is gone', async () => {
+      const first = await family();
+      await shrink(app.clientId, { scopes: ['openid', 'profile', 'offline_access'] });
+      expect(await introspect(server.url, app, first.refresh_token!)).toMatchObject({ active: true, scope: 'openid profile offline_access' });
+      await db().updateTable('clients').set({ grant_types: jsonb(['authorization_code']) }).where('id', '=', app.clientId).execute();
+      expect(await introspect(server.url, app, first.refresh_token!)).toEqual({ active: false });
     });
 
     it('refuses a requested scope the client no longer has with invalid_scope, consuming nothing', async () => {
