@@ -233,6 +233,16 @@ describe('shrinking a client reaches requests in flight', () => {
       expect(await introspect(server.url, app, first.refresh_token!)).toEqual({ active: false });
     });
 
+    it('a client that lost offline_access (and does not always issue refresh tokens) refreshes no more, consuming nothing', async () => {
+      const first = await family();
+      await shrink(app.clientId, { scopes: ['openid', 'profile', 'email'] });
+      const response = await refresh(server.url, app, first.refresh_token!);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe('invalid_grant');
+      const row = await db().selectFrom('refresh_tokens').select('consumed_at').where('token_hash', '=', sha256Hex(first.refresh_token!)).executeTakeFirstOrThrow();
+      expect(row.consumed_at).toBeNull();
+    });
+
     it('refuses a requested scope the client no longer has with invalid_scope, consuming nothing', async () => {
       const first = await family();
       await shrink(app.clientId, { scopes: ['openid', 'profile', 'offline_access'] });

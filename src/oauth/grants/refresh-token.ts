@@ -47,6 +47,14 @@ function requireScopeStillRegistered({ client }: AuthenticatedClient, requested:
 }
 
 /**
+ * A family exists because the client may keep users signed in (offline_access, or --always-refresh,
+ * see wantsRefreshToken): a client that lost both no longer refreshes, and nothing is consumed.
+ */
+function requireRefreshStillAllowed({ client }: AuthenticatedClient): void {
+  if (!client.alwaysIssueRefresh && !userGrantableScopes(client).includes('offline_access')) throw invalidGrant();
+}
+
+/**
  * RFC 6749 6 with rotation: the presented token is consumed atomically and its successor issued in
  * the same family. The successor is derived from the presented token with a server key, so the
  * family's latest consumed token presented again inside the REFRESH_REUSE_GRACE window (several
@@ -59,6 +67,7 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
   const token = presentedToken(context);
   const requested = params.scope === undefined ? undefined : parseScope(params.scope);
   requireScopeStillRegistered(caller, requested);
+  requireRefreshStillAllowed(caller);
   const now = nowDate(deps);
   const rotation = {
     presentedToken: token,
