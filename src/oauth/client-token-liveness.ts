@@ -4,6 +4,7 @@ import { clientCredentialsScopes, isClientCredentialsToken, predatesCredentials 
 import { findClient, type Client } from '../clients/store.js';
 import type { Database } from '../db/types.js';
 import { isSubset, parseScope } from './scopes.js';
+import { audiencesStillAllowed } from './audience.js';
 
 /**
  * The client a client_credentials token speaks for, if that client still stands behind it: not
@@ -17,11 +18,15 @@ export async function liveCredentialsClient(db: Kysely<Database>, payload: JWTPa
 
 /**
  * A client_credentials token is only as alive as its client: false once the client is gone, its
- * credentials changed, or it no longer holds every scope the token carries. Tokens with a user
+ * credentials changed, or it no longer holds every scope or audience the token carries. Tokens with a user
  * behind them are judged by their refresh family instead (true here).
  */
 export async function clientTokenStillBacked(db: Kysely<Database>, payload: JWTPayload): Promise<boolean> {
   if (!isClientCredentialsToken(payload)) return true;
   const client = await liveCredentialsClient(db, payload);
-  return client !== undefined && isSubset(parseScope(typeof payload.scope === 'string' ? payload.scope : ''), clientCredentialsScopes(client));
+  if (!client) return false;
+  const audiences = typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []);
+  // payload.iss is the issuer: verifyOwnAccessToken checked it.
+  if (!isSubset(audiences, audiencesStillAllowed(client, String(payload.iss)))) return false;
+  return isSubset(parseScope(typeof payload.scope === 'string' ? payload.scope : ''), clientCredentialsScopes(client));
 }

@@ -26,6 +26,8 @@ export interface RotationInput {
   requestedScope?: string;
   /** The client's registered scopes now: the family keeps only these (a shrunk client shrinks it). */
   clientScopes: string[];
+  /** The audiences the client may still have (audiencesStillAllowed): a family for another one is dead. */
+  clientAudiences: string[];
   /** The presented token's deterministic successor (see refresh-successor.ts). */
   successorToken: string;
   accessTokenJti: string;
@@ -86,6 +88,7 @@ function familyUsable(input: RotationInput) {
     and g.absolute_expires_at > ${input.now}
     and string_to_array(g.scope, ' ') @> string_to_array(${input.requestedScope ?? ''}, ' ')
     and ${scopeStillAllowed(input.clientScopes)} <> ''
+    and ${jsonb(input.clientAudiences)}::jsonb @> jsonb_build_array(g.audience)
     and not exists (select 1 from users u where u.id = g.user_id and u.disabled)`;
 }
 
@@ -158,7 +161,7 @@ export type RefreshFailure =
 /** Why rotateRefreshToken refused a token. Read-only. */
 export async function diagnoseRefreshFailure(
   q: Queryable,
-  input: Pick<RotationInput, 'presentedToken' | 'clientId' | 'requestedScope' | 'clientScopes' | 'now'>,
+  input: Pick<RotationInput, 'presentedToken' | 'clientId' | 'requestedScope' | 'clientScopes' | 'clientAudiences' | 'now'>,
   graceSeconds: number,
 ): Promise<RefreshFailure> {
   const presentedHash = sha256Hex(input.presentedToken);
@@ -166,14 +169,14 @@ export async function diagnoseRefreshFailure(
     .selectFrom('refresh_tokens as rt')
     .innerJoin('grants as g', 'g.id', 'rt.grant_id')
     .leftJoin('users as u', 'u.id', 'g.user_id')
-    .select(['rt.consumed_at', 'g.id', 'g.client_id', 'g.user_id', 'g.scope', 'g.absolute_expires_at', 'g.idle_expires_at', 'g.revoked_at', 'g.last_consumed_hash', 'u.disabled'])
+    .select(['rt.consumed_at', 'g.id', 'g.client_id', 'g.user_id', 'g.scope', 'g.audience', 'g.absolute_expires_at', 'g.idle_expires_at', 'g.revoked_at', 'g.last_consumed_hash', 'u.disabled'])
     .where('rt.token_hash', '=', presentedHash)
     .executeTakeFirst();
   if (!row) return { kind: 'unknown' };
   if (row.client_id !== input.clientId) return { kind: 'wrong_client' };
   const now = input.now.getTime();
   const granted = row.scope.split(' ').filter(Boolean);
-  const nothingLeft = !granted.some((s) => input.clientScopes.includes(s));
+  const nothingLeft = !granted.some((s) => input.clientScopes.includes(s)) || !input.clientAudiences.includes(row.audience);
   const dead = row.revoked_at !== null || row.disabled === true || row.idle_expires_at.getTime() <= now || row.absolute_expires_at.getTime() <= now || nothingLeft;
   if (dead) return { kind: 'family_dead' };
   const scopeOk = (input.requestedScope ?? '').split(' ').filter(Boolean).every((s) => granted.includes(s));

@@ -66,6 +66,45 @@ describe('shrinking a client reaches requests in flight', () => {
   });
   afterAll(async () => server?.stop());
 
+  describe('an audience the client gave up', () => {
+    const API = 'https://api.example.com';
+    const dropResource = () => db().updateTable('clients').set({ resources: jsonb([]) }).where('id', '=', app.clientId).execute();
+
+    beforeEach(async () => {
+      await db().updateTable('clients').set({ resources: jsonb([API]) }).where('id', '=', app.clientId).execute();
+    });
+
+    it('a family for it refreshes no more (invalid_grant, nothing consumed), and a code for it yields no tokens', async () => {
+      const pkce = pkcePair();
+      const { code } = await obtainCode(new BrowserAgent(server.url), server.url, authorizeParams(app.clientId, KEPT, pkce, { resource: API }), user.username, PASSWORD);
+      const tokens = (await (await exchange(code, pkce)).json()) as TokenSet;
+      expect(decodeJwt(tokens.access_token).aud).toBe(API);
+
+      const laterPkce = pkcePair();
+      const { code: laterCode } = await obtainCode(new BrowserAgent(server.url), server.url, authorizeParams(app.clientId, KEPT, laterPkce, { resource: API }), user.username, PASSWORD);
+      await dropResource();
+
+      const refreshed = await refresh(server.url, app, tokens.refresh_token!);
+      expect(refreshed.status).toBe(400);
+      expect(((await refreshed.json()) as { error: string }).error).toBe('invalid_grant');
+      const row = await db().selectFrom('refresh_tokens').select('consumed_at').where('token_hash', '=', sha256Hex(tokens.refresh_token!)).executeTakeFirstOrThrow();
+      expect(row.consumed_at).toBeNull();
+
+      const exchanged = await exchange(laterCode, laterPkce);
+      expect(exchanged.status).toBe(400);
+      expect(((await exchanged.json()) as { error: string }).error).toBe('invalid_grant');
+    });
+
+    it('a client_credentials token for it introspects inactive', async () => {
+      const service = await makeClient(db(), { grantTypes: ['client_credentials'], scopes: ['orders'], resources: [API] });
+      const issued = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', resource: API }, { authorization: basicAuth(service.clientId, service.secret!) });
+      const { access_token: token } = (await issued.json()) as { access_token: string };
+      expect(await introspect(server.url, app, token)).toMatchObject({ active: true, aud: API });
+      await db().updateTable('clients').set({ resources: jsonb([]) }).where('id', '=', service.clientId).execute();
+      expect(await introspect(server.url, app, token)).toEqual({ active: false });
+    });
+  });
+
   describe('a parked /authorize request, resumed after login', () => {
     it('answers an HTML 400 and issues no code when its redirect URI was removed meanwhile', async () => {
       const agent = new BrowserAgent(server.url);

@@ -15,6 +15,7 @@ import { readRefreshCookie } from '../token/refresh-cookie.js';
 import type { TokenResponse } from '../token/response.js';
 import type { Grant, GrantContext } from './grant.js';
 import { userGrantableScopes } from '../../clients/credentials.js';
+import { audiencesStillAllowed } from '../audience.js';
 
 const invalidGrant = (description = 'the refresh token is invalid, expired or revoked') => new OAuthError('invalid_grant', description);
 
@@ -74,6 +75,7 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
     clientId: caller.client.clientId,
     requestedScope: requested && formatScope(requested),
     clientScopes: userGrantableScopes(caller.client),
+    clientAudiences: audiencesStillAllowed(caller.client, settings.issuer),
     successorToken: successorRefreshToken(deps.refreshSuccessorKey, token),
     accessTokenJti: newJti(),
     // +1 s: the token's own exp is computed a moment later, from the same clock.

@@ -7,6 +7,7 @@ import { createGrant, revokeGrant } from '../../tokens/grant-store.js';
 import type { PublicUser } from '../../users/store.js';
 import type { OAuthDeps } from '../deps.js';
 import { formatScope } from '../scopes.js';
+import { audiencesStillAllowed } from '../audience.js';
 import { issueUserTokens } from '../token/issue.js';
 import type { TokenResponse } from '../token/response.js';
 import type { TokenEndpointSettings } from '../token/settings.js';
@@ -39,6 +40,7 @@ export async function startUserGrant(
   start: { grantId: string; client: Client; user: PublicUser; approval: UserApproval; origin: RequestOrigin; now: Date },
 ): Promise<StartedUserGrant> {
   const { grantId, client, user, approval, origin, now } = start;
+  if (!audiencesStillAllowed(client, settings.issuer).includes(approval.audience)) return { ok: false, reason: 'the audience is no longer registered for this client' };
   const scopes = scopesStillAllowed(approval.scope, client);
   if (scopes.length === 0) return { ok: false, reason: 'none of the authorized scopes is allowed for this client any more' };
   const scope = formatScope(scopes);
