@@ -54,10 +54,14 @@ export async function loadPgliteTemplate(dataDir?: string, options: { migrated?:
   return PGlite.create({ dataDir, loadDataDir: tarball });
 }
 
-/** A migrated database of its own for one test file: real Postgres when configured, else PGlite. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A database of its own for one test file: real Postgres when configured, else PGlite; migrated
+ * unless told otherwise (the migration tests start from an empty one).
+ */
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const migrated = options.migrated !== false;
   if (TEST_DATABASE_URL) {
-    const { url, drop } = await createPostgresDatabase();
+    const { url, drop } = await createPostgresDatabase({ migrate: migrated });
     const handle = await openDatabase({ databaseUrl: url, dataDir: '', timeoutMs: 5000 });
     return {
       handle,
@@ -68,25 +72,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       },
     };
   }
-  const pglite = await loadPgliteTemplate();
-  const handle = await openDatabase({ dataDir: '', pglite });
+  const handle = await openDatabase({ dataDir: '', pglite: await loadPgliteTemplate(undefined, { migrated }) });
   return { handle, destroy: () => handle.close() };
 }
 
-/** An empty, unmigrated database of its own (Postgres when configured, else PGlite), for migration tests. */
-export async function createUnmigratedDatabase(): Promise<TestDatabase> {
-  if (TEST_DATABASE_URL) {
-    const { url, drop } = await createPostgresDatabase({ migrate: false });
-    const handle = await openDatabase({ databaseUrl: url, dataDir: '' });
-    return {
-      handle,
-      url,
-      destroy: async () => {
-        await handle.close();
-        await drop();
-      },
-    };
-  }
-  const handle = await openDatabase({ dataDir: '', pglite: await loadPgliteTemplate(undefined, { migrated: false }) });
-  return { handle, destroy: () => handle.close() };
-}
+/** An empty, unmigrated database of its own, for migration tests. */
+export const createUnmigratedDatabase = () => createTestDatabase({ migrated: false });
