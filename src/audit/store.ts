@@ -1,6 +1,7 @@
+import { sql, type RawBuilder } from 'kysely';
 import { jsonb } from '../db/json.js';
 import type { Queryable } from '../db/queryable.js';
-import type { AuditEvent } from './event.js';
+import type { AuditEvent, AuditEventType } from './event.js';
 
 /** The only module with SQL on audit_events. */
 
@@ -18,6 +19,26 @@ export async function insertAuditEvent(q: Queryable, event: AuditEvent): Promise
       ...(event.at ? { occurred_at: event.at } : {}),
     })
     .execute();
+}
+
+/** An audit row whose columns are SQL over another statement's rows (see insertAuditEventsFrom). */
+export interface AuditRowSql {
+  type: AuditEventType;
+  userId: RawBuilder<string | null>;
+  clientId: RawBuilder<string | null>;
+  ip: string | null;
+  /** A jsonb expression; identifiers and reasons only, as AuditEvent.details. */
+  details: RawBuilder<unknown>;
+}
+
+/**
+ * The body of a CTE that writes one audit row per row of `source` (a CTE name the caller's
+ * statement defines): the event commits in the same statement as the change it describes, with
+ * no round trip and no commit of its own.
+ */
+export function insertAuditEventsFrom(source: string, row: AuditRowSql) {
+  return sql`insert into audit_events (type, user_id, client_id, ip, details)
+    select ${row.type}, ${row.userId}, ${row.clientId}, ${row.ip?.slice(0, 100) ?? null}, ${row.details} from ${sql.table(source)}`;
 }
 
 export interface AuditFilter {

@@ -4,6 +4,7 @@ import { jsonb } from '../db/json.js';
 import { sha256Hex } from '../opaque-token.js';
 import type { ClaimsUser } from '../users/claims.js';
 import type { GrantRow } from '../db/tables/sign-in.js';
+import { insertAuditEventsFrom } from '../audit/store.js';
 
 /** The grant (family) a refresh succeeded in, with what the new tokens need about its user. */
 export interface RefreshedGrant {
@@ -34,6 +35,8 @@ export interface RotationInput {
   accessTokenExpiresAt: Date;
   idleSeconds: number;
   now: Date;
+  /** Where the request came from, for the token_issued audit row the statement writes. */
+  ip: string | null;
 }
 
 /** A grant row joined with its user, as the rotation statement and the diagnosis read it. */
@@ -97,12 +100,19 @@ const GRANT_COLUMNS = sql.raw('g.id, g.client_id, g.user_id, g.session_id, g.sco
 
 /**
  * The tail both refresh statements share, after a CTE `touched` holding the family they updated:
- * record the new access token's jti in the family, and read the family with its user.
+ * record the new access token's jti in the family, write the token_issued audit row (so the
+ * event commits with the rotation: one statement, one commit), and read the family with its user.
+ * The audited scope is what the response carries: the requested scope, else the family's
+ * (already narrowed) scope.
  */
-function recordAccessTokenAndReadGrant(input: Pick<RotationInput, 'accessTokenJti' | 'accessTokenExpiresAt'>) {
+function recordAccessTokenAndReadGrant(input: Pick<RotationInput, 'accessTokenJti' | 'accessTokenExpiresAt' | 'requestedScope' | 'ip'>, grace: boolean) {
+  const details = sql`jsonb_build_object('grant', 'refresh_token', 'grantId', touched.id, 'jti', ${input.accessTokenJti}::text,
+    'scope', coalesce(${input.requestedScope ?? null}::text, touched.scope))${grace ? sql` || '{"grace": true}'::jsonb` : sql``}`;
   return sql`access_token as (
       insert into grant_access_tokens (jti, grant_id, expires_at)
       select ${input.accessTokenJti}, id, ${input.accessTokenExpiresAt} from touched
+    ), audit as (
+      ${insertAuditEventsFrom('touched', { type: 'token_issued', userId: sql`touched.user_id`, clientId: sql`touched.client_id`, ip: input.ip, details })}
     )
     select touched.*, u.username, u.name, u.email, u.email_verified, u.updated_at
     from touched left join users u on u.id = touched.user_id`;
@@ -112,7 +122,7 @@ function recordAccessTokenAndReadGrant(input: Pick<RotationInput, 'accessTokenJt
  * The hot path, in one statement (one round trip, atomic): consume the presented token if it is
  * unused and its family usable; then slide the family's idle expiry, narrow its scope to what the
  * client still has, remember the consumed token for the grace window, store the successor and
- * record the new access token's id. Of two concurrent requests only one can flip consumed_at from
+ * record the new access token's id and the audit event. Of two concurrent requests only one can flip consumed_at from
  * null (the other waits for the row lock and then finds it set). Returns nothing when any
  * condition fails; diagnoseRefreshFailure then says why.
  */
@@ -143,7 +153,7 @@ export async function rotateRefreshToken(q: Queryable, input: RotationInput): Pr
     ), successor as (
       insert into refresh_tokens (token_hash, grant_id, created_at)
       select ${sha256Hex(input.successorToken)}, id, ${input.now} from touched
-    ), ${recordAccessTokenAndReadGrant(input)}`.execute(q);
+    ), ${recordAccessTokenAndReadGrant(input, false)}`.execute(q);
   const row = result.rows[0];
   return row && toRefreshedGrant(row);
 }
@@ -214,7 +224,7 @@ export async function replayInGrace(q: Queryable, input: RotationInput & { grant
         and exists (select 1 from refresh_tokens p where p.token_hash = ${presentedHash} and p.grant_id = g.id and p.consumed_at >= ${consumedSince})
         and exists (select 1 from refresh_tokens s where s.token_hash = ${sha256Hex(input.successorToken)} and s.grant_id = g.id and s.consumed_at is null)
       returning ${GRANT_COLUMNS}
-    ), ${recordAccessTokenAndReadGrant(input)}`.execute(q);
+    ), ${recordAccessTokenAndReadGrant(input, true)}`.execute(q);
   const row = result.rows[0];
   return row && toRefreshedGrant(row);
 }

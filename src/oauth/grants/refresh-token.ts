@@ -1,5 +1,5 @@
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
-import { recordAudit } from '../../audit/record.js';
+import { logAudit, recordAudit } from '../../audit/record.js';
 import { withTransaction } from '../../db/transaction.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import { TOKEN_PREFIX } from '../../opaque-token.js';
@@ -82,16 +82,17 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
     accessTokenExpiresAt: new Date(now.getTime() + (settings.accessTokenTtl + 1) * 1000),
     idleSeconds: settings.refreshIdleTtl,
     now,
+    ip: origin.ip ?? null,
   };
   const graceSeconds = settings.refreshReuseGrace;
   const scopesFor = (grant: RefreshedGrant) => requested ?? parseScope(grant.scope);
 
-  // One audit INSERT per refresh, after the rotation has committed (never inside a transaction
-  // holding the family's row locks).
-  const issue = async (grant: RefreshedGrant, grace: boolean) => {
+  // The token_issued row was written by the rotation statement itself (one round trip, one
+  // commit); what is left is the log line and the in-process listeners, after that commit.
+  const issue = (grant: RefreshedGrant, grace: boolean) => {
     const scopes = scopesFor(grant);
     const response = respond(deps, grant, scopes, rotation.accessTokenJti, rotation.successorToken, now);
-    await recordAudit(deps.db, origin.log, {
+    logAudit(origin.log, {
       type: 'token_issued',
       userId: grant.userId,
       clientId: grant.clientId,
