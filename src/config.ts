@@ -112,6 +112,7 @@ const schema = z.object({
   DATA_DIR: z.string().min(1, 'must not be empty').default('./.data'),
   DB_POOL_MAX: integer(10, 1, 1000),
   DB_TIMEOUT: duration('5s', { min: 1 }),
+  DB_PREPARED_STATEMENTS: oneOf(['true', 'false'], 'true'),
   KEY_ENCRYPTION_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)').optional(),
   SIGNING_ALG: oneOf(SIGNING_ALGS, 'ES256'),
   ACCESS_TOKEN_TTL: duration('10m', { min: 1 }),

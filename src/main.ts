@@ -28,6 +28,7 @@ export function databaseOptions(config: Config) {
     dataDir: config.DATA_DIR,
     poolMax: config.DB_POOL_MAX,
     timeoutMs: config.DB_TIMEOUT * 1000,
+    preparedStatements: config.DB_PREPARED_STATEMENTS === 'true',
   };
 }
 

@@ -5,6 +5,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import type { Database } from './types.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { preparePrivateDataDir } from './private-dir.js';
+import { PreparingClient } from './prepared.js';
 
 export interface DatabaseOptions {
   /** Postgres connection string; when absent the embedded PGlite store in dataDir is used. */
@@ -13,6 +14,8 @@ export interface DatabaseOptions {
   poolMax?: number;
   /** Bound for connecting and for any one statement, in milliseconds. */
   timeoutMs?: number;
+  /** Hot statements as named prepared statements (Postgres only); off behind a PgBouncer without prepared-statement support. */
+  preparedStatements?: boolean;
   /** An already-open PGlite (tests load a migrated template into memory). */
   pglite?: PGlite;
 }
@@ -58,6 +61,7 @@ function openPostgres(options: DatabaseOptions & { databaseUrl: string }): Datab
     query_timeout: timeoutMs,
     statement_timeout: timeoutMs,
     idleTimeoutMillis: 30_000,
+    ...(options.preparedStatements === false ? {} : { Client: PreparingClient }),
   });
   // A connection lost mid-query (database restart, network cut) fails that query; the 'error'
   // event pg also emits must not crash the process, idle or checked out.

@@ -5,6 +5,7 @@ import { sha256Hex } from '../opaque-token.js';
 import type { ClaimsUser } from '../users/claims.js';
 import type { GrantRow } from '../db/tables/sign-in.js';
 import { insertAuditEventsFrom } from '../audit/store.js';
+import { executePrepared } from '../db/prepared.js';
 
 /** The grant (family) a refresh succeeded in, with what the new tokens need about its user. */
 export interface RefreshedGrant {
@@ -129,7 +130,7 @@ function recordAccessTokenAndReadGrant(input: Pick<RotationInput, 'accessTokenJt
 export async function rotateRefreshToken(q: Queryable, input: RotationInput): Promise<RefreshedGrant | undefined> {
   const presentedHash = sha256Hex(input.presentedToken);
   const idleExpiresAt = new Date(input.now.getTime() + input.idleSeconds * 1000);
-  const result = await sql<GrantRowShape>`
+  const result = await executePrepared(q, 'refresh_rotate', sql<GrantRowShape>`
     with consumed as (
       update refresh_tokens rt set consumed_at = ${input.now}
       from grants g
@@ -153,7 +154,7 @@ export async function rotateRefreshToken(q: Queryable, input: RotationInput): Pr
     ), successor as (
       insert into refresh_tokens (token_hash, grant_id, created_at)
       select ${sha256Hex(input.successorToken)}, id, ${input.now} from touched
-    ), ${recordAccessTokenAndReadGrant(input, false)}`.execute(q);
+    ), ${recordAccessTokenAndReadGrant(input, false)}`);
   const row = result.rows[0];
   return row && toRefreshedGrant(row);
 }
@@ -175,13 +176,13 @@ export async function diagnoseRefreshFailure(
   graceSeconds: number,
 ): Promise<RefreshFailure> {
   const presentedHash = sha256Hex(input.presentedToken);
-  const row = await q
+  const query = q
     .selectFrom('refresh_tokens as rt')
     .innerJoin('grants as g', 'g.id', 'rt.grant_id')
     .leftJoin('users as u', 'u.id', 'g.user_id')
     .select(['rt.consumed_at', 'g.id', 'g.client_id', 'g.user_id', 'g.scope', 'g.audience', 'g.absolute_expires_at', 'g.idle_expires_at', 'g.revoked_at', 'g.last_consumed_hash', 'u.disabled'])
-    .where('rt.token_hash', '=', presentedHash)
-    .executeTakeFirst();
+    .where('rt.token_hash', '=', presentedHash);
+  const row = (await executePrepared(q, 'refresh_diagnose', query)).rows[0];
   if (!row) return { kind: 'unknown' };
   if (row.client_id !== input.clientId) return { kind: 'wrong_client' };
   const now = input.now.getTime();
@@ -212,7 +213,7 @@ export async function replayInGrace(q: Queryable, input: RotationInput & { grant
   const presentedHash = sha256Hex(input.presentedToken);
   const idleExpiresAt = new Date(input.now.getTime() + input.idleSeconds * 1000);
   const consumedSince = new Date(input.now.getTime() - input.graceSeconds * 1000);
-  const result = await sql<GrantRowShape>`
+  const result = await executePrepared(q, 'refresh_grace_replay', sql<GrantRowShape>`
     with touched as (
       update grants g set
         last_used_at = ${input.now},
@@ -224,7 +225,7 @@ export async function replayInGrace(q: Queryable, input: RotationInput & { grant
         and exists (select 1 from refresh_tokens p where p.token_hash = ${presentedHash} and p.grant_id = g.id and p.consumed_at >= ${consumedSince})
         and exists (select 1 from refresh_tokens s where s.token_hash = ${sha256Hex(input.successorToken)} and s.grant_id = g.id and s.consumed_at is null)
       returning ${GRANT_COLUMNS}
-    ), ${recordAccessTokenAndReadGrant(input, true)}`.execute(q);
+    ), ${recordAccessTokenAndReadGrant(input, true)}`);
   const row = result.rows[0];
   return row && toRefreshedGrant(row);
 }
@@ -243,13 +244,13 @@ export interface RefreshTokenStatus {
 
 export async function findRefreshToken(q: Queryable, token: string, now: Date): Promise<RefreshTokenStatus | undefined> {
   if (token.length > 100) return undefined;
-  const row = await q
+  const query = q
     .selectFrom('refresh_tokens as rt')
     .innerJoin('grants as g', 'g.id', 'rt.grant_id')
     .leftJoin('users as u', 'u.id', 'g.user_id')
     .select(['rt.created_at', 'rt.consumed_at', 'g.id', 'g.client_id', 'g.user_id', 'g.scope', 'g.revoked_at', 'g.idle_expires_at', 'g.absolute_expires_at', 'u.disabled'])
-    .where('rt.token_hash', '=', sha256Hex(token))
-    .executeTakeFirst();
+    .where('rt.token_hash', '=', sha256Hex(token));
+  const row = (await executePrepared(q, 'refresh_find', query)).rows[0];
   if (!row) return undefined;
   const expiresAt = new Date(Math.min(row.idle_expires_at.getTime(), row.absolute_expires_at.getTime()));
   return {
