@@ -85,9 +85,25 @@ export interface PostgresListenOptions {
    * How often the idle listening connection runs `select 1`. A connection that died without a
    * FIN or RST (a NAT or proxy dropping idle TCP, a partition) would otherwise look alive while
    * notifications stop: the heartbeat's failure (or its statement timeout) reports it as lost.
-   * It also keeps the connection from looking idle to such middleboxes.
+   * It also keeps the connection from looking idle to such middleboxes. With the statement bound
+   * (timeoutMs) it bounds how long a dead connection can go unnoticed.
    */
   heartbeatMs?: number;
+}
+
+/**
+ * Ends a session politely (Terminate, then wait for the server to close), but no longer than
+ * `ms`: on a connection that went silent the server never answers, so the socket is destroyed.
+ */
+async function endWithin(client: pg.Client, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  await Promise.race([client.end().catch(() => undefined), deadline]);
+  clearTimeout(timer);
+  client.connection.stream.destroy();
 }
 
 /**
@@ -103,7 +119,7 @@ export async function listenOnPostgres(
   subscriber: NotificationSubscriber,
   send: SendNotification,
 ): Promise<NotificationListener> {
-  const { minBackoffMs = 100, maxBackoffMs = 5000, heartbeatMs = 10_000 } = options;
+  const { minBackoffMs = 100, maxBackoffMs = 5000, heartbeatMs = 2000 } = options;
   const delivery = new Delivery(channel, subscriber, send);
   let closed = false;
   let current: pg.Client | undefined;
@@ -140,7 +156,7 @@ export async function listenOnPostgres(
         clearInterval(heartbeat);
       }
       delivery.stopped();
-      void client.end().catch(() => undefined);
+      void endWithin(client, options.timeoutMs);
       if (closed) return;
       subscriber.lost(reason);
       scheduleRetry();
@@ -160,7 +176,7 @@ export async function listenOnPostgres(
     if (dropped) return;
     if (closed) {
       dropped = true;
-      await client.end().catch(() => undefined);
+      await endWithin(client, options.timeoutMs);
       return;
     }
     current = client;
@@ -183,8 +199,7 @@ export async function listenOnPostgres(
       delivery.stopped();
       const client = current;
       current = undefined;
-      // end() destroys the socket when a statement hangs on it, so this cannot wait forever.
-      await client?.end().catch(() => undefined);
+      if (client) await endWithin(client, options.timeoutMs);
     },
   };
 }
