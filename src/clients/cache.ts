@@ -134,7 +134,9 @@ export class ClientCache implements ClientLookup {
   /** LISTENs and starts the periodic clear; until LISTEN succeeds (and when disabled) lookups read Postgres. */
   async start(database: Pick<DatabaseHandle, 'listen'>, log: ClientCacheLog): Promise<void> {
     if (!this.enabled || this.closed || this.listener) return;
-    this.listener = await database.listen(CLIENT_CHANGES_CHANNEL, this.subscriber(log));
+    const listener = await database.listen(CLIENT_CHANGES_CHANNEL, this.subscriber(log));
+    if (this.closed) return listener.close();
+    this.listener = listener;
     this.stopTimer = (this.options.every ?? everyInterval)(this.options.reloadIntervalSeconds * 1000, () => this.reload());
   }
 
