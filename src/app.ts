@@ -23,6 +23,7 @@ import { registerSignInRoutes } from './login/routes.js';
 import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
+import { ClientCache } from './clients/cache.js';
 
 export interface AppDeps {
   config: Config;
@@ -31,6 +32,11 @@ export interface AppDeps {
   keys: KeyRing;
   /** Time source for tokens; the system clock unless a test moves time. */
   clock?: Clock;
+  /**
+   * The client cache main.ts starts (and closes after the app). Without one (buildApp alone, in
+   * contract tests) an unstarted cache stands in: it never listens, so every lookup reads the database.
+   */
+  clients?: ClientCache;
 }
 
 /** Bodies larger than this are refused with 413: no OAuth request comes close. */
@@ -62,7 +68,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
-  registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock });
+  const clients = deps.clients ?? new ClientCache({ db: deps.database.db, reloadIntervalSeconds: 0 });
+  registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock, clients });
   installSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
@@ -83,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? systemClock;
   const oauthDeps = {
     db: deps.database.db,
+    clients,
     config,
     clock,
     tokens: tokenContext(deps.keys, config, clock),

@@ -133,6 +133,8 @@ const schema = z.object({
   DEVICE_CODE_TTL: duration('10m', { min: 60 }),
   DEVICE_POLL_INTERVAL: duration('5s', { min: 1 }),
   CLIENT_SECRET_OVERLAP: duration('0'),
+  // The client cache's safety net (clients/cache.ts): a full clear this often; 0 turns the cache off.
+  CLIENT_CACHE_RELOAD_INTERVAL: duration('60s'),
   LOGIN_LOCKOUT_THRESHOLD: integer(5, 0, 1000),
   LOGIN_LOCKOUT_DURATION: duration('15m', { min: 1 }),
   REDIS_URL: url(['redis:', 'rediss:']),

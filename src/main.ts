@@ -10,6 +10,7 @@ import { startKeyMaintenance, type KeyMaintenance } from './keys/maintenance.js'
 import { startCleanup, type CleanupJob } from './maintenance/cleanup.js';
 import { warnAboutReservedAdminScope } from './clients/reserved-scope.js';
 import { GENERATED_KEY_NOTICE } from './db/embedded-key-file.js';
+import { ClientCache } from './clients/cache.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -17,6 +18,11 @@ export interface RunningServer {
   keys: KeyRing;
   /** The ring's reload-and-rotate timer; tick() runs one pass now (tests use it instead of waiting). */
   keyMaintenance: KeyMaintenance;
+  /**
+   * The in-memory client cache (clients/cache.ts). A test that changes a client in the database
+   * directly awaits `clientCache.sync()` before asking this server about it.
+   */
+  clientCache: ClientCache;
   /** http://host:port actually bound (useful with PORT=0). */
   url: string;
   close(): Promise<void>;
@@ -48,13 +54,16 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
   let maintenance: KeyMaintenance | undefined;
   let cleanup: CleanupJob | undefined;
   let keys: KeyRing;
+  const clients = new ClientCache({ db: db.db, reloadIntervalSeconds: config.CLIENT_CACHE_RELOAD_INTERVAL });
   try {
     await migrateToLatest(db.db);
     const rotation = rotationDeps(db.db, config, clock);
     keys = await loadKeyRing(rotation);
-    app = await buildApp({ config, database: db, keys, clock });
+    app = await buildApp({ config, database: db, keys, clock, clients });
     if (config.keyEncryptionKeySource === 'generated') app.log.warn({ dataDir: config.DATA_DIR }, GENERATED_KEY_NOTICE);
     await warnAboutReservedAdminScope(db.db, app.log);
+    // Before listening, so the first requests already use it (it reads Postgres until LISTEN is up).
+    await clients.start(db, app.log);
     maintenance = startKeyMaintenance(keys, rotation, app.log);
     cleanup = startCleanup(db.db, clock, app.log);
     await app.listen({ host: config.HOST, port: config.PORT });
@@ -62,6 +71,7 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     await maintenance?.stop().catch(() => undefined);
     await cleanup?.stop().catch(() => undefined);
     await app?.close().catch(() => undefined);
+    await clients.close().catch(() => undefined);
     if (!database) await db.close().catch(() => undefined);
     throw error;
   }
@@ -77,12 +87,15 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     database: db,
     keys,
     keyMaintenance: startedMaintenance,
+    clientCache: clients,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     close: () =>
       (closing ??= (async () => {
         await startedMaintenance.stop();
         await startedCleanup.stop();
         await drainAndClose(started);
+        // After the drain: requests in flight still look clients up.
+        await clients.close();
         if (!database) await db.close();
       })()),
   };

@@ -4,7 +4,8 @@ import { metadataToJson } from '../clients/json.js';
 import { checkClientMetadata, describeProblem } from '../clients/metadata-problems.js';
 import { ADMIN_SCOPE, type ClientMetadataInput } from '../clients/schema.js';
 import { createClient, deleteClient, findClient, listClients, lockClient, rotateClientSecret, updateClient, type Client } from '../clients/store.js';
-import { withTransaction } from '../db/transaction.js';
+import { afterCommit, withTransaction } from '../db/transaction.js';
+import type { Trx } from '../db/queryable.js';
 import { OAuthError } from '../http/oauth-error.js';
 import { nowDate } from '../clock.js';
 import { revokeGrantsOf } from '../tokens/grant-store.js';
@@ -31,11 +32,18 @@ function validatedSettings(body: ClientBody, base?: Client) {
 }
 
 export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void {
+  // The admin API reads the row itself, never the client cache: it shows and changes what is stored.
   const requireClient = async (id: string) => {
     const client = await findClient(deps.db, id);
     if (!client) throw notFound('client');
     return client;
   };
+  /**
+   * This instance stops serving its cached copy as soon as the change commits, before the
+   * response: it reads its own writes. Other instances drop theirs when the trigger's
+   * notification reaches them (clients/cache.ts).
+   */
+  const forgetOnCommit = (trx: Trx, clientId: string) => afterCommit(trx, () => deps.clients.forget(clientId));
 
   router.add({
     method: 'GET',
@@ -94,6 +102,7 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
         const merged = validatedSettings(body, existing);
         const changed = await updateClient(trx, params.id, merged, nowDate(deps));
         if (!changed) throw notFound('client');
+        forgetOnCommit(trx, params.id);
         await auditAdminAction(trx, request, 'client_updated', { clientId: params.id, details: { fields: Object.keys(body).join(',') } });
         return { updated: changed, settings: merged };
       });
@@ -115,6 +124,7 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
       const overlap = body.overlap_seconds ?? deps.config.CLIENT_SECRET_OVERLAP;
       const rotated = await withTransaction(deps.db, async (trx) => {
         const result = await rotateClientSecret(trx, params.id, overlap, nowDate(deps));
+        forgetOnCommit(trx, params.id);
         if (result) await auditAdminAction(trx, request, 'client_secret_rotated', { clientId: params.id, details: { overlap_seconds: overlap } });
         return result;
       });
@@ -136,6 +146,7 @@ export function registerClientRoutes(router: AdminRouter, deps: AdminDeps): void
       await withTransaction(deps.db, async (trx) => {
         const revoked = await revokeGrantsOf(trx, { clientId: params.id }, 'client deleted', nowDate(deps));
         await deleteClient(trx, params.id);
+        forgetOnCommit(trx, params.id);
         await auditAdminAction(trx, request, 'client_deleted', { clientId: params.id, details: { revoked_families: revoked } });
       });
       return {};

@@ -6,6 +6,7 @@ import type { Database } from './types.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { preparePrivateDataDir } from './private-dir.js';
 import { PreparingClient } from './prepared.js';
+import { listenOnPglite, listenOnPostgres, type NotificationListener, type NotificationSubscriber, type SendNotification } from './notifications.js';
 
 export interface DatabaseOptions {
   /** Postgres connection string; when absent the embedded PGlite store in dataDir is used. */
@@ -27,6 +28,13 @@ export interface DatabaseHandle {
   ping(timeoutMs?: number): Promise<boolean>;
   /** Connection pool usage (Postgres only). */
   poolStats?(): { total: number; idle: number; waiting: number };
+  /**
+   * LISTENs on `channel` (see db/notifications.ts): on Postgres on a dedicated connection that
+   * reconnects by itself, on PGlite through its own API. Resolves after the first attempt to
+   * listen, successful or not; the subscriber hears which.
+   */
+  listen(channel: string, subscriber: NotificationSubscriber): Promise<NotificationListener>;
+  /** Closes every listener still open, then the database. */
   close(): Promise<void>;
 }
 
@@ -52,6 +60,32 @@ function makePing(db: Kysely<Database>, defaultMs: number) {
   };
 }
 
+const sendNotification = (db: Kysely<Database>): SendNotification => async (channel, payload) => {
+  await sql`select pg_notify(${channel}, ${payload})`.execute(db);
+};
+
+/** Keeps the listeners a handle opened, so that closing the handle closes them first. */
+function listenerRegistry(open: (channel: string, subscriber: NotificationSubscriber) => Promise<NotificationListener>) {
+  const listeners = new Set<NotificationListener>();
+  return {
+    listen: async (channel: string, subscriber: NotificationSubscriber): Promise<NotificationListener> => {
+      const listener = await open(channel, subscriber);
+      const tracked: NotificationListener = {
+        sync: () => listener.sync(),
+        close: async () => {
+          listeners.delete(tracked);
+          await listener.close();
+        },
+      };
+      listeners.add(tracked);
+      return tracked;
+    },
+    closeAll: async () => {
+      await Promise.all([...listeners].map((listener) => listener.close()));
+    },
+  };
+}
+
 function openPostgres(options: DatabaseOptions & { databaseUrl: string }): DatabaseHandle {
   const timeoutMs = options.timeoutMs ?? 5000;
   const pool = new pg.Pool({
@@ -68,12 +102,19 @@ function openPostgres(options: DatabaseOptions & { databaseUrl: string }): Datab
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const listeners = listenerRegistry((channel, subscriber) =>
+    listenOnPostgres({ connectionString: options.databaseUrl, timeoutMs }, channel, subscriber, sendNotification(db)),
+  );
   return {
     db,
     kind: 'postgres',
     ping: makePing(db, timeoutMs),
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => db.destroy(),
+    listen: listeners.listen,
+    close: async () => {
+      await listeners.closeAll();
+      await db.destroy();
+    },
   };
 }
 
@@ -83,12 +124,15 @@ async function openEmbedded(options: DatabaseOptions): Promise<DatabaseHandle> {
   try {
     const pglite = options.pglite ?? (await PGlite.create({ dataDir: options.dataDir }));
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    const listeners = listenerRegistry((channel, subscriber) => listenOnPglite(pglite, channel, subscriber, sendNotification(db)));
     return {
       db,
       kind: 'embedded',
       ping: makePing(db, options.timeoutMs ?? 5000),
+      listen: listeners.listen,
       close: async () => {
         try {
+          await listeners.closeAll();
           await db.destroy();
         } finally {
           release();

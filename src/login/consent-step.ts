@@ -3,7 +3,7 @@ import { recordAudit } from '../audit/record.js';
 import { recordConsent } from '../browser/consent-store.js';
 import { findActiveSession, type ActiveSession } from '../browser/session-store.js';
 import { nowDate } from '../clock.js';
-import { findClient, type Client } from '../clients/store.js';
+import type { Client } from '../clients/store.js';
 import type { FinalStep } from '../oauth/authorize/final-step.js';
 import { finalStepFor } from '../oauth/authorize/final-steps.js';
 import type { Check } from '../oauth/authorize/prompt.js';
@@ -45,7 +45,7 @@ async function consentContext(context: StepContext, request: FastifyRequest, req
   const final = pending && finalStepFor(pending.kind);
   if (!pending || !final) return { status: 'expired' };
   const session = await findActiveSession(deps.db, cookies.readSession(request), now, context.sessionLifetimes);
-  const client = await findClient(deps.db, pending.request.clientId);
+  const client = await deps.clients.find(pending.request.clientId);
   if (!session || !client) return { status: 'expired' };
   // Ask only for what the client still has; anything worse is the loop's to refuse.
   const rechecked = final.recheck(pending.request, client);

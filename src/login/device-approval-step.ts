@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findActiveSession, type ActiveSession } from '../browser/session-store.js';
 import { nowDate } from '../clock.js';
-import { findClient, type Client } from '../clients/store.js';
+import type { Client } from '../clients/store.js';
 import type { FinalStep } from '../oauth/authorize/final-step.js';
 import { finalStepFor } from '../oauth/authorize/final-steps.js';
 import type { Check } from '../oauth/authorize/prompt.js';
@@ -49,7 +49,7 @@ async function approvalContext(context: StepContext, request: FastifyRequest, re
   const pending = await findPendingRequest(deps.db, requestId, now);
   const final = pending && pending.kind === DEVICE_CODE_GRANT_TYPE ? finalStepFor(pending.kind) : undefined;
   if (!pending || !final) return { status: 'expired' };
-  const client = await findClient(deps.db, pending.request.clientId);
+  const client = await deps.clients.find(pending.request.clientId);
   if (!client) return { status: 'expired' };
   const session = await findActiveSession(deps.db, cookies.readSession(request), now, context.sessionLifetimes);
   if (!session) return { status: 'sign_in', requestId: pending.id };

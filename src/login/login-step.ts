@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { recordAudit } from '../audit/record.js';
 import { nowDate } from '../clock.js';
-import { findClient } from '../clients/store.js';
 import { finalStepFor } from '../oauth/authorize/final-steps.js';
 import type { Check, SignInState } from '../oauth/authorize/prompt.js';
 import { findPendingRequest } from '../oauth/authorize/request-store.js';
@@ -46,7 +45,7 @@ async function renderLogin(context: StepContext, request: FastifyRequest, reply:
   const pending = await findPendingRequest(deps.db, requestId, nowDate(deps));
   const final = pending && finalStepFor(pending.kind);
   if (!pending || !final) return expiredPage(reply);
-  const client = await findClient(deps.db, pending.request.clientId);
+  const client = await deps.clients.find(pending.request.clientId);
   if (!client) return expiredPage(reply);
   const body = loginPage({
     requestId: pending.id,

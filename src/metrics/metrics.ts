@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { onAuditEvent } from '../audit/listeners.js';
+import type { ClientCacheStats } from '../clients/cache.js';
 
 /**
  * Process-wide Prometheus metrics (one Latchkey app per process in production). Gauges read
@@ -53,6 +54,7 @@ export interface GaugeSources {
   /** Seconds since the signing key now in use became active. */
   activeKeyAgeSeconds(): number | undefined;
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
+  clientCache(): ClientCacheStats;
 }
 
 const sources = new Set<GaugeSources>();
@@ -81,6 +83,41 @@ new Gauge({
       this.set({ state: 'total' }, stats.total);
       this.set({ state: 'idle' }, stats.idle);
       this.set({ state: 'waiting' }, stats.waiting);
+    }
+  },
+});
+
+new Gauge({
+  name: 'latchkey_client_cache_entries',
+  help: 'Clients held in the in-memory client cache',
+  registers: [registry],
+  collect() {
+    for (const source of sources) this.set(source.clientCache().entries);
+  },
+});
+
+new Gauge({
+  name: 'latchkey_client_cache_listening',
+  help: '1 while the client cache listens for client changes and is in use; 0 while every lookup reads the database',
+  registers: [registry],
+  collect() {
+    for (const source of sources) this.set(source.clientCache().listening ? 1 : 0);
+  },
+});
+
+// A counter kept by the cache itself (clients/ cannot import metrics/), read at scrape time.
+new Counter({
+  name: 'latchkey_client_cache_lookups_total',
+  help: 'Client lookups by result: hit (memory), miss (read and cached), bypassed (read: cache off or not listening)',
+  labelNames: ['result'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const source of sources) {
+      const { hits, misses, bypassed } = source.clientCache();
+      this.inc({ result: 'hit' }, hits);
+      this.inc({ result: 'miss' }, misses);
+      this.inc({ result: 'bypassed' }, bypassed);
     }
   },
 });

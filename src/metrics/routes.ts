@@ -3,13 +3,14 @@ import type { DatabaseHandle } from '../db/connect.js';
 import type { KeyRing } from '../keys/ring.js';
 import type { Clock } from '../clock.js';
 import { isGrantType } from '../clients/grant-types.js';
+import type { ClientCache } from '../clients/cache.js';
 import { addGaugeSources, httpDuration, httpRequests, rateLimitRejections, registry, tokensIssued } from './metrics.js';
 
 /**
  * GET /metrics (Prometheus text) and the hooks that feed it. Routes are labelled by their
  * pattern (never the raw URL, which would explode cardinality); unmatched paths count as "unmatched".
  */
-export function registerMetrics(app: FastifyInstance, deps: { database: DatabaseHandle; keys: KeyRing; clock: Clock }): void {
+export function registerMetrics(app: FastifyInstance, deps: { database: DatabaseHandle; keys: KeyRing; clock: Clock; clients: ClientCache }): void {
   const removeSources = addGaugeSources({
     activeKeyAgeSeconds: () => {
       try {
@@ -20,6 +21,7 @@ export function registerMetrics(app: FastifyInstance, deps: { database: Database
       }
     },
     poolStats: () => deps.database.poolStats?.(),
+    clientCache: () => deps.clients.stats(),
   });
   app.addHook('onClose', async () => {
     removeSources();

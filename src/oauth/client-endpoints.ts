@@ -55,7 +55,7 @@ async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, 
   scope.addHook('onRequest', noStore);
   scope.addHook('preValidation', readForm);
   scope.addHook('preHandler', async (request) => {
-    request.client = await authenticateClient(deps.db, { authorization: request.headers.authorization, params: formParams(request) }, nowDate(deps));
+    request.client = await authenticateClient(deps.clients, { authorization: request.headers.authorization, params: formParams(request) }, nowDate(deps));
   });
 
   const browserEndpoint = { onRequest: [corsHeaders(origins), ...tokenLimiters], preHandler: [requireClientOrigin] };

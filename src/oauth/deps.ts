@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ClientCache } from '../clients/cache.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/types.js';
@@ -7,6 +8,11 @@ import type { TokenContext } from '../tokens/context.js';
 /** What the OAuth and login routes need. */
 export interface OAuthDeps {
   db: Kysely<Database>;
+  /**
+   * Clients for the hot paths (client authentication, the browser endpoints). Decisions that must
+   * see a change at once read the row instead (admin guard, client_credentials token liveness).
+   */
+  clients: ClientCache;
   config: Config;
   clock: Clock;
   tokens: TokenContext;

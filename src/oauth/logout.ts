@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt } from 'jose';
 import { recordAudit } from '../audit/record.js';
-import { findClient, type Client } from '../clients/store.js';
+import type { Client } from '../clients/store.js';
 import { readParams, type Params } from '../http/params.js';
 import type { BrowserCookies } from '../browser/cookies.js';
 import { endSession, findOpenSessionByCookie } from '../browser/session-store.js';
@@ -73,7 +73,7 @@ async function logout(deps: OAuthDeps, cookies: BrowserCookies, source: unknown,
     }
     const hint = params.id_token_hint ? await verifyHint(deps, params.id_token_hint, params.client_id) : undefined;
     const clientId = hint?.clientId ?? params.client_id;
-    const client = clientId === undefined ? undefined : await findClient(deps.db, clientId);
+    const client = clientId === undefined ? undefined : await deps.clients.find(clientId);
     if (clientId !== undefined && !client) throw new LogoutRequestError('The application is not registered with this server.');
     const redirect = params.post_logout_redirect_uri === undefined ? undefined : requirePostLogoutRedirect(client, params.post_logout_redirect_uri);
     if (decision === 'cancel') return sendHtml(reply, 200, logoutCancelledPage());

@@ -7,6 +7,7 @@ import { authorizeParams, authorizeUrl, basicAuth, logIn, pkcePair, postForm } f
 import { ManualClock } from '../helpers/manual-clock.js';
 import { introspect, refresh, type ClientCredentials } from '../helpers/tokens.js';
 import { jsonb } from '../../src/db/json.js';
+import { updateClientRow } from '../helpers/client-rows.js';
 
 /*
  * RFC 8628 under attack, against a real server and database. Every refusal is the RFC's error
@@ -538,7 +539,7 @@ describe('device authorization grant under attack (RFC 8628)', { timeout: 60_000
       const shrinking = await deviceClient({ name: 'Shrinking' });
       const started = await start(shrinking);
       await allowAs(alice, started);
-      await db().updateTable('clients').set({ grant_types: jsonb(['refresh_token']) }).where('id', '=', shrinking.clientId).execute();
+      await updateClientRow(server, shrinking.clientId, { grant_types: jsonb(['refresh_token']) });
       const { status, body } = await poll(started.device_code, shrinking);
       expect(status).toBe(400);
       expect(body.access_token).toBeUndefined();
@@ -550,7 +551,7 @@ describe('device authorization grant under attack (RFC 8628)', { timeout: 60_000
       const started = await start(shrinking);
       const agent = new BrowserAgent(server.url);
       const fields = await approval(agent, started.user_code, alice);
-      await db().updateTable('clients').set({ grant_types: jsonb(['refresh_token']) }).where('id', '=', shrinking.clientId).execute();
+      await updateClientRow(server, shrinking.clientId, { grant_types: jsonb(['refresh_token']) });
       const result = await answer(agent, fields, 'allow');
       expect(result.status).toBe(400);
       expect(result.h1).not.toBe('Device connected');
@@ -563,7 +564,7 @@ describe('device authorization grant under attack (RFC 8628)', { timeout: 60_000
       const shrinking = await deviceClient({ name: 'Narrowing' });
       const started = await start(shrinking, 'openid profile email offline_access');
       await allowAs(alice, started);
-      await db().updateTable('clients').set({ scopes: jsonb(['openid', 'profile', 'offline_access']) }).where('id', '=', shrinking.clientId).execute();
+      await updateClientRow(server, shrinking.clientId, { scopes: jsonb(['openid', 'profile', 'offline_access']) });
       const { status, body } = await poll(started.device_code, shrinking);
       expect(status).toBe(200);
       expect(body.scope).toBe('openid profile offline_access');

@@ -29,7 +29,8 @@ export async function startPostgresEndpoint(): Promise<PostgresEndpoint> {
     };
   }
   const pglite = await loadPgliteTemplate();
-  const server = new PGLiteSocketServer({ db: pglite, port: 0, host: '127.0.0.1', maxConnections: 4 });
+  // Room for a pool of 4 and the client cache's LISTEN connection (db/notifications.ts).
+  const server = new PGLiteSocketServer({ db: pglite, port: 0, host: '127.0.0.1', maxConnections: 6 });
   await server.start();
   const port = Number(new URL(`postgres://${server.getServerConn()}`).port);
   return {

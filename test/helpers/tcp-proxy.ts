@@ -7,6 +7,7 @@ import net from 'node:net';
 export class TcpProxy {
   private server?: net.Server;
   private sockets = new Set<net.Socket>();
+  private pairs = new Set<[net.Socket, net.Socket]>();
   port = 0;
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
@@ -22,6 +23,9 @@ export class TcpProxy {
           upstream.destroy();
         });
       }
+      const pair: [net.Socket, net.Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on('close', () => this.pairs.delete(pair));
       client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve, reject) => {
@@ -31,6 +35,20 @@ export class TcpProxy {
     this.server = server;
     this.port = (server.address() as net.AddressInfo).port;
     return this.port;
+  }
+
+  /**
+   * Stops forwarding on every open connection without closing it, as a silent partition (or a
+   * NAT dropping an idle connection) would: neither end hears anything. New connections pass.
+   */
+  freeze(): void {
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    this.pairs.clear();
   }
 
   /** Refuses new connections and cuts every open one, as a crashed database would. */

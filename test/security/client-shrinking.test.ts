@@ -6,6 +6,7 @@ import { BrowserAgent, hiddenField } from '../helpers/http-agent.js';
 import { authorizeParams, authorizeUrl, basicAuth, logIn, obtainCode, pkcePair, postForm, type PkcePair } from '../helpers/flow.js';
 import { adminFetch, adminToken } from '../helpers/admin.js';
 import { jsonb } from '../../src/db/json.js';
+import { deleteClientRow, updateClientRow } from '../helpers/client-rows.js';
 import { sha256Hex } from '../../src/opaque-token.js';
 import { introspect, refresh, type ClientCredentials, type TokenSet } from '../helpers/tokens.js';
 
@@ -27,14 +28,10 @@ describe('shrinking a client reaches requests in flight', () => {
 
   /** What an admin does with `PATCH /admin/clients/:id`, straight in the clients table. */
   async function shrink(clientId: string, change: { redirectUris?: string[]; scopes?: string[] }) {
-    await db()
-      .updateTable('clients')
-      .set({
-        ...(change.redirectUris ? { redirect_uris: jsonb(change.redirectUris) } : {}),
-        ...(change.scopes ? { scopes: jsonb(change.scopes) } : {}),
-      })
-      .where('id', '=', clientId)
-      .execute();
+    await updateClientRow(server, clientId, {
+      ...(change.redirectUris ? { redirect_uris: jsonb(change.redirectUris) } : {}),
+      ...(change.scopes ? { scopes: jsonb(change.scopes) } : {}),
+    });
   }
 
   /** Starts /authorize without a session: the request is parked and the login page shown. */
@@ -68,10 +65,10 @@ describe('shrinking a client reaches requests in flight', () => {
 
   describe('an audience the client gave up', () => {
     const API = 'https://api.example.com';
-    const dropResource = () => db().updateTable('clients').set({ resources: jsonb([]) }).where('id', '=', app.clientId).execute();
+    const dropResource = () => updateClientRow(server, app.clientId, { resources: jsonb([]) });
 
     beforeEach(async () => {
-      await db().updateTable('clients').set({ resources: jsonb([API]) }).where('id', '=', app.clientId).execute();
+      await updateClientRow(server, app.clientId, { resources: jsonb([API]) });
     });
 
     it('a family for it refreshes no more (invalid_grant, nothing consumed), and a code for it yields no tokens', async () => {
@@ -100,7 +97,7 @@ describe('shrinking a client reaches requests in flight', () => {
       const issued = await postForm(`${server.url}/token`, { grant_type: 'client_credentials', resource: API }, { authorization: basicAuth(service.clientId, service.secret!) });
       const { access_token: token } = (await issued.json()) as { access_token: string };
       expect(await introspect(server.url, app, token)).toMatchObject({ active: true, aud: API });
-      await db().updateTable('clients').set({ resources: jsonb([]) }).where('id', '=', service.clientId).execute();
+      await updateClientRow(server, service.clientId, { resources: jsonb([]) });
       expect(await introspect(server.url, app, token)).toEqual({ active: false });
     });
   });
@@ -156,7 +153,7 @@ describe('shrinking a client reaches requests in flight', () => {
     it('answers an HTML 400 when the client was deleted meanwhile', async () => {
       const agent = new BrowserAgent(server.url);
       const parked = await parkAtLogin(agent, authorizeParams(app.clientId, KEPT, pkcePair()));
-      await db().deleteFrom('clients').where('id', '=', app.clientId).execute();
+      await deleteClientRow(server, app.clientId);
 
       const result = await submitLogin(agent, parked);
       expect(result.leftTo).toBeUndefined();
@@ -268,7 +265,7 @@ describe('shrinking a client reaches requests in flight', () => {
       const first = await family();
       await shrink(app.clientId, { scopes: ['openid', 'profile', 'offline_access'] });
       expect(await introspect(server.url, app, first.refresh_token!)).toMatchObject({ active: true, scope: 'openid profile offline_access' });
-      await db().updateTable('clients').set({ grant_types: jsonb(['authorization_code']) }).where('id', '=', app.clientId).execute();
+      await updateClientRow(server, app.clientId, { grant_types: jsonb(['authorization_code']) });
       expect(await introspect(server.url, app, first.refresh_token!)).toEqual({ active: false });
     });
 

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandl
 import type { BrowserCookies } from '../../browser/cookies.js';
 import { findActiveSession, type SessionLifetimes } from '../../browser/session-store.js';
 import { nowDate } from '../../clock.js';
-import { findClient } from '../../clients/store.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import { readParams, type Params } from '../../http/params.js';
 import { errorPage } from '../../pages/error-page.js';
@@ -43,7 +42,7 @@ async function authorize(context: SignInContext, source: unknown, request: Fasti
     // Without trustworthy parameters we cannot know the redirect URI is safe: show a page.
     return sendHtml(reply, 400, errorPage('Invalid request', (error as Error).message));
   }
-  const client = params.client_id === undefined ? undefined : await findClient(deps.db, params.client_id);
+  const client = params.client_id === undefined ? undefined : await deps.clients.find(params.client_id);
   let redirectUri: string;
   try {
     redirectUri = resolveRedirectUri(params, client);
@@ -79,7 +78,7 @@ export async function resumeSignIn(
   const pending = await findPendingRequest(deps.db, requestId, now);
   const final = pending && finalStepFor(pending.kind);
   if (!pending || !final) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
-  const client = await findClient(deps.db, pending.request.clientId);
+  const client = await deps.clients.find(pending.request.clientId);
   if (!client) return sendHtml(reply, 400, errorPage('Invalid request', 'The application is no longer registered.'));
   const rechecked = final.recheck(pending.request, client);
   if (!rechecked.ok) {

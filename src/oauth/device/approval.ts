@@ -1,7 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import { recordAudit } from '../../audit/record.js';
 import type { Client } from '../../clients/store.js';
-import { findClient } from '../../clients/store.js';
 import { nowDate } from '../../clock.js';
 import { withTransaction } from '../../db/transaction.js';
 import { errorPage } from '../../pages/error-page.js';
@@ -65,7 +64,7 @@ async function refuse(deps: OAuthDeps, request: DeviceSignInRequest, refusal: Re
   });
   if (!decided) return unusable(reply);
   if (reason === 'access_denied') {
-    const client = await findClient(deps.db, request.clientId);
+    const client = await deps.clients.find(request.clientId);
     return sendHtml(reply, 200, deviceDeniedPage(client?.name ?? 'the application'));
   }
   return sendHtml(reply, 400, errorPage('Request denied', refusal.redirectable ? `The device was not connected: ${refusal.description}.` : refusal.message));

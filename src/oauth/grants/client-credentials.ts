@@ -8,9 +8,9 @@ import type { Grant, GrantContext } from './grant.js';
 import type { TokenResponse } from '../token/response.js';
 
 /**
- * RFC 6749 4.4, the hottest path: the client was authenticated with one indexed lookup and one
- * SHA-256 compare; what is left is signing and one audit INSERT. No refresh token; sub is the
- * client itself.
+ * RFC 6749 4.4, the hottest path: the client was authenticated from the client cache (or one
+ * indexed lookup) and one SHA-256 compare; what is left is signing and one audit INSERT. No
+ * refresh token; sub is the client itself.
  */
 async function issueClientToken({ deps, settings, caller, params, origin }: GrantContext): Promise<TokenResponse> {
   if (caller.client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'client_credentials needs a confidential client');
