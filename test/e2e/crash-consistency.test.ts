@@ -134,7 +134,7 @@ describe.skipIf(!usingPostgres)('crashes leave consistent rows (needs Postgres: 
       const missing = received.filter((jti) => !audited.has(jti));
       expect(missing, `round ${round}: ${missing.length} of ${received.length} received tokens without their row`).toEqual([]);
     }
-  });
+  }, 120_000); // three spawned servers: 12 to 28 s on the shared machine, too close to the default 30 s
 
   it('SIGTERM drains requests in flight and exits cleanly', async () => {
     const server = await start();
