@@ -24,6 +24,8 @@ import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
 import { ClientCache } from './clients/cache.js';
+import { createAuditWriter } from './audit/group-writer.js';
+import { revokedJtiLookup } from './tokens/revoked-jtis.js';
 
 export interface AppDeps {
   config: Config;
@@ -95,7 +97,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clock,
     tokens: tokenContext(deps.keys, config, clock),
     refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
+    audit: createAuditWriter(deps.database.db),
+    revokedJtis: revokedJtiLookup(deps.database.db),
   };
+  // onClose runs once the server has stopped taking requests; a handler whose client went away
+  // may still wait on a batch, which must finish before main.ts closes the database.
+  app.addHook('onClose', async () => {
+    await Promise.all([oauthDeps.audit.settle(), oauthDeps.revokedJtis.settle()]);
+  });
   const device = deviceSettings(config);
   await registerOAuthRoutes(app, oauthDeps, device);
   registerSignInRoutes(app, oauthDeps, signInSettings(config), device);

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
-import { recordAudit } from '../audit/record.js';
 import { isClientCredentialsToken } from '../clients/credentials.js';
 import { ADMIN_SCOPE } from '../clients/schema.js';
 import { bearerError, readBearerToken, verifyBearer } from '../oauth/bearer.js';
@@ -56,7 +55,7 @@ export function requireAdmin(deps: OAuthDeps) {
       return;
     }
     if (access.status === 401) throw bearerError('invalid_token', 'the access token is invalid, expired or revoked', 401);
-    await recordAudit(deps.db, request.log, {
+    await deps.audit.record(request.log, {
       type: 'admin_access_denied',
       userId: userBehind(payload),
       clientId: typeof payload.client_id === 'string' ? payload.client_id : null,

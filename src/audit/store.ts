@@ -5,20 +5,31 @@ import type { AuditEvent, AuditEventType } from './event.js';
 
 /** The only module with SQL on audit_events. */
 
+function auditRow(event: AuditEvent) {
+  return {
+    type: event.type,
+    user_id: event.userId ?? null,
+    client_id: event.clientId ?? null,
+    actor_client_id: event.actorClientId ?? null,
+    ip: event.ip?.slice(0, 100) ?? null,
+    details: jsonb(event.details ?? {}),
+    // Without `at`, Postgres's now(): the start of the transaction the row commits in.
+    ...(event.at ? { occurred_at: event.at } : {}),
+  };
+}
+
 /** One INSERT, no read: cheap enough for every event on the hot path. */
 export async function insertAuditEvent(q: Queryable, event: AuditEvent): Promise<void> {
-  await q
-    .insertInto('audit_events')
-    .values({
-      type: event.type,
-      user_id: event.userId ?? null,
-      client_id: event.clientId ?? null,
-      actor_client_id: event.actorClientId ?? null,
-      ip: event.ip?.slice(0, 100) ?? null,
-      details: jsonb(event.details ?? {}),
-      ...(event.at ? { occurred_at: event.at } : {}),
-    })
-    .execute();
+  await q.insertInto('audit_events').values(auditRow(event)).execute();
+}
+
+/**
+ * One multi-row INSERT (one statement, so one commit outside a transaction): all rows or none.
+ * Rows are listed, and so get their ids, in the order given.
+ */
+export async function insertAuditEvents(q: Queryable, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await q.insertInto('audit_events').values(events.map(auditRow)).execute();
 }
 
 /** An audit row whose columns are SQL over another statement's rows (see insertAuditEventsFrom). */

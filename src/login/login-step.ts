@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { recordAudit } from '../audit/record.js';
 import { nowDate } from '../clock.js';
 import { finalStepFor } from '../oauth/authorize/final-steps.js';
 import type { Check, SignInState } from '../oauth/authorize/prompt.js';
@@ -72,7 +71,7 @@ async function submitPassword(context: StepContext, request: FastifyRequest, rep
   if (!outcome.ok) {
     // The reason stays internal (the page says the same for all). An unknown username is not
     // recorded at all: it is often a password typed into the wrong field.
-    await recordAudit(deps.db, request.log, {
+    await deps.audit.record(request.log, {
       type: 'login_failed',
       userId: outcome.reason === 'unknown_user' ? null : outcome.userId,
       clientId: pending.request.clientId,

@@ -1,6 +1,5 @@
 import type { FastifyRequest } from 'fastify';
 import { OAuthError } from '../http/oauth-error.js';
-import { isJtiRevoked } from '../tokens/grant-store.js';
 import { verifyToken, InvalidTokenError } from '../tokens/verify.js';
 import { ACCESS_TOKEN_TYP } from '../tokens/access-token.js';
 import type { OAuthDeps } from './deps.js';
@@ -28,7 +27,7 @@ export function readBearerToken(request: FastifyRequest, formToken: string | und
 export async function verifyBearer(deps: OAuthDeps, token: string): Promise<JWTPayload> {
   try {
     const { payload } = await verifyToken(deps.tokens, token, { typ: ACCESS_TOKEN_TYP, audience: deps.config.ISSUER, requiredClaims: ['jti'] });
-    if (await isJtiRevoked(deps.db, String(payload.jti))) throw new InvalidTokenError('claim_invalid', 'jti');
+    if (await deps.revokedJtis.isRevoked(String(payload.jti))) throw new InvalidTokenError('claim_invalid', 'jti');
     return payload;
   } catch (error) {
     if (error instanceof InvalidTokenError) throw bearerError('invalid_token', 'the access token is invalid, expired or revoked', 401);

@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { ClientCache } from '../clients/cache.js';
+import type { AuditWriter } from '../audit/group-writer.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/types.js';
 import type { TokenContext } from '../tokens/context.js';
+import type { RevokedJtis } from '../tokens/revoked-jtis.js';
 
 /** What the OAuth and login routes need. */
 export interface OAuthDeps {
@@ -18,4 +20,11 @@ export interface OAuthDeps {
   tokens: TokenContext;
   /** Keys refresh-token successors (tokens/refresh-successor.ts); derived from KEY_ENCRYPTION_KEY at start-up. */
   refreshSuccessorKey: Buffer;
+  /**
+   * Audit events outside any transaction, group-committed (audit/group-writer.ts). An event that
+   * describes a transaction's change goes through recordAudit(trx, …) instead.
+   */
+  audit: AuditWriter;
+  /** The access-token deny-list, read fresh per request in shared batches (tokens/revoked-jtis.ts). */
+  revokedJtis: RevokedJtis;
 }

@@ -3,7 +3,6 @@ import type { AuthenticatedClient } from '../clients/authenticate.js';
 import { authMethodNamed } from '../clients/auth-methods/registry.js';
 import { OAuthError } from '../http/oauth-error.js';
 import { TOKEN_PREFIX } from '../opaque-token.js';
-import { isJtiRevoked } from '../tokens/grant-store.js';
 import { findRefreshToken } from '../tokens/refresh-store.js';
 import { clientTokenStillBacked } from './client-token-liveness.js';
 import { authenticatedCaller, formParams } from './client-request.js';
@@ -39,7 +38,7 @@ async function introspectRefreshToken(deps: OAuthDeps, settings: TokenEndpointSe
 async function introspectAccessToken(deps: OAuthDeps, token: string) {
   const payload = await verifyOwnAccessToken(deps.tokens, token);
   if (!payload) return INACTIVE;
-  const [revoked, backed] = await Promise.all([isJtiRevoked(deps.db, String(payload.jti)), clientTokenStillBacked(deps.db, payload)]);
+  const [revoked, backed] = await Promise.all([deps.revokedJtis.isRevoked(String(payload.jti)), clientTokenStillBacked(deps.db, payload)]);
   if (revoked || !backed) return INACTIVE;
   return {
     active: true,

@@ -5,10 +5,12 @@ import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js';
 import { TEST_KEY_ENCRYPTION_KEY } from '../helpers/config.js';
 import { createPostgresDatabase, usingPostgres } from '../helpers/database.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
-import { postForm } from '../helpers/flow.js';
+import { basicAuth, postForm } from '../helpers/flow.js';
 import { freePort } from '../helpers/ports.js';
 import { collect, runLatchkey, spawnLatchkey, waitForHttp } from '../helpers/process.js';
 import { loginTokens, refresh, type ClientCredentials, type TokenSet } from '../helpers/tokens.js';
+import { waitUntil } from '../helpers/wait-until.js';
+import { jwtPayload } from '../audit/support.js';
 
 const REDIRECT = 'https://app.example.com/cb';
 const ROUNDS = 6;
@@ -100,6 +102,39 @@ describe.skipIf(!usingPostgres)('crashes leave consistent rows (needs Postgres: 
     await kill(server);
     await invariants();
   });
+
+  it('SIGKILL under client_credentials load: every token a client received has its token_issued row', async () => {
+    // The audit group writer answers a token only after the INSERT holding its row committed
+    // (audit/group-writer.ts): a crash may lose the events of responses never sent, no other.
+    const service = await makeClient(database.db, { grantTypes: ['client_credentials'], scopes: ['x'] });
+    const auth = { authorization: basicAuth(service.clientId, service.secret!) };
+    const received: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      const server = await start();
+      let stop = false;
+      const load = Array.from({ length: 24 }, async () => {
+        while (!stop) {
+          try {
+            const response = await postForm(`${base}/token`, { grant_type: 'client_credentials' }, auth);
+            if (response.status !== 200) break;
+            received.push(String(jwtPayload(((await response.json()) as TokenSet).access_token).jti));
+          } catch {
+            break; // the server died under us: this token was never received
+          }
+        }
+      });
+      // Kill it mid-load, at a different point each round.
+      const target = received.length + 60 + Math.floor(Math.random() * 120);
+      await waitUntil(() => received.length >= target, { timeoutMs: 20_000, intervalMs: 2, what: `${target} tokens received` });
+      await kill(server);
+      stop = true;
+      await Promise.all(load);
+      const { rows } = await sql<{ jti: string }>`select details->>'jti' as jti from audit_events where type = 'token_issued' and client_id = ${service.clientId}`.execute(database.db);
+      const audited = new Set(rows.map((row) => row.jti));
+      const missing = received.filter((jti) => !audited.has(jti));
+      expect(missing, `round ${round}: ${missing.length} of ${received.length} received tokens without their row`).toEqual([]);
+    }
+  }, 120_000); // three spawned servers: 12 to 28 s on the shared machine, too close to the default 30 s
 
   it('SIGTERM drains requests in flight and exits cleanly', async () => {
     const server = await start();

@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { startPostgresEndpoint, type PostgresEndpoint } from '../helpers/postgres-endpoint.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { StatementRecorder } from '../helpers/statement-recorder.js';
+import { jwtPayload } from '../audit/support.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { basicAuth, postForm } from '../helpers/flow.js';
@@ -15,6 +17,7 @@ describe('the database going away and coming back', () => {
   let proxy: TcpProxy;
   let database: DatabaseHandle;
   let server: TestServer;
+  let recorder: StatementRecorder;
   let service: { clientId: string; secret?: string };
   let app: { clientId: string; secret?: string };
   let user: Awaited<ReturnType<typeof makeUser>>;
@@ -24,7 +27,8 @@ describe('the database going away and coming back', () => {
     proxy = new TcpProxy(endpoint.host, endpoint.port);
     await proxy.start();
     database = await openDatabase({ databaseUrl: endpoint.url(proxy.port), dataDir: '', poolMax: 4, timeoutMs: 1000 });
-    server = await startTestServer({ RATE_LIMIT_TOKEN: '0', DB_TIMEOUT: '1s' }, database);
+    recorder = new StatementRecorder(database);
+    server = await startTestServer({ RATE_LIMIT_TOKEN: '0', DB_TIMEOUT: '1s' }, recorder.handle);
     service = await makeClient(database.db, { grantTypes: ['client_credentials'], scopes: ['x'] });
     app = await makeClient(database.db, { redirectUris: [REDIRECT] });
     user = await makeUser(database.db, { username: 'faulty' });
@@ -72,5 +76,38 @@ describe('the database going away and coming back', () => {
     );
     expect(rows).toHaveLength(3);
     expect(rows.every((r) => r.live === 1)).toBe(true);
+  });
+
+  it('client_credentials whose audit INSERT cannot reach the database: 503 with no token for every request sharing it, no row, then recovery', async () => {
+    await waitUntil(async () => (await clientCredentials()).status === 200, { timeoutMs: 10_000, intervalMs: 200, what: 'the token endpoint up' });
+    // Read past the proxy: the server's own connections are the ones cut.
+    const direct = await openDatabase({ databaseUrl: endpoint.url(), dataDir: '', poolMax: 1 });
+    onTestFinished(() => direct.close());
+    const issuedRows = () => direct.db.selectFrom('audit_events').select('details').where('type', '=', 'token_issued').where('client_id', '=', service.clientId).execute();
+    const before = (await issuedRows()).length;
+    // The client lookups succeed; the network goes down just as the first audit INSERT is sent, so
+    // the requests that passed their lookup wait on a group commit that cannot happen.
+    let stopping: Promise<void> | undefined;
+    recorder.onNext(/^insert into "audit_events"/, () => {
+      stopping = proxy.stop();
+    });
+    const during = await Promise.all(Array.from({ length: 6 }, () => clientCredentials()));
+    expect(stopping).toBeDefined();
+    await stopping;
+    for (const response of during) {
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('5');
+      expect(await response.json()).toEqual({ error: 'temporarily_unavailable', error_description: expect.any(String) });
+    }
+    expect((await issuedRows()).length).toBe(before);
+
+    await proxy.start();
+    let recovered: Response | undefined;
+    await waitUntil(async () => (recovered = await clientCredentials()).status === 200, { timeoutMs: 10_000, intervalMs: 200, what: 'the token endpoint recovering' });
+    // Exactly the token that was answered has its row: none of the refused ones left a row behind.
+    const { access_token } = (await recovered!.json()) as TokenSet;
+    const rows = await issuedRows();
+    expect(rows).toHaveLength(before + 1);
+    expect(rows.map((row) => (row.details as { jti: string }).jti)).toContain(jwtPayload(access_token).jti);
   });
 });

@@ -18,9 +18,25 @@ export class StatementRecorder implements KyselyPlugin {
 
   private readonly compile: (node: RootOperationNode, queryId: PluginTransformQueryArgs['queryId']) => string;
 
+  private traps: { pattern: RegExp; action: () => void }[] = [];
+
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    this.recorded.push(this.compile(args.node, args.queryId).replace(/\s+/g, ' ').trim());
+    const statement = this.compile(args.node, args.queryId).replace(/\s+/g, ' ').trim();
+    this.recorded.push(statement);
+    const trap = this.traps.find((t) => t.pattern.test(statement));
+    if (trap) {
+      this.traps = this.traps.filter((t) => t !== trap);
+      trap.action();
+    }
     return args.node;
+  }
+
+  /**
+   * Runs `action` once, synchronously, when the next statement matching `pattern` is about to be
+   * sent (before it reaches the database): a test can cut the network at an exact point.
+   */
+  onNext(pattern: RegExp, action: () => void): void {
+    this.traps.push({ pattern, action });
   }
 
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {

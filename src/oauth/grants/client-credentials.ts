@@ -1,4 +1,3 @@
-import { recordAudit } from '../../audit/record.js';
 import { clientCredentialsScopes } from '../../clients/credentials.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import { mintAccessToken } from '../../tokens/access-token.js';
@@ -9,8 +8,8 @@ import type { TokenResponse } from '../token/response.js';
 
 /**
  * RFC 6749 4.4, the hottest path: the client was authenticated from the client cache (or one
- * indexed lookup) and one SHA-256 compare; what is left is signing and one audit INSERT. No
- * refresh token; sub is the client itself.
+ * indexed lookup) and one SHA-256 compare; what is left is signing and the audit row (a shared,
+ * group-committed INSERT). No refresh token; sub is the client itself.
  */
 async function issueClientToken({ deps, settings, caller, params, origin }: GrantContext): Promise<TokenResponse> {
   if (caller.client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'client_credentials needs a confidential client');
@@ -25,8 +24,9 @@ async function issueClientToken({ deps, settings, caller, params, origin }: Gran
     scope: requested,
   });
   const scope = requested.join(' ');
-  // The one write on this path: a single INSERT, outside any transaction.
-  await recordAudit(deps.db, origin.log, {
+  // The one write on this path, group-committed with concurrent requests' events: the token is
+  // answered only once its row has committed, so no token anyone received lacks its event.
+  await deps.audit.record(origin.log, {
     type: 'token_issued',
     clientId: caller.client.clientId,
     ip: origin.ip,
