@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import { jsonb } from '../db/json.js';
 import type { Queryable } from '../db/queryable.js';
+import { executePrepared } from '../db/prepared.js';
 import type { AuditEvent, AuditEventType } from './event.js';
 
 /** The only module with SQL on audit_events. */
@@ -29,7 +30,20 @@ export async function insertAuditEvent(q: Queryable, event: AuditEvent): Promise
  */
 export async function insertAuditEvents(q: Queryable, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await q.insertInto('audit_events').values(events.map(auditRow)).execute();
+  const rows = events.map(auditRow);
+  const column = <K extends keyof ReturnType<typeof auditRow>>(key: K) => rows.map((row) => row[key] ?? null);
+  // One text for every batch size (arrays, not a VALUES list per row), so Postgres parses and
+  // plans it once per connection; unnest keeps the order given.
+  await executePrepared(
+    q,
+    'audit_insert_batch',
+    sql`insert into audit_events (type, user_id, client_id, actor_client_id, ip, details, occurred_at)
+      select e.type, e.user_id, e.client_id, e.actor_client_id, e.ip, e.details::jsonb, coalesce(e.occurred_at, now())
+      from unnest(${column('type')}::text[], ${column('user_id')}::uuid[], ${column('client_id')}::text[], ${column('actor_client_id')}::text[],
+        ${column('ip')}::text[], ${column('details')}::text[], ${column('occurred_at')}::timestamptz[])
+        with ordinality as e(type, user_id, client_id, actor_client_id, ip, details, occurred_at, n)
+      order by e.n`,
+  );
 }
 
 /** An audit row whose columns are SQL over another statement's rows (see insertAuditEventsFrom). */

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { executePrepared } from '../db/prepared.js';
 import type { Queryable, Trx } from '../db/queryable.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../opaque-token.js';
 
@@ -111,7 +112,8 @@ export async function revokeGrantsOf(trx: Trx, owner: { userId: string } | { cli
  */
 export async function revokedAmong(q: Queryable, jtis: readonly string[]): Promise<Set<string>> {
   if (jtis.length === 0) return new Set();
-  const rows = await q.selectFrom('revoked_jtis').select('jti').where(sql<boolean>`jti = any(${[...jtis]}::text[])`).execute();
+  const query = q.selectFrom('revoked_jtis').select('jti').where(sql<boolean>`jti = any(${[...jtis]}::text[])`);
+  const { rows } = await executePrepared(q, 'revoked_jtis_among', query);
   return new Set(rows.map((row) => row.jti));
 }
 

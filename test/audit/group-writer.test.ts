@@ -7,7 +7,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { StatementRecorder } from '../helpers/statement-recorder.js';
 import { auditRows } from './support.js';
 
-const AUDIT_INSERT = /^insert into "audit_events"/;
+const AUDIT_INSERT = /^insert into "?audit_events"?/;
 
 describe('the audit group writer (audit/group-writer.ts) on a real database', () => {
   let database: TestDatabase;

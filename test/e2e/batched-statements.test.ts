@@ -8,7 +8,7 @@ import { basicAuth, postForm } from '../helpers/flow.js';
 import { clientAuth, introspect, type ClientCredentials } from '../helpers/tokens.js';
 import { jwtPayload } from '../audit/support.js';
 
-const AUDIT_INSERT = /^insert into "audit_events"/;
+const AUDIT_INSERT = /^insert into "?audit_events"?/;
 const DENY_LIST_READ = /^select "jti" from "revoked_jtis"/;
 
 /**
