@@ -1,6 +1,7 @@
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import type { Clock } from '../clock.js';
 import { JwsSigner } from './jws-signer.js';
+import { JwsVerifier } from './jws-verifier.js';
 import type { KeyBox } from './crypto-box.js';
 import { buildJwks, type JwksDocument } from './jwks.js';
 import { keyState, nextTransitionAfter, pickSigningKey, type KeySchedule, type SigningAlg } from './lifecycle.js';
@@ -18,7 +19,8 @@ export interface RingKey extends KeySchedule {
   kid: string;
   alg: SigningAlg;
   publicJwk: JWK;
-  verificationKey: CryptoKey;
+  /** Made once when the key is opened, kept across reloads with the rest of the key. */
+  verifier: JwsVerifier;
   signer: JwsSigner;
 }
 
@@ -59,7 +61,7 @@ export class KeyRing {
       if (keyState(row, now) === 'removed') continue;
       const schedule = { activatesAt: row.activatesAt, retiresAt: row.retiresAt, removesAt: row.removesAt };
       const existing = known.get(row.kid);
-      keys.push(existing ? { ...existing, ...schedule } : await this.open(row));
+      keys.push(existing ? { ...existing, ...schedule } : this.open(row));
     }
     this.keys = keys;
     this.view = this.computeView(now);
@@ -112,7 +114,7 @@ export class KeyRing {
     };
   }
 
-  private async open(row: StoredKey): Promise<RingKey> {
+  private open(row: StoredKey): RingKey {
     const privateJwk = JSON.parse(this.box.open(row.privateKeyEncrypted, row.kid)) as JWK;
     return {
       kid: row.kid,
@@ -121,7 +123,7 @@ export class KeyRing {
       activatesAt: row.activatesAt,
       retiresAt: row.retiresAt,
       removesAt: row.removesAt,
-      verificationKey: (await importJWK(row.publicJwk, row.alg)) as CryptoKey,
+      verifier: new JwsVerifier(row.alg, row.publicJwk),
       signer: new JwsSigner(row.kid, row.alg, privateJwk),
     };
   }
