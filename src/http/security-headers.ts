@@ -1,6 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import helmet, { type HelmetOptions } from 'helmet';
 
+/** Latchkey's helmet settings: no default CSP directives, HSTS only behind an https issuer. */
+export function securityHeaderOptions(issuer: string): HelmetOptions {
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"] },
+    },
+    hsts: issuer.startsWith('https:') ? { maxAge: 31536000, includeSubDomains: true } : false,
+    crossOriginResourcePolicy: { policy: 'same-site' },
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+  };
+}
+
 /**
  * The headers helmet sets for these options. They depend on nothing in the request, so they are
  * computed once here instead of per request (@fastify/helmet builds a new helmet middleware,
