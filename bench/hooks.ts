@@ -1,6 +1,7 @@
 import autocannon from 'autocannon';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -20,16 +21,18 @@ import { watchProcess } from './monitor.js';
 import { freePort, ROOT, startChild } from './server.js';
 
 /**
- * `npx tsx bench/hooks.ts [SECONDS] [ROUNDS]`: what each per-request hook of Latchkey costs on a
- * bare Fastify route. Each variant is a Fastify server in its own child process (as bench/bare.ts)
- * with one hook (or all of them, as buildApp installs them) in front of GET /r, which answers a
- * pre-serialised JSON body as the JWKS route does; autocannon with 50 connections for SECONDS
- * (default 4) after a 1 s warm-up. The variants run ROUNDS times (default 3), interleaved, and
- * the table shows the best of the rounds (interference only ever makes a run worse): req/s, the
- * share of the bare route's req/s, and the server's CPU time
- * per request (all its threads), whose difference with bare is the hook's own cost. The same
- * variants also run through fastify.inject in this process (see injectMicros): a steadier
- * per-request cost when the machine is shared.
+ * `npx tsx bench/hooks.ts [SECONDS] [ROUNDS] [--inject-only]`: what each per-request hook of
+ * Latchkey costs on a bare Fastify route. Each variant is a Fastify server with one hook (or all
+ * of them, as buildApp installs them) in front of GET /r, which answers a pre-serialised JSON
+ * body as the JWKS route does.
+ * - Load: the variant in a child process (as bench/bare.ts), autocannon with 50 connections for
+ *   SECONDS (default 4) after a 1 s warm-up; req/s, share of the bare route's, and the server's
+ *   CPU time per request (all its threads).
+ * - Inject: the variant in a child process of its own driven by fastify.inject, one request at a
+ *   time: the main thread's CPU time per request, no sockets and no load generator, so far
+ *   steadier than the load figures on a shared machine.
+ * The variants run ROUNDS times (default 3), interleaved; the table shows the best round of each
+ * (interference only ever makes a run worse), and a hook's cost is its variant's minus bare.
  */
 
 const ISSUER = 'https://login.example.test';
@@ -100,7 +103,12 @@ async function measure(name: string, seconds: number): Promise<Sample> {
  * variant's code warms another's): no sockets and no load generator, so far less noise on a
  * shared machine. Prints the CPU µs per request of the process.
  */
-async function injectMicros(name: string, requests: number): Promise<void> {
+/** CPU time of this process's main thread, in ns (Linux schedstat: time on a CPU, not waiting for one). */
+function mainThreadCpuNs(): number {
+  return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
+}
+
+async function injectMicros(name: string, chunks: number, perChunk: number): Promise<void> {
   const app = variantApp(name);
   await app.ready();
   try {
@@ -108,11 +116,15 @@ async function injectMicros(name: string, requests: number): Promise<void> {
       const response = await app.inject({ method: 'GET', url: '/r' });
       if (response.statusCode !== 200) throw new Error(`${name}: ${response.statusCode}`);
     };
-    for (let i = 0; i < 2000; i++) await once();
-    const start = process.cpuUsage();
-    for (let i = 0; i < requests; i++) await once();
-    const used = process.cpuUsage(start);
-    console.log(JSON.stringify({ micros: (used.user + used.system) / requests }));
+    for (let i = 0; i < 3000; i++) await once();
+    // The cheapest chunk: interference from other processes only ever adds to a chunk's time.
+    let micros = Infinity;
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      const start = mainThreadCpuNs();
+      for (let i = 0; i < perChunk; i++) await once();
+      micros = Math.min(micros, (mainThreadCpuNs() - start) / 1000 / perChunk);
+    }
+    console.log(JSON.stringify({ micros }));
   } finally {
     await app.close();
   }
@@ -126,34 +138,40 @@ async function injectedMicros(name: string): Promise<number> {
 /** Interference on a shared machine only ever lowers throughput and raises CPU per request. */
 const best = (values: number[], of: 'max' | 'min') => (of === 'max' ? Math.max(...values) : Math.min(...values));
 
-async function main(seconds: number, rounds: number): Promise<void> {
+async function main(seconds: number, rounds: number, injectOnly: boolean): Promise<void> {
   console.log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-  const samples = new Map<string, Sample[]>(Object.keys(VARIANTS).map((name) => [name, []]));
-  const injected = new Map<string, number[]>(Object.keys(VARIANTS).map((name) => [name, []]));
+  const names = Object.keys(VARIANTS);
+  const loads = new Map<string, Sample[]>(names.map((name) => [name, []]));
+  const injected = new Map<string, number[]>(names.map((name) => [name, []]));
   for (let round = 0; round < rounds; round++) {
-    for (const name of Object.keys(VARIANTS)) {
-      samples.get(name)!.push(await measure(name, seconds));
+    for (const name of names) {
+      if (!injectOnly) loads.get(name)!.push(await measure(name, seconds));
       injected.get(name)!.push(await injectedMicros(name));
     }
   }
-  const bareInject = best(injected.get('bare')!, 'min');
-  const bare = samples.get('bare')!;
-  const bareRps = best(bare.map((s) => s.rps), 'max');
-  const bareCpu = best(bare.map((s) => s.cpuMicros), 'min');
+  const fmt = (value: number | undefined, digits = 1) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
+  const summary = (name: string) => {
+    const runs = loads.get(name)!;
+    return {
+      rps: runs.length ? best(runs.map((s) => s.rps), 'max') : undefined,
+      cpu: runs.length ? best(runs.map((s) => s.cpuMicros), 'min') : undefined,
+      inject: best(injected.get(name)!, 'min'),
+    };
+  };
+  const bare = summary('bare');
   table(
-    [...samples].map(([name, runs]) => {
-      const rps = best(runs.map((s) => s.rps), 'max');
-      const cpu = best(runs.map((s) => s.cpuMicros), 'min');
-      const inject = best(injected.get(name)!, 'min');
+    names.map((name) => {
+      const { rps, cpu, inject } = summary(name);
+      const isBare = name === 'bare';
       return {
         variant: name,
-        'req/s': Math.round(rps),
-        'vs bare': `${((rps / bareRps) * 100).toFixed(0)} %`,
-        'server CPU µs/req': cpu.toFixed(1),
-        'hook µs/req': name === 'bare' ? '-' : (cpu - bareCpu).toFixed(1),
-        'inject µs/req': inject.toFixed(1),
-        'hook µs/req (inject)': name === 'bare' ? '-' : (inject - bareInject).toFixed(1),
-        'req/s per run': runs.map((s) => Math.round(s.rps)).join(' / '),
+        'req/s': fmt(rps, 0),
+        'vs bare': rps === undefined ? '-' : `${fmt((rps / bare.rps!) * 100, 0)} %`,
+        'server CPU µs/req': fmt(cpu),
+        'hook µs/req (load)': isBare || cpu === undefined ? '-' : fmt(cpu - bare.cpu!),
+        'inject µs/req': fmt(inject),
+        'hook µs/req (inject)': isBare ? '-' : fmt(inject - bare.inject),
+        'req/s per run': loads.get(name)!.map((s) => Math.round(s.rps)).join(' / ') || '-',
       };
     }),
   );
@@ -161,5 +179,8 @@ async function main(seconds: number, rounds: number): Promise<void> {
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3]!);
-else if (process.argv[2] === 'inject') await injectMicros(process.argv[3]!, 30_000);
-else await main(Number(process.argv[2] ?? 4), Number(process.argv[3] ?? 3));
+else if (process.argv[2] === 'inject') await injectMicros(process.argv[3]!, 30, 1000);
+else {
+  const [seconds = '4', rounds = '3'] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+  await main(Number(seconds), Number(rounds), process.argv.includes('--inject-only'));
+}
