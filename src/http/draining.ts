@@ -3,10 +3,13 @@ import type { FastifyInstance } from 'fastify';
 /** While shutting down, finish each response on a connection that then closes (draining). */
 export function installDraining(app: FastifyInstance): void {
   let closing = false;
-  app.addHook('onSend', async (_request, reply) => {
+  // Synchronous: it runs on every response, and only ever does work during shutdown.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     closing = true;
+    done();
   });
 }
