@@ -32,6 +32,8 @@ interface RingView {
   published: ReadonlyMap<string, RingKey>;
   algorithms: readonly SigningAlg[];
   jwks: JwksDocument;
+  /** The published kids the JWKS was built from, in order: a reload that changes none keeps it. */
+  jwksKids: string;
 }
 
 /**
@@ -104,13 +106,18 @@ export class KeyRing {
     const published = this.keys
       .filter((key) => keyState(key, now) !== 'removed')
       .sort((a, b) => b.activatesAt - a.activatesAt || a.kid.localeCompare(b.kid));
+    // A kid names one public key for good, so the same kids in the same order are the same JWKS
+    // (same body, same ETag): the periodic reload keeps the document instead of rebuilding it.
+    const jwksKids = published.map((key) => key.kid).join(' ');
+    const previous = this.view as RingView | undefined;
     return {
       computedAt: now,
       validUntil: nextTransitionAfter(this.keys, now),
       signer: pickSigningKey(published, now)?.signer,
       published: new Map(published.map((key) => [key.kid, key])),
       algorithms: [...new Set(published.map((key) => key.alg))],
-      jwks: buildJwks(published.map((key) => key.publicJwk)),
+      jwks: previous?.jwksKids === jwksKids ? previous.jwks : buildJwks(published.map((key) => key.publicJwk)),
+      jwksKids,
     };
   }
 
