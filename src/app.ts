@@ -1,12 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import formbody from '@fastify/formbody';
 import cookie from '@fastify/cookie';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { loggerOptions } from './http/logger.js';
 import { installErrorHandling } from './http/error-handler.js';
-import { installSecurityHeaders } from './http/security-headers.js';
+import { installSecurityHeaders, securityHeaderOptions } from './http/security-headers.js';
+import { generateRequestId, installRequestIdHeader } from './http/request-id.js';
+import { installDraining } from './http/draining.js';
 import { registerHealthRoutes } from './health/routes.js';
 import type { Clock } from './clock.js';
 import type { KeyRing } from './keys/ring.js';
@@ -44,44 +45,37 @@ export interface AppDeps {
 /** Bodies larger than this are refused with 413: no OAuth request comes close. */
 const BODY_LIMIT_BYTES = 64 * 1024;
 
-/** Builds the HTTP application. Does no I/O; the caller listens and closes. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { config } = deps;
-  const app = Fastify({
+/** The server options: logging, request ids, limits, proxies, shutdown. */
+export function fastifyOptions(config: Config): FastifyServerOptions {
+  return {
     logger: loggerOptions(config),
-    genReqId: () => randomUUID(),
+    genReqId: generateRequestId,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: fastifyTrustProxy(config.TRUST_PROXY),
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
-  });
+  };
+}
 
-  app.addHook('onRequest', async (request, reply) => {
-    reply.header('x-request-id', request.id);
-  });
-  // While shutting down, finish each response on a connection that then closes (draining).
-  let closing = false;
-  app.addHook('onSend', async (_request, reply) => {
-    if (closing) reply.header('connection', 'close');
-  });
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-
+/**
+ * What runs on every request whatever the route: the request id, draining, error rendering,
+ * metrics and the security headers (bench/hooks.ts measures each on a bare route).
+ */
+export function installHttpHooks(app: FastifyInstance, deps: Pick<AppDeps, 'config' | 'database' | 'keys' | 'clock'> & { clients: ClientCache }): void {
+  installRequestIdHeader(app);
+  installDraining(app);
   installErrorHandling(app);
+  registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock, clients: deps.clients });
+  installSecurityHeaders(app, securityHeaderOptions(deps.config.ISSUER));
+}
+
+/** Builds the HTTP application. Does no I/O; the caller listens and closes. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify(fastifyOptions(config));
   const clients = deps.clients ?? new ClientCache({ db: deps.database.db, reloadIntervalSeconds: 0 });
-  registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock, clients });
-  installSecurityHeaders(app, {
-    contentSecurityPolicy: {
-      useDefaults: false,
-      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'self'"] },
-    },
-    hsts: config.ISSUER.startsWith('https:') ? { maxAge: 31536000, includeSubDomains: true } : false,
-    crossOriginResourcePolicy: { policy: 'same-site' },
-    referrerPolicy: { policy: 'no-referrer' },
-    frameguard: { action: 'deny' },
-  });
+  installHttpHooks(app, { ...deps, clients });
   await app.register(formbody);
   await app.register(cookie);
 

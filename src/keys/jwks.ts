@@ -16,6 +16,7 @@ export function buildJwks(publicJwks: readonly JWK[]): JwksDocument {
 /** RFC 9110 If-None-Match: `*`, or a comma-separated list compared weakly (W/ ignored). */
 export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
+  if (ifNoneMatch === etag) return true; // what a cache sends back, without the split below
   const bare = (tag: string) => tag.trim().replace(/^W\//, '');
   return ifNoneMatch.split(',').some((candidate) => candidate.trim() === '*' || bare(candidate) === bare(etag));
 }

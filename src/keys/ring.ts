@@ -1,6 +1,7 @@
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import type { JWK } from 'jose';
 import type { Clock } from '../clock.js';
 import { JwsSigner } from './jws-signer.js';
+import { JwsVerifier } from './jws-verifier.js';
 import type { KeyBox } from './crypto-box.js';
 import { buildJwks, type JwksDocument } from './jwks.js';
 import { keyState, nextTransitionAfter, pickSigningKey, type KeySchedule, type SigningAlg } from './lifecycle.js';
@@ -18,7 +19,8 @@ export interface RingKey extends KeySchedule {
   kid: string;
   alg: SigningAlg;
   publicJwk: JWK;
-  verificationKey: CryptoKey;
+  /** Made once when the key is opened, kept across reloads with the rest of the key. */
+  verifier: JwsVerifier;
   signer: JwsSigner;
 }
 
@@ -30,6 +32,8 @@ interface RingView {
   published: ReadonlyMap<string, RingKey>;
   algorithms: readonly SigningAlg[];
   jwks: JwksDocument;
+  /** The published kids the JWKS was built from, in order: a reload that changes none keeps it. */
+  jwksKids: string;
 }
 
 /**
@@ -59,7 +63,7 @@ export class KeyRing {
       if (keyState(row, now) === 'removed') continue;
       const schedule = { activatesAt: row.activatesAt, retiresAt: row.retiresAt, removesAt: row.removesAt };
       const existing = known.get(row.kid);
-      keys.push(existing ? { ...existing, ...schedule } : await this.open(row));
+      keys.push(existing ? { ...existing, ...schedule } : this.open(row));
     }
     this.keys = keys;
     this.view = this.computeView(now);
@@ -102,17 +106,22 @@ export class KeyRing {
     const published = this.keys
       .filter((key) => keyState(key, now) !== 'removed')
       .sort((a, b) => b.activatesAt - a.activatesAt || a.kid.localeCompare(b.kid));
+    // A kid names one public key for good, so the same kids in the same order are the same JWKS
+    // (same body, same ETag): the periodic reload keeps the document instead of rebuilding it.
+    const jwksKids = published.map((key) => key.kid).join(' ');
+    const previous = this.view as RingView | undefined;
     return {
       computedAt: now,
       validUntil: nextTransitionAfter(this.keys, now),
       signer: pickSigningKey(published, now)?.signer,
       published: new Map(published.map((key) => [key.kid, key])),
       algorithms: [...new Set(published.map((key) => key.alg))],
-      jwks: buildJwks(published.map((key) => key.publicJwk)),
+      jwks: previous?.jwksKids === jwksKids ? previous.jwks : buildJwks(published.map((key) => key.publicJwk)),
+      jwksKids,
     };
   }
 
-  private async open(row: StoredKey): Promise<RingKey> {
+  private open(row: StoredKey): RingKey {
     const privateJwk = JSON.parse(this.box.open(row.privateKeyEncrypted, row.kid)) as JWK;
     return {
       kid: row.kid,
@@ -121,7 +130,7 @@ export class KeyRing {
       activatesAt: row.activatesAt,
       retiresAt: row.retiresAt,
       removesAt: row.removesAt,
-      verificationKey: (await importJWK(row.publicJwk, row.alg)) as CryptoKey,
+      verifier: new JwsVerifier(row.alg, row.publicJwk),
       signer: new JwsSigner(row.kid, row.alg, privateJwk),
     };
   }

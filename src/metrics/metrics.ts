@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { onAuditEvent } from '../audit/listeners.js';
 import type { ClientCacheStats } from '../clients/cache.js';
+import { HttpStats, registerHttpMetrics } from './http-stats.js';
 
 /**
  * Process-wide Prometheus metrics (one Latchkey app per process in production). Gauges read
@@ -9,20 +10,9 @@ import type { ClientCacheStats } from '../clients/cache.js';
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'latchkey_' });
 
-export const httpRequests = new Counter({
-  name: 'latchkey_http_requests_total',
-  help: 'HTTP requests by route, method and status',
-  labelNames: ['method', 'route', 'status'] as const,
-  registers: [registry],
-});
-
-export const httpDuration = new Histogram({
-  name: 'latchkey_http_request_duration_seconds',
-  help: 'HTTP request latency by route and method',
-  labelNames: ['method', 'route'] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  registers: [registry],
-});
+/** latchkey_http_requests_total and latchkey_http_request_duration_seconds, fed by every response. */
+export const httpStats = new HttpStats([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]);
+registerHttpMetrics(registry, httpStats);
 
 export const tokensIssued = new Counter({
   name: 'latchkey_tokens_issued_total',

@@ -4,7 +4,7 @@ import type { KeyRing } from '../keys/ring.js';
 import type { Clock } from '../clock.js';
 import { isGrantType } from '../clients/grant-types.js';
 import type { ClientCache } from '../clients/cache.js';
-import { addGaugeSources, httpDuration, httpRequests, rateLimitRejections, registry, tokensIssued } from './metrics.js';
+import { addGaugeSources, httpStats, rateLimitRejections, registry, tokensIssued } from './metrics.js';
 
 /**
  * GET /metrics (Prometheus text) and the hooks that feed it. Routes are labelled by their
@@ -27,17 +27,18 @@ export function registerMetrics(app: FastifyInstance, deps: { database: Database
     removeSources();
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  // Synchronous, and plain counting (HttpStats): it runs after every response.
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
-    httpRequests.inc({ method: request.method, route, status: String(status) });
-    httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    httpStats.record(request.method, route, status, reply.elapsedTime / 1000);
     if (status === 429) rateLimitRejections.inc({ route });
     if (route === '/token' && status === 200) {
       const grant = (request.body as Record<string, unknown> | undefined)?.grant_type;
       // Only registered grant types become labels (a 200 means the grant ran; any name is bounded by the registry).
       if (typeof grant === 'string' && isGrantType(grant)) tokensIssued.inc({ grant });
     }
+    done();
   });
 
   app.get('/metrics', async (_request, reply) =>
