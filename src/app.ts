@@ -23,6 +23,7 @@ import { registerSignInRoutes } from './login/routes.js';
 import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
+import { limitPasswordHashing, passwordHashing } from './users/password.js';
 
 export interface AppDeps {
   config: Config;
@@ -62,7 +63,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   installErrorHandling(app);
-  registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock });
+  limitPasswordHashing(config.PASSWORD_HASH_CONCURRENCY);
+  registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock, passwordHashes: () => passwordHashing().load() });
   installSecurityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,

@@ -53,6 +53,8 @@ export interface GaugeSources {
   /** Seconds since the signing key now in use became active. */
   activeKeyAgeSeconds(): number | undefined;
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
+  /** argon2 hashes and verifications running, waiting for a slot, and the bound (PASSWORD_HASH_CONCURRENCY). */
+  passwordHashes(): { running: number; queued: number; limit: number };
 }
 
 const sources = new Set<GaugeSources>();
@@ -81,6 +83,21 @@ new Gauge({
       this.set({ state: 'total' }, stats.total);
       this.set({ state: 'idle' }, stats.idle);
       this.set({ state: 'waiting' }, stats.waiting);
+    }
+  },
+});
+
+new Gauge({
+  name: 'latchkey_password_hashes',
+  help: 'argon2 hashes and verifications by state (running, queued for a slot, limit: the bound)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  collect() {
+    for (const source of sources) {
+      const load = source.passwordHashes();
+      this.set({ state: 'running' }, load.running);
+      this.set({ state: 'queued' }, load.queued);
+      this.set({ state: 'limit' }, load.limit);
     }
   },
 });

@@ -3,13 +3,13 @@ import type { DatabaseHandle } from '../db/connect.js';
 import type { KeyRing } from '../keys/ring.js';
 import type { Clock } from '../clock.js';
 import { isGrantType } from '../clients/grant-types.js';
-import { addGaugeSources, httpDuration, httpRequests, rateLimitRejections, registry, tokensIssued } from './metrics.js';
+import { addGaugeSources, type GaugeSources, httpDuration, httpRequests, rateLimitRejections, registry, tokensIssued } from './metrics.js';
 
 /**
  * GET /metrics (Prometheus text) and the hooks that feed it. Routes are labelled by their
  * pattern (never the raw URL, which would explode cardinality); unmatched paths count as "unmatched".
  */
-export function registerMetrics(app: FastifyInstance, deps: { database: DatabaseHandle; keys: KeyRing; clock: Clock }): void {
+export function registerMetrics(app: FastifyInstance, deps: { database: DatabaseHandle; keys: KeyRing; clock: Clock; passwordHashes: GaugeSources['passwordHashes'] }): void {
   const removeSources = addGaugeSources({
     activeKeyAgeSeconds: () => {
       try {
@@ -20,6 +20,7 @@ export function registerMetrics(app: FastifyInstance, deps: { database: Database
       }
     },
     poolStats: () => deps.database.poolStats?.(),
+    passwordHashes: deps.passwordHashes,
   });
   app.addHook('onClose', async () => {
     removeSources();
