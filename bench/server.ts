@@ -1,11 +1,26 @@
 import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The compiled command, as `npm start` runs it: the benchmark measures the production build. */
-export const CLI = 'dist/src/cli.js';
+
+/** `node [flags] ENTRY serve` from package.json's start script: the benchmark runs what `npm start` runs. */
+function startScript(): { nodeFlags: string[]; entry: string } {
+  const start = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const match = /\bnode((?: --\S+)*) (\S+) serve$/.exec(start);
+  if (!match) throw new Error(`package.json "start" is not "... node [flags] ENTRY serve": ${start}`);
+  return { nodeFlags: match[1]!.split(' ').filter(Boolean), entry: match[2]! };
+}
+
+/** The compiled executable, as `npm start` runs it: the benchmark measures the production build. */
+export const CLI = startScript().entry;
+/**
+ * The node flags `npm start` gives the server; BENCH_NODE_FLAGS replaces them to measure
+ * alternatives (e.g. BENCH_NODE_FLAGS=--max-semi-space-size=16; an empty value: none).
+ */
+const SERVER_NODE_FLAGS = process.env.BENCH_NODE_FLAGS === undefined ? startScript().nodeFlags : process.env.BENCH_NODE_FLAGS.split(' ').filter(Boolean);
 
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -63,6 +78,8 @@ export async function startChild(args: string[], env: Record<string, string>, po
   return { url, pid: child.pid!, stop };
 }
 
+const PASSED_THROUGH = /^(MALLOC_|GLIBC_TUNABLES$|UV_THREADPOOL_SIZE$|PASSWORD_HASH_CONCURRENCY$)/;
+
 export function latchkeyEnv(databaseUrl: string, port: number): Record<string, string> {
   return {
     NODE_ENV: 'production',
@@ -74,16 +91,17 @@ export function latchkeyEnv(databaseUrl: string, port: number): Record<string, s
     RATE_LIMIT_TOKEN: '0',
     RATE_LIMIT_ADMIN: '0',
     LOGIN_LOCKOUT_THRESHOLD: '0',
-    // glibc allocator knobs pass through, for memory experiments (e.g. MALLOC_MMAP_THRESHOLD_).
-    ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('MALLOC_') && entry[1] !== undefined)),
+    // Memory knobs pass through, for experiments: glibc's (MALLOC_MMAP_THRESHOLD_, ...), libuv's
+    // pool (UV_THREADPOOL_SIZE) and the argon2 bound (PASSWORD_HASH_CONCURRENCY).
+    ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => PASSED_THROUGH.test(entry[0]) && entry[1] !== undefined)),
   };
 }
 
-/** A real compiled `latchkey serve` on `databaseUrl`, optionally under `node --cpu-prof`. */
+/** A real compiled `latchkey serve` on `databaseUrl`, as `npm start` runs it, optionally under `node --cpu-prof`. */
 export async function startLatchkey(databaseUrl: string, options: { cpuProfDir?: string } = {}): Promise<ChildServer> {
   const port = await freePort();
   const profile = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-  return startChild([...profile, CLI, 'serve'], latchkeyEnv(databaseUrl, port), port);
+  return startChild([...profile, ...SERVER_NODE_FLAGS, CLI, 'serve'], latchkeyEnv(databaseUrl, port), port);
 }
 
 const execFileAsync = promisify(execFile);

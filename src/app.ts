@@ -27,6 +27,7 @@ import { systemClock } from './clock.js';
 import { ClientCache } from './clients/cache.js';
 import { createAuditWriter } from './audit/group-writer.js';
 import { revokedJtiLookup } from './tokens/revoked-jtis.js';
+import { limitPasswordHashing, passwordHashing } from './users/password.js';
 
 export interface AppDeps {
   config: Config;
@@ -66,7 +67,7 @@ export function installHttpHooks(app: FastifyInstance, deps: Pick<AppDeps, 'conf
   installRequestIdHeader(app);
   installDraining(app);
   installErrorHandling(app);
-  registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock, clients: deps.clients });
+  registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock, clients: deps.clients, passwordHashes: () => passwordHashing().load() });
   installSecurityHeaders(app, securityHeaderOptions(deps.config.ISSUER));
 }
 
@@ -74,6 +75,7 @@ export function installHttpHooks(app: FastifyInstance, deps: Pick<AppDeps, 'conf
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify(fastifyOptions(config));
+  limitPasswordHashing(config.PASSWORD_HASH_CONCURRENCY);
   const clients = deps.clients ?? new ClientCache({ db: deps.database.db, reloadIntervalSeconds: 0 });
   installHttpHooks(app, { ...deps, clients });
   await app.register(formbody);

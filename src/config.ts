@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { readOrCreateEmbeddedKey } from './db/embedded-key-file.js';
 
@@ -137,6 +138,8 @@ const schema = z.object({
   CLIENT_CACHE_RELOAD_INTERVAL: duration('60s'),
   LOGIN_LOCKOUT_THRESHOLD: integer(5, 0, 1000),
   LOGIN_LOCKOUT_DURATION: duration('15m', { min: 1 }),
+  // libuv's threadpool is sized from this too (src/bin.cts), before this schema ever runs.
+  PASSWORD_HASH_CONCURRENCY: integer(availableParallelism(), 1, 1024),
   REDIS_URL: url(['redis:', 'rediss:']),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
 });

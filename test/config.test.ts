@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, parseDuration } from '../src/config.js';
 
@@ -96,6 +96,8 @@ describe('configuration', () => {
     ['CLIENT_SECRET_OVERLAP', '1w', /^CLIENT_SECRET_OVERLAP must be a duration/],
     ['LOGIN_LOCKOUT_THRESHOLD', '1.5', /^LOGIN_LOCKOUT_THRESHOLD must be a whole number/],
     ['LOGIN_LOCKOUT_DURATION', '0', /^LOGIN_LOCKOUT_DURATION must be a duration/],
+    ['PASSWORD_HASH_CONCURRENCY', '0', /^PASSWORD_HASH_CONCURRENCY must be a whole number from 1 to 1024 \(got "0"\)$/],
+    ['PASSWORD_HASH_CONCURRENCY', 'cores', /^PASSWORD_HASH_CONCURRENCY must be a whole number from 1 to 1024/],
     ['REDIS_URL', 'localhost:6379', /^REDIS_URL must be an absolute redis or rediss URL$/],
     ['LOG_LEVEL', 'verbose', /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
   ])('names %s when it is %j', (name, value, expected) => {
@@ -166,6 +168,11 @@ describe('configuration', () => {
     expect(configError({ NODE_ENV: mode, ISSUER: 'https://auth.example.com', DATABASE_URL: 'postgres://db/latchkey' })).toMatch(
       /^KEY_ENCRYPTION_KEY is required with DATABASE_URL: set a random secret of at least 32 characters[^\n]*$/,
     );
+  });
+
+  it('bounds argon2 work to the available cores unless PASSWORD_HASH_CONCURRENCY says otherwise', () => {
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY }).PASSWORD_HASH_CONCURRENCY).toBe(availableParallelism());
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_CONCURRENCY: '3' }).PASSWORD_HASH_CONCURRENCY).toBe(3);
   });
 
   it('treats an empty variable as unset', () => {

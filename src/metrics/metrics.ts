@@ -45,6 +45,8 @@ export interface GaugeSources {
   activeKeyAgeSeconds(): number | undefined;
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   clientCache(): ClientCacheStats;
+  /** argon2 hashes and verifications running, waiting for a slot, and the bound (PASSWORD_HASH_CONCURRENCY). */
+  passwordHashes(): { running: number; queued: number; limit: number };
 }
 
 const sources = new Set<GaugeSources>();
@@ -108,6 +110,21 @@ new Counter({
       this.inc({ result: 'hit' }, hits);
       this.inc({ result: 'miss' }, misses);
       this.inc({ result: 'bypassed' }, bypassed);
+    }
+  },
+});
+
+new Gauge({
+  name: 'latchkey_password_hashes',
+  help: 'argon2 hashes and verifications by state (running, queued for a slot, limit: the bound)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  collect() {
+    for (const source of sources) {
+      const load = source.passwordHashes();
+      this.set({ state: 'running' }, load.running);
+      this.set({ state: 'queued' }, load.queued);
+      this.set({ state: 'limit' }, load.limit);
     }
   },
 });

@@ -4,13 +4,13 @@ import type { KeyRing } from '../keys/ring.js';
 import type { Clock } from '../clock.js';
 import { isGrantType } from '../clients/grant-types.js';
 import type { ClientCache } from '../clients/cache.js';
-import { addGaugeSources, httpStats, rateLimitRejections, registry, tokensIssued } from './metrics.js';
+import { addGaugeSources, type GaugeSources, httpStats, rateLimitRejections, registry, tokensIssued } from './metrics.js';
 
 /**
  * GET /metrics (Prometheus text) and the hooks that feed it. Routes are labelled by their
  * pattern (never the raw URL, which would explode cardinality); unmatched paths count as "unmatched".
  */
-export function registerMetrics(app: FastifyInstance, deps: { database: DatabaseHandle; keys: KeyRing; clock: Clock; clients: ClientCache }): void {
+export function registerMetrics(app: FastifyInstance, deps: { database: DatabaseHandle; keys: KeyRing; clock: Clock; clients: ClientCache; passwordHashes: GaugeSources['passwordHashes'] }): void {
   const removeSources = addGaugeSources({
     activeKeyAgeSeconds: () => {
       try {
@@ -22,6 +22,7 @@ export function registerMetrics(app: FastifyInstance, deps: { database: Database
     },
     poolStats: () => deps.database.poolStats?.(),
     clientCache: () => deps.clients.stats(),
+    passwordHashes: deps.passwordHashes,
   });
   app.addHook('onClose', async () => {
     removeSources();

@@ -11,9 +11,13 @@ export interface ProcessResult {
   stderr: string;
 }
 
-/** The real `latchkey` entry point (through tsx, so no build is needed), as its own process. */
+/**
+ * The real `latchkey` executable (src/bin.cts, through tsx, so no build is needed), as its own
+ * process. tsx starts libuv's pool before the launcher runs, so the pool keeps its default size
+ * here; test/cli/launcher.test.ts checks the sizing on the launcher as node runs it.
+ */
 export function spawnLatchkey(args: string[], env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/bin.cts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
