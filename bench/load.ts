@@ -332,6 +332,8 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
   if (argon2) {
     const rates = Object.entries(argon2.byConcurrency).map(([c, r]) => `${fmt(r, 1)}/s with ${c} in flight`);
     console.log(`argon2id (m=19456, t=2, p=1) in parallel on this machine: ${fmt(argon2.hashesPerSecond, 1)} hashes/s (${rates.join(', ')})`);
+    const login = rows.find((row) => row.target?.of === 'argon2')?.measured;
+    if (login) console.log(loginCpu(login, argon2.cpuMsPerHash));
   }
   if (healthz.length) {
     const p99 = percentile(healthz, 99);
@@ -343,6 +345,22 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
   if (Object.keys(peerMeasured).length) failed = peerTable(rows, peerMeasured, bareRps) || failed;
   console.log(`load average at end: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   if (failed) process.exitCode = 1;
+}
+
+/**
+ * What a login costs on the shared cores next to a bare hash: less noisy than the ratio of two
+ * rates measured at different moments, and the ceiling of that ratio on this machine.
+ */
+function loginCpu(login: Measured, hashMs: number): string {
+  const perLogin = (cores: number) => (cores * login.usage.seconds * 1000) / login.total;
+  const server = perLogin(login.usage.cores);
+  const postgres = perLogin(login.usage.postgresCores);
+  const generator = perLogin(login.usage.loadGeneratorCores);
+  const ratio = hashMs / (server + postgres + generator);
+  return (
+    `CPU per login: server ${fmt(server, 1)} ms, Postgres ${fmt(postgres, 1)} ms, load generator ${fmt(generator, 1)} ms; a bare hash ${fmt(hashMs, 1)} ms:` +
+    ` a login costs ${fmt(1 / ratio, 2)} hashes, so logins can reach about ${pct(ratio)} of the argon2 rate here`
+  );
 }
 
 /** The issue-12 table: each hot path on Latchkey and on node-oidc-provider 9, and the ratio. */

@@ -36,6 +36,8 @@ export interface ProcessUsage {
   /** The same for all Postgres processes together, and for this (load-generating) process. */
   postgresCores: number;
   loadGeneratorCores: number;
+  /** Wall-clock seconds sampled (cores × seconds = CPU seconds). */
+  seconds: number;
 }
 
 /**
@@ -72,6 +74,7 @@ export function watchProcess(pid: number): { stop(): ProcessUsage } {
         cores,
         postgresCores: (postgresCpuSeconds() - postgresStart) / seconds,
         loadGeneratorCores: (own.user + own.system) / 1e6 / seconds,
+        seconds,
       };
     },
   };
