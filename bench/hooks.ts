@@ -3,8 +3,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { promisify } from 'node:util';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { fastifyOptions, installHttpHooks } from '../src/app.js';
 import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -22,18 +23,22 @@ import { watchProcess } from './monitor.js';
 import { freePort, ROOT, startChild } from './server.js';
 
 /**
- * `npx tsx bench/hooks.ts [SECONDS] [ROUNDS] [--inject-only]`: what each per-request hook of
- * Latchkey costs on a bare Fastify route. Each variant is a Fastify server with one hook (or all
- * of them, as buildApp installs them) in front of GET /r, which answers a pre-serialised JSON
- * body as the JWKS route does.
+ * `npx tsx bench/hooks.ts [SECONDS] [ROUNDS] [--inject-only | --load-only] [--against=DIR]`:
+ * what each per-request hook of Latchkey costs on a bare Fastify route. Each variant is a Fastify
+ * server with one hook (or all of them, as buildApp installs them) in front of GET /r, which
+ * answers a pre-serialised JSON body as the JWKS route does.
  * - Load: the variant in a child process (as bench/bare.ts), autocannon with 50 connections for
- *   SECONDS (default 4) after a 1 s warm-up; req/s, share of the bare route's, and the server's
- *   CPU time per request (all its threads).
+ *   SECONDS (default 4) after a 1 s warm-up: req/s, and the server's CPU time per request (all
+ *   its threads).
  * - Inject: the variant in a child process of its own driven by fastify.inject, one request at a
- *   time: the main thread's CPU time per request, no sockets and no load generator, so far
- *   steadier than the load figures on a shared machine.
- * The variants run ROUNDS times (default 3), interleaved; the table shows the best round of each
- * (interference only ever makes a run worse), and a hook's cost is its variant's minus bare.
+ *   time: the main thread's CPU time per request. No sockets and no load generator, so far
+ *   steadier than the load figures on a shared machine (but light-my-request's own handling of
+ *   response headers makes headers look dearer than on a socket).
+ * The variants run ROUNDS times (default 3), interleaved; each figure is the best round
+ * (interference only ever makes a run worse). A hook's cost is its variant's CPU per request
+ * minus bare's, and as a share of bare's throughput 1 - bare / variant.
+ * --against=DIR also runs every variant from another checkout (its own bench/hooks.ts and src/,
+ * e.g. `git worktree add /tmp/before <commit>`), interleaved with this one: before and after.
  */
 
 const ISSUER = 'https://login.example.test';
@@ -76,40 +81,13 @@ async function serve(name: string): Promise<void> {
   process.once('SIGINT', close);
 }
 
-interface Sample {
-  rps: number;
-  cpuMicros: number;
-}
-
-async function measure(name: string, seconds: number): Promise<Sample> {
-  const port = await freePort();
-  const server = await startChild(['--import', 'tsx', fileURLToPath(import.meta.url), 'serve', name], { NODE_ENV: 'production' }, port);
-  try {
-    const run = (duration: number) => autocannon({ url: `${server.url}/r`, connections: 50, duration, timeout: 10 });
-    await run(1);
-    const watch = watchProcess(server.pid);
-    const result = await run(seconds);
-    const usage = watch.stop();
-    const ok = result.statusCodeStats['200']?.count ?? 0;
-    if (ok !== result.requests.total || result.errors) throw new Error(`${name}: ${result.requests.total - ok} non-200, ${result.errors} errors`);
-    const rps = result.requests.total / result.duration;
-    return { rps, cpuMicros: (usage.cores * 1e6) / rps };
-  } finally {
-    await server.stop();
-  }
-}
-
-/**
- * The same route through fastify.inject, one request at a time, in a process of its own (so no
- * variant's code warms another's): no sockets and no load generator, so far less noise on a
- * shared machine. Prints the CPU µs per request of the process.
- */
 /** CPU time of this process's main thread, in ns (Linux schedstat: time on a CPU, not waiting for one). */
 function mainThreadCpuNs(): number {
   return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]);
 }
 
-async function injectMicros(name: string, chunks: number, perChunk: number): Promise<void> {
+/** Prints the main thread's CPU µs per injected request: the cheapest of `chunks` chunks. */
+async function inject(name: string, chunks: number, perChunk: number): Promise<void> {
   const app = variantApp(name);
   await app.ready();
   try {
@@ -118,7 +96,6 @@ async function injectMicros(name: string, chunks: number, perChunk: number): Pro
       if (response.statusCode !== 200) throw new Error(`${name}: ${response.statusCode}`);
     };
     for (let i = 0; i < 3000; i++) await once();
-    // The cheapest chunk: interference from other processes only ever adds to a chunk's time.
     let micros = Infinity;
     for (let chunk = 0; chunk < chunks; chunk++) {
       const start = mainThreadCpuNs();
@@ -131,57 +108,101 @@ async function injectMicros(name: string, chunks: number, perChunk: number): Pro
   }
 }
 
-async function injectedMicros(name: string): Promise<number> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'inject', name], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' } });
+interface Checkout {
+  label: string;
+  /** Its bench/hooks.ts, which runs the variants with its own src/. */
+  script: string;
+}
+
+async function loadRun(checkout: Checkout, name: string, seconds: number): Promise<{ rps: number; cpu: number }> {
+  const port = await freePort();
+  const server = await startChild(['--import', 'tsx', checkout.script, 'serve', name], { NODE_ENV: 'production' }, port);
+  try {
+    const run = (duration: number) => autocannon({ url: `${server.url}/r`, connections: 50, duration, timeout: 10 });
+    await run(1);
+    const watch = watchProcess(server.pid);
+    const result = await run(seconds);
+    const usage = watch.stop();
+    const ok = result.statusCodeStats['200']?.count ?? 0;
+    if (ok !== result.requests.total || result.errors) throw new Error(`${name}: ${result.requests.total - ok} non-200, ${result.errors} errors`);
+    const rps = result.requests.total / result.duration;
+    return { rps, cpu: (usage.cores * 1e6) / rps };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function injectRun(checkout: Checkout, name: string): Promise<number> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', checkout.script, 'inject', name], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' } });
   return (JSON.parse(stdout.trim().split('\n').pop()!) as { micros: number }).micros;
 }
 
-/** Interference on a shared machine only ever lowers throughput and raises CPU per request. */
-const best = (values: number[], of: 'max' | 'min') => (of === 'max' ? Math.max(...values) : Math.min(...values));
+interface Figures {
+  rps: number[];
+  /** Server CPU µs per request under load. */
+  cpu: number[];
+  /** Main-thread CPU µs per injected request. */
+  inject: number[];
+}
 
-async function main(seconds: number, rounds: number, injectOnly: boolean): Promise<void> {
+async function main(seconds: number, rounds: number, modes: { load: boolean; inject: boolean }, checkouts: Checkout[]): Promise<void> {
   console.log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   const names = Object.keys(VARIANTS);
-  const loads = new Map<string, Sample[]>(names.map((name) => [name, []]));
-  const injected = new Map<string, number[]>(names.map((name) => [name, []]));
+  const figures = new Map<string, Figures>();
+  const of = (checkout: Checkout, name: string) => {
+    const key = `${checkout.label}\u0000${name}`;
+    if (!figures.has(key)) figures.set(key, { rps: [], cpu: [], inject: [] });
+    return figures.get(key)!;
+  };
   for (let round = 0; round < rounds; round++) {
     for (const name of names) {
-      if (!injectOnly) loads.get(name)!.push(await measure(name, seconds));
-      injected.get(name)!.push(await injectedMicros(name));
+      for (const checkout of checkouts) {
+        const f = of(checkout, name);
+        if (modes.load) {
+          const { rps, cpu } = await loadRun(checkout, name, seconds);
+          f.rps.push(rps);
+          f.cpu.push(cpu);
+        }
+        if (modes.inject) f.inject.push(await injectRun(checkout, name));
+      }
     }
   }
-  const fmt = (value: number | undefined, digits = 1) => (value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
-  const summary = (name: string) => {
-    const runs = loads.get(name)!;
-    return {
-      rps: runs.length ? best(runs.map((s) => s.rps), 'max') : undefined,
-      cpu: runs.length ? best(runs.map((s) => s.cpuMicros), 'min') : undefined,
-      inject: best(injected.get(name)!, 'min'),
-    };
-  };
-  const bare = summary('bare');
+  const max = (values: number[]) => (values.length ? Math.max(...values) : NaN);
+  const min = (values: number[]) => (values.length ? Math.min(...values) : NaN);
+  const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
+  const share = (bare: number, variant: number) => (Number.isFinite(bare / variant) ? `${fmt((1 - bare / variant) * 100, 0)} %` : '-');
   table(
-    names.map((name) => {
-      const { rps, cpu, inject } = summary(name);
-      const isBare = name === 'bare';
-      return {
-        variant: name,
-        'req/s': fmt(rps, 0),
-        'vs bare': rps === undefined ? '-' : `${fmt((rps / bare.rps!) * 100, 0)} %`,
-        'server CPU µs/req': fmt(cpu),
-        'hook µs/req (load)': isBare || cpu === undefined ? '-' : fmt(cpu - bare.cpu!),
-        'inject µs/req': fmt(inject),
-        'hook µs/req (inject)': isBare ? '-' : fmt(inject - bare.inject),
-        'req/s per run': loads.get(name)!.map((s) => Math.round(s.rps)).join(' / ') || '-',
-      };
+    checkouts.flatMap((checkout) => {
+      const bare = of(checkout, 'bare');
+      return names.map((name) => {
+        const f = of(checkout, name);
+        const isBare = name === 'bare';
+        return {
+          ...(checkouts.length > 1 ? { checkout: checkout.label } : {}),
+          variant: name,
+          'req/s': fmt(max(f.rps), 0),
+          'vs bare': Number.isFinite(max(f.rps)) ? `${fmt((max(f.rps) / max(bare.rps)) * 100, 0)} %` : '-',
+          'CPU µs/req (load)': fmt(min(f.cpu)),
+          'hook µs (load)': isBare ? '-' : fmt(min(f.cpu) - min(bare.cpu)),
+          'CPU µs/req (inject)': fmt(min(f.inject)),
+          'hook µs (inject)': isBare ? '-' : fmt(min(f.inject) - min(bare.inject)),
+          'hook share of bare throughput (inject)': isBare ? '-' : share(min(bare.inject), min(f.inject)),
+        };
+      });
     }),
   );
   console.log(`load average at end: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3]!);
-else if (process.argv[2] === 'inject') await injectMicros(process.argv[3]!, 30, 1000);
+else if (process.argv[2] === 'inject') await inject(process.argv[3]!, 30, 1000);
 else {
-  const [seconds = '4', rounds = '3'] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
-  await main(Number(seconds), Number(rounds), process.argv.includes('--inject-only'));
+  const args = process.argv.slice(2);
+  const [seconds = '4', rounds = '3'] = args.filter((arg) => !arg.startsWith('--'));
+  const against = args.find((arg) => arg.startsWith('--against='))?.slice('--against='.length);
+  const checkouts: Checkout[] = [
+    ...(against ? [{ label: `before (${against})`, script: resolve(against, 'bench/hooks.ts') }] : []),
+    { label: against ? 'after (this checkout)' : 'this checkout', script: fileURLToPath(import.meta.url) },
+  ];
+  await main(Number(seconds), Number(rounds), { load: !args.includes('--inject-only'), inject: !args.includes('--load-only') }, checkouts);
 }

@@ -27,6 +27,26 @@ describe('HTTP hardening', () => {
     }
   });
 
+  it('adds the headers that govern only documents to HTML pages, and only to them', async () => {
+    const documentOnly = {
+      'cross-origin-opener-policy': 'same-origin',
+      'origin-agent-cluster': '?1',
+      'x-dns-prefetch-control': 'off',
+      'x-download-options': 'noopen',
+      'x-permitted-cross-domain-policies': 'none',
+      'x-xss-protection': '0',
+    };
+    const page = await fetch(`${server.url}/authorize`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    for (const [name, value] of Object.entries(documentOnly)) expect(page.headers.get(name)).toBe(value);
+    for (const path of ['/healthz', '/.well-known/jwks.json', '/no-such-path']) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.headers.get('cross-origin-resource-policy')).not.toBeNull();
+      for (const name of Object.keys(documentOnly)) expect(response.headers.get(name)).toBeNull();
+    }
+  });
+
   it('gives each request its own id and ignores one sent by the client', async () => {
     const first = await fetch(`${server.url}/healthz`, { headers: { 'x-request-id': 'attacker-chosen' } });
     const second = await fetch(`${server.url}/healthz`);
