@@ -101,7 +101,7 @@ describe.skipIf(!usingPostgres)('crashes leave consistent rows (needs Postgres: 
     expect((await refresh(base, app, fresh.refresh_token!)).status).toBe(200);
     await kill(server);
     await invariants();
-  }, 120_000); // six spawned servers in a loop: past the default 30 s on a loaded 2-core machine
+  }, 120_000); // ROUNDS spawned servers: past the default 30 s on a loaded 2-core machine
 
   it('SIGKILL under client_credentials load: every token a client received has its token_issued row', async () => {
     // The audit group writer answers a token only after the INSERT holding its row committed
