@@ -26,7 +26,7 @@ describe('the database going away and coming back', () => {
     endpoint = await startPostgresEndpoint();
     proxy = new TcpProxy(endpoint.host, endpoint.port);
     await proxy.start();
-    database = await openDatabase({ databaseUrl: endpoint.url(proxy.port), dataDir: '', poolMax: 4, timeoutMs: 1000 });
+    database = await openDatabase({ databaseUrl: endpoint.url(proxy.port), dataDir: '', poolMax: 4, timeoutMs: 1000, preparedStatements: endpoint.preparedStatements });
     recorder = new StatementRecorder(database);
     server = await startTestServer({ RATE_LIMIT_TOKEN: '0', DB_TIMEOUT: '1s' }, recorder.handle);
     service = await makeClient(database.db, { grantTypes: ['client_credentials'], scopes: ['x'] });
@@ -81,7 +81,7 @@ describe('the database going away and coming back', () => {
   it('client_credentials whose audit INSERT cannot reach the database: 503 with no token for every request sharing it, no row, then recovery', async () => {
     await waitUntil(async () => (await clientCredentials()).status === 200, { timeoutMs: 10_000, intervalMs: 200, what: 'the token endpoint up' });
     // Read past the proxy: the server's own connections are the ones cut.
-    const direct = await openDatabase({ databaseUrl: endpoint.url(), dataDir: '', poolMax: 1 });
+    const direct = await openDatabase({ databaseUrl: endpoint.url(), dataDir: '', poolMax: 1, preparedStatements: endpoint.preparedStatements });
     onTestFinished(() => direct.close());
     const issuedRows = () => direct.db.selectFrom('audit_events').select('details').where('type', '=', 'token_issued').where('client_id', '=', service.clientId).execute();
     const before = (await issuedRows()).length;

@@ -16,7 +16,7 @@ describe('GET /readyz follows the database', () => {
     endpoint = await startPostgresEndpoint();
     proxy = new TcpProxy(endpoint.host, endpoint.port);
     const port = await proxy.start();
-    database = await openDatabase({ databaseUrl: endpoint.url(port), dataDir: '', poolMax: 2, timeoutMs: 1000 });
+    database = await openDatabase({ databaseUrl: endpoint.url(port), dataDir: '', poolMax: 2, timeoutMs: 1000, preparedStatements: endpoint.preparedStatements });
     server = await startTestServer({}, database);
   });
 

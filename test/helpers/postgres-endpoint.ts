@@ -6,6 +6,12 @@ export interface PostgresEndpoint {
   port: number;
   /** Builds a connection URL for this endpoint, optionally through another port (a proxy). */
   url(port?: number): string;
+  /**
+   * Whether named prepared statements may be used (DatabaseOptions.preparedStatements): not over
+   * pglite-socket, whose connections all share PGlite's one session, as a transaction-mode
+   * pooler's do (a name one connection prepared already exists for the next).
+   */
+  preparedStatements: boolean;
   close(): Promise<void>;
 }
 
@@ -25,6 +31,7 @@ export async function startPostgresEndpoint(): Promise<PostgresEndpoint> {
         if (port) copy.port = String(port);
         return copy.toString();
       },
+      preparedStatements: true,
       close: drop,
     };
   }
@@ -37,6 +44,7 @@ export async function startPostgresEndpoint(): Promise<PostgresEndpoint> {
     host: '127.0.0.1',
     port,
     url: (via) => `postgres://postgres@127.0.0.1:${via ?? port}/postgres`,
+    preparedStatements: false,
     close: async () => {
       await server.stop();
       await pglite.close();
