@@ -26,7 +26,8 @@ code { font-size: .9em; }
 .device input[aria-invalid=true] { border-color: var(--danger); }
 `;
 
-export function page(title: string, body: Html): string {
+/** `wide`: a page of sections and tables (/account) rather than one form. */
+export function page(title: string, body: Html, options: { wide?: boolean } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -37,7 +38,7 @@ export function page(title: string, body: Html): string {
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
 </head>
 <body>
-<main>
+<main${options.wide ? html` class="wide"` : ''}>
 ${body}
 </main>
 </body>
