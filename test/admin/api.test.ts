@@ -169,6 +169,8 @@ describe('admin API', () => {
       const patched = await call('PATCH', `/admin/clients/${clientId}`, { third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'], dpop_bound_access_tokens: true });
       expect(patched.body).toMatchObject({ third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'], dpop_bound_access_tokens: true });
       expect((await call('PATCH', `/admin/clients/${clientId}`, { dpop_bound_access_tokens: 'yes' })).status).toBe(400);
+      // Back to unbound: the sign-in below exchanges its code without a DPoP proof.
+      expect((await call('PATCH', `/admin/clients/${clientId}`, { dpop_bound_access_tokens: false })).body).toMatchObject({ dpop_bound_access_tokens: false });
       const broken = await call('PATCH', `/admin/clients/${clientId}`, { redirect_uris: [] });
       expect(broken.status).toBe(400);
 
