@@ -126,6 +126,8 @@ const schema = z.object({
   KEY_ROTATION_INTERVAL: duration('30d', { min: 60 }),
   JWKS_CACHE_TTL: duration('10m', { min: 1 }),
   CLOCK_TOLERANCE: duration('30s'),
+  // RFC 9449 8: `required` makes every DPoP proof carry a fresh server nonce (use_dpop_nonce otherwise).
+  DPOP_NONCE: oneOf(['off', 'required'], 'off'),
   RATE_LIMIT_LOGIN: integer(20, 0, 1_000_000),
   RATE_LIMIT_TOKEN: integer(600, 0, 10_000_000),
   RATE_LIMIT_AUTHORIZE: integer(120, 0, 10_000_000),

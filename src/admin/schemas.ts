@@ -80,6 +80,7 @@ const clientSettings = {
   third_party: z.boolean(),
   always_issue_refresh: z.boolean(),
   admin: z.boolean(),
+  dpop_bound_access_tokens: z.boolean().describe('RFC 9449 5.2: /token refuses requests without a DPoP proof'),
 } satisfies Record<Exclude<keyof ClientMetadataInput, 'type'>, z.ZodType>;
 
 export const clientSchema = z.object({

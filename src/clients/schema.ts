@@ -64,6 +64,8 @@ export const clientMetadataFields = {
   third_party: z.boolean().optional(),
   always_issue_refresh: z.boolean().optional(),
   admin: z.boolean().optional(),
+  /** RFC 9449 5.2: /token refuses this client's requests without a DPoP proof. */
+  dpop_bound_access_tokens: z.boolean().optional(),
 };
 
 /** The metadata as given (admin API body, CLI flags mapped to these names). */
@@ -91,6 +93,7 @@ function withDefaults(input: z.output<z.ZodObject<typeof clientMetadataFields>>)
     thirdParty: input.third_party ?? false,
     alwaysIssueRefresh: input.always_issue_refresh ?? false,
     admin,
+    dpopBoundAccessTokens: input.dpop_bound_access_tokens ?? false,
   };
 }
 

@@ -38,6 +38,7 @@ export function toClient(row: ClientRow): Client {
     alwaysIssueRefresh: row.always_issue_refresh,
     resources: row.resources ?? [],
     defaultAudience: row.default_audience ?? null,
+    dpopBoundAccessTokens: row.dpop_bound_access_tokens ?? false,
     secretHash: row.secret_hash,
     previousSecretHash: row.previous_secret_hash ?? null,
     previousSecretExpiresAt: row.previous_secret_expires_at ?? null,
@@ -62,6 +63,7 @@ function settingsColumns(input: ClientMetadata) {
     always_issue_refresh: input.alwaysIssueRefresh,
     resources: jsonb(input.resources),
     default_audience: input.defaultAudience,
+    dpop_bound_access_tokens: input.dpopBoundAccessTokens,
   };
 }
 

@@ -42,6 +42,8 @@ export interface ClientsTable {
   previous_secret_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** client_credentials tokens with an `iat` before this are dead (see migrations/0006). */
   credentials_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** RFC 9449 5.2: /token refuses this client's requests without a DPoP proof (migrations/0014). */
+  dpop_bound_access_tokens: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
@@ -62,8 +64,15 @@ export interface SigningKeysTable {
   removes_at: NullableTimestamp;
 }
 
+/** Accepted DPoP proofs, until they could no longer be accepted anyway (dpop/replay-store.ts). */
+export interface DpopProofsTable {
+  key: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface Database extends SignInTables, DeviceTables {
   users: UsersTable;
+  dpop_proofs: DpopProofsTable;
   clients: ClientsTable;
   signing_keys: SigningKeysTable;
 }

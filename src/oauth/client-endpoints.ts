@@ -52,6 +52,7 @@ async function requireClientOrigin(request: FastifyRequest): Promise<void> {
 async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, device, origins, tokenLimiters }: ClientEndpointsOptions): Promise<void> {
   scope.decorateRequest('client', null);
   scope.decorateRequest('form', null);
+  scope.decorateRequest('dpopJkt', null);
   scope.addHook('onRequest', noStore);
   scope.addHook('preValidation', readForm);
   scope.addHook('preHandler', async (request) => {

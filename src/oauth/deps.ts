@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/types.js';
 import type { TokenContext } from '../tokens/context.js';
 import type { RevokedJtis } from '../tokens/revoked-jtis.js';
+import type { DpopVerifier } from '../dpop/verifier.js';
 
 /** What the OAuth and login routes need. */
 export interface OAuthDeps {
@@ -27,4 +28,6 @@ export interface OAuthDeps {
   audit: AuditWriter;
   /** The access-token deny-list, read fresh per request in shared batches (tokens/revoked-jtis.ts). */
   revokedJtis: RevokedJtis;
+  /** DPoP proofs (RFC 9449): checks, server nonces and the shared replay store (dpop/verifier.ts). */
+  dpop: DpopVerifier;
 }

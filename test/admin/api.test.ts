@@ -165,8 +165,12 @@ describe('admin API', () => {
       expect(created.body!.client_secret).toMatch(/^lk_cs_/);
       expect((await call('GET', `/admin/clients/${clientId}`)).body!.client_secret).toBeUndefined();
 
-      const patched = await call('PATCH', `/admin/clients/${clientId}`, { third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'] });
-      expect(patched.body).toMatchObject({ third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'] });
+      expect(created.body!.dpop_bound_access_tokens).toBe(false);
+      const patched = await call('PATCH', `/admin/clients/${clientId}`, { third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'], dpop_bound_access_tokens: true });
+      expect(patched.body).toMatchObject({ third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'], dpop_bound_access_tokens: true });
+      expect((await call('PATCH', `/admin/clients/${clientId}`, { dpop_bound_access_tokens: 'yes' })).status).toBe(400);
+      // Back to unbound: the sign-in below exchanges its code without a DPoP proof.
+      expect((await call('PATCH', `/admin/clients/${clientId}`, { dpop_bound_access_tokens: false })).body).toMatchObject({ dpop_bound_access_tokens: false });
       const broken = await call('PATCH', `/admin/clients/${clientId}`, { redirect_uris: [] });
       expect(broken.status).toBe(400);
 

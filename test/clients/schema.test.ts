@@ -30,6 +30,7 @@ describe('the client-metadata schema', () => {
       thirdParty: false,
       alwaysIssueRefresh: false,
       admin: false,
+      dpopBoundAccessTokens: false,
     });
   });
 

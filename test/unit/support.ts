@@ -18,6 +18,7 @@ export function testClient(overrides: Partial<Client> = {}): Client {
     alwaysIssueRefresh: false,
     resources: [],
     defaultAudience: null,
+    dpopBoundAccessTokens: false,
     secretHash: null,
     previousSecretHash: null,
     previousSecretExpiresAt: null,

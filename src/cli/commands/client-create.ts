@@ -39,6 +39,8 @@ its client_secret. The secret is shown only this once; Latchkey keeps only its S
                                   (default: the issuer, accepted only by Latchkey's own
                                   endpoints: give every client that calls an API one, or a
                                   --resource; a warning says so otherwise)
+  --require-dpop                  /token refuses requests without a DPoP proof (RFC 9449 5.2
+                                  dpop_bound_access_tokens): every access token is key-bound
   --admin                         confidential client_credentials client with scope "admin",
                                   for the admin API
 `;
@@ -59,6 +61,7 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     resource: { type: 'string', multiple: true },
     audience: { type: 'string' },
     'auth-method': { type: 'string' },
+    'require-dpop': { type: 'boolean' },
   });
   if (values.help) {
     io.out(CLIENT_CREATE_HELP);
@@ -83,6 +86,7 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     admin: values.admin,
     resources: values.resource,
     default_audience: values.audience,
+    dpop_bound_access_tokens: values['require-dpop'],
   } satisfies Record<keyof ClientMetadataInput, unknown>;
   const checked = checkClientMetadata(metadata);
   // The first problem, named as the admin API names it (without its `body.`).
