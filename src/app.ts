@@ -25,6 +25,7 @@ import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
 import { ClientCache } from './clients/cache.js';
+import { clientAssertionChecks } from './clients/assertion-context.js';
 import { createAuditWriter } from './audit/group-writer.js';
 import { revokedJtiLookup } from './tokens/revoked-jtis.js';
 import { limitPasswordHashing, passwordHashing } from './users/password.js';
@@ -95,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
     audit: createAuditWriter(deps.database.db),
     revokedJtis: revokedJtiLookup(deps.database.db),
+    clientAssertions: clientAssertionChecks(config, deps.database.db),
   };
   // onClose runs once the server has stopped taking requests; a handler whose client went away
   // may still wait on a batch, which must finish before main.ts closes the database.

@@ -80,6 +80,9 @@ const clientSettings = {
   third_party: z.boolean(),
   always_issue_refresh: z.boolean(),
   admin: z.boolean(),
+  jwks_uri: z.string().nullable(),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+  require_pushed_authorization_requests: z.boolean(),
 } satisfies Record<Exclude<keyof ClientMetadataInput, 'type'>, z.ZodType>;
 
 export const clientSchema = z.object({

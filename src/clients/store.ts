@@ -4,7 +4,7 @@ import type { ClientRow } from '../db/types.js';
 import { jsonb } from '../db/json.js';
 import { credentialsCutOff } from './credentials.js';
 import { generateClientId, generateClientSecret, sha256Hex } from './secret.js';
-import type { AuthMethodName } from './auth-methods/registry.js';
+import { authMethodNamed, type AuthMethodName } from './auth-methods/registry.js';
 import type { GrantType } from './grant-types.js';
 import type { ClientMetadata } from './schema.js';
 
@@ -38,6 +38,9 @@ export function toClient(row: ClientRow): Client {
     alwaysIssueRefresh: row.always_issue_refresh,
     resources: row.resources ?? [],
     defaultAudience: row.default_audience ?? null,
+    jwksUri: row.jwks_uri ?? null,
+    jwks: row.jwks ?? null,
+    requirePushedAuthorizationRequests: row.require_par ?? false,
     secretHash: row.secret_hash,
     previousSecretHash: row.previous_secret_hash ?? null,
     previousSecretExpiresAt: row.previous_secret_expires_at ?? null,
@@ -62,12 +65,18 @@ function settingsColumns(input: ClientMetadata) {
     always_issue_refresh: input.alwaysIssueRefresh,
     resources: jsonb(input.resources),
     default_audience: input.defaultAudience,
+    jwks_uri: input.jwksUri,
+    jwks: input.jwks === null ? null : jsonb(input.jwks),
+    require_par: input.requirePushedAuthorizationRequests,
   };
 }
 
-/** Creates a client. A confidential client's secret is returned here once and stored only hashed. */
+/**
+ * Creates a client. A client whose method proves a secret gets one, returned here once and stored
+ * only hashed; a private_key_jwt client proves its keys instead and has none.
+ */
 export async function createClient(q: Queryable, input: ClientMetadata): Promise<{ client: Client; secret?: string }> {
-  const secret = input.type === 'confidential' ? generateClientSecret() : undefined;
+  const secret = authMethodNamed(input.tokenEndpointAuthMethod).credential === 'secret' ? generateClientSecret() : undefined;
   const row = await q
     .insertInto('clients')
     .values({

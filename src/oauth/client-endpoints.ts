@@ -55,7 +55,11 @@ async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, 
   scope.addHook('onRequest', noStore);
   scope.addHook('preValidation', readForm);
   scope.addHook('preHandler', async (request) => {
-    request.client = await authenticateClient(deps.clients, { authorization: request.headers.authorization, params: formParams(request) }, nowDate(deps));
+    request.client = await authenticateClient(
+      deps.clients,
+      { authorization: request.headers.authorization, params: formParams(request) },
+      { now: nowDate(deps), endpointUrl: `${deps.config.ISSUER}${request.routeOptions.url}`, assertions: deps.clientAssertions },
+    );
   });
 
   const browserEndpoint = { onRequest: [corsHeaders(origins), ...tokenLimiters], preHandler: [requireClientOrigin] };

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ClientAssertionChecks } from '../clients/auth-methods/assertion-checks.js';
 import type { ClientCache } from '../clients/cache.js';
 import type { AuditWriter } from '../audit/group-writer.js';
 import type { Clock } from '../clock.js';
@@ -27,4 +28,6 @@ export interface OAuthDeps {
   audit: AuditWriter;
   /** The access-token deny-list, read fresh per request in shared batches (tokens/revoked-jtis.ts). */
   revokedJtis: RevokedJtis;
+  /** private_key_jwt: the clients' key cache and the assertion jti store (clients/assertion-context.ts). */
+  clientAssertions: ClientAssertionChecks;
 }
