@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps.database);
   registerJwksRoute(app, deps.keys, config);
-  registerDiscoveryRoutes(app, config.ISSUER, deps.keys);
+  registerDiscoveryRoutes(app, config.ISSUER, deps.keys, { requirePushedAuthorizationRequests: config.REQUIRE_PAR === 'true' });
   await installRateLimiting(app, config.REDIS_URL);
   const clock = deps.clock ?? systemClock;
   const oauthDeps = {

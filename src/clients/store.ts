@@ -72,11 +72,14 @@ function settingsColumns(input: ClientMetadata) {
 }
 
 /**
- * Creates a client. A client whose method proves a secret gets one, returned here once and stored
- * only hashed; a private_key_jwt client proves its keys instead and has none.
+ * Creates a client. A confidential client's secret is returned here once and stored only hashed.
+ * A private_key_jwt client proves its keys instead: it gets a random secret that nobody is shown
+ * (every confidential row holds a hash, migrations/0001), so it has no usable secret until an
+ * administrator rotates one (say, before switching it to client_secret_basic).
  */
 export async function createClient(q: Queryable, input: ClientMetadata): Promise<{ client: Client; secret?: string }> {
-  const secret = authMethodNamed(input.tokenEndpointAuthMethod).credential === 'secret' ? generateClientSecret() : undefined;
+  const secret = input.type === 'confidential' ? generateClientSecret() : undefined;
+  const shown = authMethodNamed(input.tokenEndpointAuthMethod).credential === 'secret';
   const row = await q
     .insertInto('clients')
     .values({
@@ -87,7 +90,7 @@ export async function createClient(q: Queryable, input: ClientMetadata): Promise
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  return { client: toClient(row), secret };
+  return { client: toClient(row), secret: shown ? secret : undefined };
 }
 
 export async function findClient(q: Queryable, clientId: string): Promise<Client | undefined> {

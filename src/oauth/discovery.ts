@@ -1,5 +1,6 @@
 import { DEFAULT_SCOPES } from '../clients/schema.js';
 import { deviceDiscoveryCapability } from './device/discovery.js';
+import { parDiscoveryCapability } from './par/discovery.js';
 import { signInCapability } from './sign-in-discovery.js';
 import type { DiscoveryCapability, DiscoveryContext, DiscoveryMetadata } from './discovery-capability.js';
 
@@ -24,7 +25,7 @@ const pkce: DiscoveryCapability = () => ({ code_challenge_methods_supported: ['S
  * What Latchkey implements right now, and nothing more. Later features (authorize, token,
  * revocation, introspection, userinfo, logout) append a capability here.
  */
-export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, signInCapability, deviceDiscoveryCapability];
+export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, signInCapability, deviceDiscoveryCapability, parDiscoveryCapability];
 
 /** Merges the capabilities; list-valued members are united, so two features may add to one list. */
 export function buildDiscoveryDocument(
