@@ -1,8 +1,7 @@
 import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { isLoopbackHost } from '../config.js';
 import type { JsonWebKeySetValue } from '../db/types.js';
-import { ClientKeysUnavailable, type ClientKeyResolver } from './auth-methods/assertion-checks.js';
-import type { StoredCredentials } from './auth-methods/method.js';
+import { ClientKeysUnavailable, type ClientKeyResolver, type KeyOwner } from './auth-methods/assertion-checks.js';
 import { jwksProblem, MAX_JWKS_BYTES } from './jwks.js';
 
 export interface ClientKeysOptions {
@@ -52,7 +51,7 @@ export class ClientKeySets implements ClientKeyResolver {
     this.minFetchIntervalMs = options.minFetchIntervalMs ?? ONE_MINUTE_MS;
   }
 
-  async keySet(client: StoredCredentials, now: Date): Promise<JWTVerifyGetKey> {
+  async keySet(client: KeyOwner, now: Date): Promise<JWTVerifyGetKey> {
     if (client.jwks) return this.inlineSet(client.jwks);
     const uri = this.uriOf(client);
     const cached = this.cached(client.clientId, uri);
@@ -64,7 +63,7 @@ export class ClientKeySets implements ClientKeyResolver {
     throw new ClientKeysUnavailable('the jwks_uri failed less than a minute ago; not fetched again yet');
   }
 
-  async refreshed(client: StoredCredentials, now: Date): Promise<JWTVerifyGetKey | undefined> {
+  async refreshed(client: KeyOwner, now: Date): Promise<JWTVerifyGetKey | undefined> {
     if (client.jwks) return undefined;
     const cached = this.cached(client.clientId, this.uriOf(client));
     if (cached.inFlight) return cached.inFlight;
@@ -81,7 +80,7 @@ export class ClientKeySets implements ClientKeyResolver {
     return keys;
   }
 
-  private uriOf(client: StoredCredentials): string {
+  private uriOf(client: KeyOwner): string {
     if (!client.jwksUri) throw new ClientKeysUnavailable('the client has neither jwks nor jwks_uri');
     return client.jwksUri;
   }

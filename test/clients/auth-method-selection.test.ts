@@ -29,8 +29,8 @@ describe('which client authentication method a request uses', () => {
   });
 
   it('lists every method once, and gives each client type a default of its own type', () => {
-    expect(AUTH_METHOD_NAMES).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
-    expect(authMethodsFor('confidential')).toEqual(['client_secret_basic', 'client_secret_post']);
+    expect(AUTH_METHOD_NAMES).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
+    expect(authMethodsFor('confidential')).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
     expect(authMethodsFor('public')).toEqual(['none']);
     expect(authMethodsFor('confidential')).toContain(DEFAULT_AUTH_METHOD.confidential);
     expect(authMethodsFor('public')).toContain(DEFAULT_AUTH_METHOD.public);

@@ -1,5 +1,5 @@
 import type { JWTVerifyGetKey } from 'jose';
-import type { StoredCredentials } from './method.js';
+import type { JsonWebKeySetValue } from '../../db/types.js';
 
 /**
  * The asymmetric JWS algorithms a client assertion may use (RFC 7518 3.1, RFC 8037). Never `none`,
@@ -11,15 +11,22 @@ export const CLIENT_ASSERTION_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'PS384
 /** RFC 7523 3 item 4: an assertion lives at most this long (exp − iat, or exp − now without iat). */
 export const CLIENT_ASSERTION_MAX_LIFETIME_SECONDS = 300;
 
+/** Whose keys: the part of a client's stored credentials that names its keys. */
+export interface KeyOwner {
+  clientId: string;
+  jwksUri: string | null;
+  jwks: JsonWebKeySetValue | null;
+}
+
 /** A client's public keys, as jose's key resolver; `refreshed` asks for a re-fetch (an unknown kid). */
 export interface ClientKeyResolver {
   /** The client's current key set (inline, or fetched and cached). Throws ClientKeysUnavailable. */
-  keySet(client: StoredCredentials, now: Date): Promise<JWTVerifyGetKey>;
+  keySet(client: KeyOwner, now: Date): Promise<JWTVerifyGetKey>;
   /**
    * After no key matched: the key set fetched again, or undefined when the client's keys are
    * inline or its jwks_uri was fetched too recently (at most once a minute per client).
    */
-  refreshed(client: StoredCredentials, now: Date): Promise<JWTVerifyGetKey | undefined>;
+  refreshed(client: KeyOwner, now: Date): Promise<JWTVerifyGetKey | undefined>;
 }
 
 /** The client's keys could not be fetched or are unusable (the reason goes to the log, not to the caller). */

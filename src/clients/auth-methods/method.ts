@@ -1,6 +1,5 @@
-import type { JsonWebKeySetValue } from '../../db/types.js';
 import type { Params } from '../../http/params.js';
-import type { ClientAssertionChecks } from './assertion-checks.js';
+import type { ClientAssertionChecks, KeyOwner } from './assertion-checks.js';
 
 /** What a request to a client-authenticated endpoint presents to authenticate its client. */
 export interface PresentedCredentials {
@@ -9,14 +8,10 @@ export interface PresentedCredentials {
 }
 
 /** The stored credentials a method checks against (never shown to anyone). */
-export interface StoredCredentials {
-  clientId: string;
+export interface StoredCredentials extends KeyOwner {
   secretHash: string | null;
   previousSecretHash: string | null;
   previousSecretExpiresAt: Date | null;
-  /** private_key_jwt: where the client's public keys are, or the keys themselves (one of the two). */
-  jwksUri: string | null;
-  jwks: JsonWebKeySetValue | null;
 }
 
 /** What a method may need beyond the request: the time, which endpoint was called, the assertion checks' state. */
