@@ -35,7 +35,7 @@ function sessionOf(context: SignInContext, request: FastifyRequest, now: Date) {
 
 /** The one answer for every unusable request_uri (invalid_request_uri, RFC 9101 6.2), shown as a page: without the pushed request there is no trusted redirect URI. */
 const UNUSABLE_REQUEST_URI =
-  'invalid_request_uri: this pushed authorization request is unknown, has expired, was already used, or was pushed by another application. Start the sign-in again from the application.';
+  'invalid_request_uri: this pushed authorization request is unknown, has expired, was already used, or was pushed by another application.';
 
 /** RFC 9126 5 and 6: the server or the client's registration demands pushed requests. */
 function parRequired(context: SignInContext, client: Client): boolean {
