@@ -25,6 +25,7 @@ import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
 import { ClientCache } from './clients/cache.js';
+import { clientAssertionChecks } from './clients/assertion-context.js';
 import { createAuditWriter } from './audit/group-writer.js';
 import { revokedJtiLookup } from './tokens/revoked-jtis.js';
 import { dpopVerifier } from './dpop/verifier.js';
@@ -85,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps.database);
   registerJwksRoute(app, deps.keys, config);
-  registerDiscoveryRoutes(app, config.ISSUER, deps.keys);
+  registerDiscoveryRoutes(app, config.ISSUER, deps.keys, { requirePushedAuthorizationRequests: config.REQUIRE_PAR === 'true' });
   await installRateLimiting(app, config.REDIS_URL);
   const clock = deps.clock ?? systemClock;
   const oauthDeps = {
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       nonce: config.DPOP_NONCE,
       clockToleranceSeconds: config.CLOCK_TOLERANCE,
     }),
+    clientAssertions: clientAssertionChecks(config, deps.database.db),
   };
   // onClose runs once the server has stopped taking requests; a handler whose client went away
   // may still wait on a batch, which must finish before main.ts closes the database.

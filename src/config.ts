@@ -136,6 +136,10 @@ const schema = z.object({
   DEVICE_CODE_TTL: duration('10m', { min: 60 }),
   DEVICE_POLL_INTERVAL: duration('5s', { min: 1 }),
   CLIENT_SECRET_OVERLAP: duration('0'),
+  // private_key_jwt clients' jwks_uri: one fetch (connect, headers and body) may take this long.
+  CLIENT_JWKS_TIMEOUT: duration('5s', { min: 1 }),
+  // RFC 9126 5: every client must push its authorization requests to /par first.
+  REQUIRE_PAR: oneOf(['true', 'false'], 'false'),
   // The client cache's safety net (clients/cache.ts): a full clear this often; 0 turns the cache off.
   CLIENT_CACHE_RELOAD_INTERVAL: duration('60s'),
   LOGIN_LOCKOUT_THRESHOLD: integer(5, 0, 1000),

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ClientAssertionChecks } from '../clients/auth-methods/assertion-checks.js';
 import type { ClientCache } from '../clients/cache.js';
 import type { AuditWriter } from '../audit/group-writer.js';
 import type { Clock } from '../clock.js';
@@ -30,4 +31,6 @@ export interface OAuthDeps {
   revokedJtis: RevokedJtis;
   /** DPoP proofs (RFC 9449): checks, server nonces and the shared replay store (dpop/verifier.ts). */
   dpop: DpopVerifier;
+  /** private_key_jwt: the clients' key cache and the assertion jti store (clients/assertion-context.ts). */
+  clientAssertions: ClientAssertionChecks;
 }

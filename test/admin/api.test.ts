@@ -44,6 +44,7 @@ describe('admin API', () => {
       ['POST', '/admin/clients', { name: 'x', type: 'public', grant_types: ['password'], redirect_uris: ['https://a.example/cb'] }, 'body.grant_types.0'],
       ['POST', '/admin/clients', { name: 'x', type: 'public', token_endpoint_auth_method: 'client_secret_post', redirect_uris: ['https://a.example/cb'] }, 'body.token_endpoint_auth_method'],
       ['POST', '/admin/clients', { name: 'x', type: 'confidential', token_endpoint_auth_method: 'none', redirect_uris: ['https://a.example/cb'] }, 'body.token_endpoint_auth_method'],
+      ['POST', '/admin/clients', { name: 'x', type: 'confidential', token_endpoint_auth_method: 'client_secret_jwt', redirect_uris: ['https://a.example/cb'] }, 'body.token_endpoint_auth_method'],
       ['POST', '/admin/clients', { name: 'x', type: 'confidential', token_endpoint_auth_method: 'private_key_jwt', redirect_uris: ['https://a.example/cb'] }, 'body.token_endpoint_auth_method'],
       ['POST', '/admin/clients', { name: 'x', type: 'confidential' }, 'body'],
       ['POST', '/admin/clients', { name: 'x', type: 'public', redirect_uris: 'https://a.example/cb' }, 'body.redirect_uris'],
