@@ -15,6 +15,8 @@ export interface SignInSettings {
   rateLimits: { loginPerMinute: number; authorizePerMinute: number };
   /** TOTP secrets' key, the issuer name apps show, the lockout for wrong codes (mfa/settings.ts). */
   secondFactors: SecondFactorSettings;
+  /** REQUIRE_PAR (RFC 9126 5). */
+  requirePar: boolean;
 }
 
 export function signInSettings(config: Config): SignInSettings {
@@ -25,5 +27,6 @@ export function signInSettings(config: Config): SignInSettings {
     sessionLifetimes: { idleSeconds: config.SESSION_IDLE_TTL, absoluteSeconds: config.SESSION_ABSOLUTE_TTL },
     rateLimits: { loginPerMinute: config.RATE_LIMIT_LOGIN, authorizePerMinute: config.RATE_LIMIT_AUTHORIZE },
     secondFactors: secondFactorSettings(config),
+    requirePar: config.REQUIRE_PAR === 'true',
   };
 }
