@@ -38,8 +38,14 @@ describe('sign-in with a second factor (TOTP, recovery codes) over real HTTP', {
     expect(afterPassword.leftTo).toBeUndefined();
     expect(afterPassword.url).toContain('/login/second-factor?request_id=');
     expect(afterPassword.body).toMatch(/<input[^>]+name="otp"/);
+    const levelOneCookie = agent.cookies.get('lk_session')!;
     const done = await submitOtp(agent, afterPassword.body, totpCode(secret, clock.now()));
     expect(done.leftTo).toMatch(/^http:\/\/localhost:8080\/callback\?code=/);
+    // The step-up replaced the session cookie: the value from before the code no longer signs in.
+    expect(agent.cookies.get('lk_session')).not.toBe(levelOneCookie);
+    const stale = new BrowserAgent(server.url);
+    stale.cookies.set('lk_session', levelOneCookie);
+    expect((await stale.navigate('/account')).url).toMatch(/\/login\?request_id=/);
     const { idToken, tokens } = await exchange(server.url, app, done.leftTo!, afterPassword.pkce);
     expect(idToken.amr).toEqual(['pwd', 'otp', 'mfa']);
     expect(idToken.acr).toBe('urn:latchkey:loa:2');
