@@ -49,7 +49,7 @@ export interface GaugeSources {
    * argon2 hashes and verifications running, waiting for a slot, the bounds (PASSWORD_HASH_CONCURRENCY,
    * PASSWORD_HASH_QUEUE_SIZE), and the work refused so far by reason.
    */
-  passwordHashes(): { running: number; queued: number; limit: number; maxQueued: number; refused: Record<string, number> };
+  passwordHashes(): { running: number; queued: number; limit: number; maxQueued: number; started: number; refused: Record<string, number> };
 }
 
 const sources = new Set<GaugeSources>();
@@ -134,6 +134,16 @@ new Gauge({
 });
 
 // Kept by the gate itself (users/ cannot import metrics/), read at scrape time.
+new Counter({
+  name: 'latchkey_password_work_started_total',
+  help: 'argon2 hashes and verifications started',
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const source of sources) this.inc(source.passwordHashes().started);
+  },
+});
+
 new Counter({
   name: 'latchkey_password_work_refused_total',
   help: 'argon2 work refused (answered 503) by reason: queue_full, client_gone (never started: the client left), shutting_down',

@@ -10,6 +10,8 @@ export interface LimitLoad {
   queued: number;
   limit: number;
   maxQueued: number;
+  /** Tasks started since the limit was made (the work actually done). */
+  started: number;
   refused: Record<Refusal, number>;
 }
 
@@ -42,6 +44,7 @@ const DURATION_WEIGHT = 0.1;
  */
 export class ConcurrencyLimit {
   #running = 0;
+  #started = 0;
   readonly #waiting: Waiter[] = [];
   readonly #listeners = new Set<(load: LimitLoad) => void>();
   readonly #refused: Record<Refusal, number> = { queue_full: 0, client_gone: 0, shutting_down: 0 };
@@ -59,7 +62,7 @@ export class ConcurrencyLimit {
   }
 
   load(): LimitLoad {
-    return { running: this.#running, queued: this.#waiting.length, limit: this.limit, maxQueued: this.maxQueued, refused: { ...this.#refused } };
+    return { running: this.#running, queued: this.#waiting.length, limit: this.limit, maxQueued: this.maxQueued, started: this.#started, refused: { ...this.#refused } };
   }
 
   /** Whether a task arriving now would run or wait (false: it would be refused, queue_full). */
@@ -91,6 +94,7 @@ export class ConcurrencyLimit {
    */
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.#acquire(signal);
+    this.#started++;
     const started = performance.now();
     try {
       return await task();
