@@ -64,12 +64,18 @@ export function waitForHandlers(app: FastifyInstance): void {
   });
 }
 
+/** One signal per response, however many times a request asks. */
+const signals = new WeakMap<FastifyReply, AbortSignal>();
+
 /**
  * A signal for work a request is waiting to start (argon2 in the password gate): it aborts when
- * the client hangs up before its answer (reason "client_gone") or when the server begins to
- * close (SHUTTING_DOWN). Work that has started is not stopped by it.
+ * the client hangs up before its answer (reason "client_gone"), when the server begins to close
+ * (SHUTTING_DOWN), and, with reason "answered", once the answer is out (places the request held
+ * for work it never asked for are given back then). Work that has started is not stopped by it.
  */
 export function workSignal(reply: FastifyReply): AbortSignal {
+  const known = signals.get(reply);
+  if (known) return known;
   const state = reply.server.drainState;
   const controller = new AbortController();
   const response = reply.raw;
@@ -79,8 +85,9 @@ export function workSignal(reply: FastifyReply): AbortSignal {
     state.wanted.add(controller);
     response.once('close', () => {
       state.wanted.delete(controller);
-      if (!response.writableFinished) controller.abort('client_gone');
+      controller.abort(response.writableFinished ? 'answered' : 'client_gone');
     });
   }
+  signals.set(reply, controller.signal);
   return controller.signal;
 }

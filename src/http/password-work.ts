@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { serviceUnavailablePage } from '../pages/service-unavailable.js';
 import { passwordHashing, PasswordWorkRefused } from '../users/password.js';
+import { workSignal } from './draining.js';
 
 /** Whether the request comes from a browser page (a form post or a navigation asks for HTML). */
 function wantsHtml(request: FastifyRequest): boolean {
@@ -21,11 +22,14 @@ export function answerRefusedPasswordWork(request: FastifyRequest, reply: Fastif
 }
 
 /**
- * A route step that refuses a password submission before any other work (form parsing aside, no
- * database round trip) while the gate's line is full: under a flood, a refusal costs the least
- * it can. The gate itself still decides when the hash is asked for.
+ * The first step of a route that checks a password: it takes the request's place in the password
+ * gate's line (workSignal ties it to the request) before any other work, or answers 503 at once.
+ * Under a flood a refusal then costs the least it can (no database round trip), and the requests
+ * admitted are no more than the gate can serve in time, however long their database reads take:
+ * without it, 400 logins would all queue on the database pool first, the gate's bound reached
+ * only after that wait.
  */
-export const refuseWhilePasswordLineFull = (async (request: FastifyRequest, reply: FastifyReply) => {
-  const refused = passwordHashing().refuseUnlessAdmitted();
+export const reservePasswordWork = (async (request: FastifyRequest, reply: FastifyReply) => {
+  const refused = passwordHashing().reserve(workSignal(reply));
   if (refused) return answerRefusedPasswordWork(request, reply, refused);
 }) as preHandlerHookHandler;

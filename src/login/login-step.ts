@@ -5,7 +5,7 @@ import type { Check, SignInState } from '../oauth/authorize/prompt.js';
 import { findPendingRequest } from '../oauth/authorize/request-store.js';
 import { sendHtml } from '../pages/send-html.js';
 import { workSignal } from '../http/draining.js';
-import { refuseWhilePasswordLineFull } from '../http/password-work.js';
+import { reservePasswordWork } from '../http/password-work.js';
 import { issueDeviceToken, readDeviceToken } from './device-token.js';
 import { establishSession } from './establish-session.js';
 import { attemptLogin } from './login-attempt.js';
@@ -95,6 +95,6 @@ export const loginStep: SignInStep = {
   checks: LOGIN_CHECKS,
   registerPage(app, context) {
     app.get('/login', (request, reply) => renderLogin(context, request, reply, (request.query as Record<string, unknown>).request_id));
-    app.post('/login', { preHandler: [refuseWhilePasswordLineFull, ...context.secretFormLimiters] }, (request, reply) => submitPassword(context, request, reply));
+    app.post('/login', { preHandler: [reservePasswordWork, ...context.secretFormLimiters] }, (request, reply) => submitPassword(context, request, reply));
   },
 };

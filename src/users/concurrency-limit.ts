@@ -8,6 +8,8 @@ export const SHUTTING_DOWN = 'shutting_down';
 export interface LimitLoad {
   running: number;
   queued: number;
+  /** Places held for work about to be asked for (reserve()): they count against the line's bound. */
+  reserved: number;
   limit: number;
   maxQueued: number;
   /** Tasks started since the limit was made (the work actually done). */
@@ -46,6 +48,8 @@ export class ConcurrencyLimit {
   #running = 0;
   #started = 0;
   readonly #waiting: Waiter[] = [];
+  /** Reservations not yet used, by the signal of the work they are for. */
+  readonly #reserved = new Set<AbortSignal>();
   readonly #listeners = new Set<(load: LimitLoad) => void>();
   readonly #refused: Record<Refusal, number> = { queue_full: 0, client_gone: 0, shutting_down: 0 };
   /** Running mean of a task's duration, ms; 0 until one has finished. */
@@ -62,17 +66,33 @@ export class ConcurrencyLimit {
   }
 
   load(): LimitLoad {
-    return { running: this.#running, queued: this.#waiting.length, limit: this.limit, maxQueued: this.maxQueued, started: this.#started, refused: { ...this.#refused } };
+    return { running: this.#running, queued: this.#waiting.length, reserved: this.#reserved.size, limit: this.limit, maxQueued: this.maxQueued, started: this.#started, refused: { ...this.#refused } };
   }
 
-  /** Whether a task arriving now would run or wait (false: it would be refused, queue_full). */
+  /**
+   * Whether a task arriving now would run or wait (false: it would be refused, queue_full). The
+   * bound is on all the work taken on: running, waiting and reserved together, at most `limit`
+   * slots plus `maxQueued` places.
+   */
   admits(): boolean {
-    return this.#running < this.limit || this.#waiting.length < this.maxQueued;
+    return this.#running + this.#waiting.length + this.#reserved.size < this.limit + this.maxQueued;
   }
 
-  /** A refusal (counted as queue_full) if a task arriving now would be refused; undefined if it would run or wait. */
-  refuseUnlessAdmitted(): WorkRefused | undefined {
-    return this.admits() ? undefined : this.#refuse('queue_full');
+  /**
+   * Takes a place for work the caller will ask for soon, with `signal`: the run() with that
+   * signal uses the place instead of being admitted again. For a request that has work to do
+   * before it can hash (reading the stored hash): a flood is refused at the door, before that
+   * work, instead of queueing on the database first. The place is given back when `signal`
+   * aborts (the caller aborts it when its request ends, however it ends). Returns the refusal
+   * (queue_full) when there is no place.
+   */
+  reserve(signal: AbortSignal): WorkRefused | undefined {
+    if (signal.aborted) return this.#refuse(withdrawn(signal));
+    if (!this.admits()) return this.#refuse('queue_full');
+    this.#reserved.add(signal);
+    signal.addEventListener('abort', () => this.#reserved.delete(signal) && this.#changed(), { once: true });
+    this.#changed();
+    return undefined;
   }
 
   /** Seconds until the tasks running and waiting now are done, at the mean duration seen; at least 1. */
@@ -106,12 +126,13 @@ export class ConcurrencyLimit {
 
   #acquire(signal: AbortSignal | undefined): Promise<void> | undefined {
     if (signal?.aborted) return Promise.reject(this.#refuse(withdrawn(signal)));
+    const reserved = signal !== undefined && this.#reserved.delete(signal);
+    if (!reserved && !this.admits()) return Promise.reject(this.#refuse('queue_full'));
     if (this.#running < this.limit) {
       this.#running++;
       this.#changed();
       return undefined;
     }
-    if (this.#waiting.length >= this.maxQueued) return Promise.reject(this.#refuse('queue_full'));
     const turn = new Promise<void>((resolve, reject) => {
       const onAbort = () => {
         const index = this.#waiting.indexOf(waiter);

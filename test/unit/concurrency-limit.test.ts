@@ -138,7 +138,7 @@ describe('ConcurrencyLimit with a bounded line', () => {
     const runs = gates.slice(0, 3).map((gate) => limit.run(gate.task));
     await settle();
     expect(limit.admits()).toBe(false);
-    expect(limit.refuseUnlessAdmitted()?.reason).toBe('queue_full');
+    expect(limit.reserve(new AbortController().signal)?.reason).toBe('queue_full');
 
     const refused = await refusal(limit.run(gates[3]!.task));
     expect(refused.reason).toBe('queue_full');
@@ -150,7 +150,6 @@ describe('ConcurrencyLimit with a bounded line', () => {
     gates[0]!.finish();
     await settle();
     expect(limit.admits()).toBe(true);
-    expect(limit.refuseUnlessAdmitted()).toBeUndefined();
     for (const gate of gates.slice(1, 3)) gate.finish();
     expect(await Promise.all(runs)).toEqual([0, 1, 2]);
     expect(counts(limit)).toEqual({ running: 0, queued: 0, limit: 1 });
@@ -252,5 +251,42 @@ describe('ConcurrencyLimit with a bounded line', () => {
     expect(limit.retryAfterSeconds()).toBeGreaterThanOrEqual(Math.ceil((200 * 30) / 1000) - 1);
     open();
     await Promise.all(line);
+  });
+
+  it('holds a reserved place against the bound until the work with its signal uses it, or the signal aborts', async () => {
+    const limit = new ConcurrencyLimit(1, 1);
+    const started: number[] = [];
+    const gates = [0, 1, 2].map((id) => gatedTask(started, id));
+    const first = new AbortController();
+    const second = new AbortController();
+    expect(limit.reserve(first.signal)).toBeUndefined();
+    expect(limit.reserve(second.signal)).toBeUndefined();
+    expect(limit.load()).toMatchObject({ running: 0, queued: 0, reserved: 2 });
+    // Both places are promised: work without a reservation is refused though the slot is free.
+    expect((await refusal(limit.run(gates[2]!.task))).reason).toBe('queue_full');
+    expect(limit.reserve(new AbortController().signal)?.reason).toBe('queue_full');
+
+    // The reserved work is admitted without a second check: one runs, one waits.
+    const runs = [limit.run(gates[0]!.task, first.signal), limit.run(gates[1]!.task, second.signal)];
+    await settle();
+    expect(limit.load()).toMatchObject({ running: 1, queued: 1, reserved: 0 });
+    gates[0]!.finish();
+    gates[1]!.finish();
+    expect(await Promise.all(runs)).toEqual([0, 1]);
+
+    // A reservation never used is given back when its signal aborts (the request answered).
+    const unused = new AbortController();
+    expect(limit.reserve(unused.signal)).toBeUndefined();
+    expect(limit.load().reserved).toBe(1);
+    unused.abort('answered');
+    expect(limit.load().reserved).toBe(0);
+    expect(limit.load().refused).toEqual({ queue_full: 2, client_gone: 0, shutting_down: 0 });
+  });
+
+  it('refuses a reservation for a signal that has already aborted, by its reason', () => {
+    const limit = new ConcurrencyLimit(1, 1);
+    expect(limit.reserve(AbortSignal.abort(SHUTTING_DOWN))?.reason).toBe('shutting_down');
+    expect(limit.reserve(AbortSignal.abort('client_gone'))?.reason).toBe('client_gone');
+    expect(limit.load().reserved).toBe(0);
   });
 });
