@@ -49,7 +49,7 @@ export interface GaugeSources {
    * argon2 hashes and verifications running, waiting for a slot, the bounds (PASSWORD_HASH_CONCURRENCY,
    * PASSWORD_HASH_QUEUE_SIZE), and the work refused so far by reason.
    */
-  passwordHashes(): { running: number; queued: number; limit: number; maxQueued: number; started: number; refused: Record<string, number> };
+  passwordHashes(): { running: number; queued: number; reserved: number; limit: number; maxQueued: number; started: number; refused: Record<string, number> };
 }
 
 const sources = new Set<GaugeSources>();
@@ -119,7 +119,7 @@ new Counter({
 
 new Gauge({
   name: 'latchkey_password_hashes',
-  help: 'argon2 hashes and verifications by state (running, queued for a slot, limit: the slots, queue_limit: the places in line)',
+  help: 'argon2 hashes and verifications by state (running, queued for a slot, reserved: places taken by logins still reading the stored hash, limit: the slots, queue_limit: the places in line)',
   labelNames: ['state'] as const,
   registers: [registry],
   collect() {
@@ -127,6 +127,7 @@ new Gauge({
       const load = source.passwordHashes();
       this.set({ state: 'running' }, load.running);
       this.set({ state: 'queued' }, load.queued);
+      this.set({ state: 'reserved' }, load.reserved);
       this.set({ state: 'limit' }, load.limit);
       this.set({ state: 'queue_limit' }, load.maxQueued);
     }
