@@ -5,5 +5,5 @@ import { sendHtml } from './send-html.js';
 /** The 503 a browser endpoint answers when it cannot take the work now (the caller has set Retry-After). */
 export function serviceUnavailablePage(reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
   const wait = retryAfterSeconds === 1 ? 'a second' : `${retryAfterSeconds} seconds`;
-  return sendHtml(reply, 503, errorPage('Busy right now', `Too many sign-ins are being checked at the moment. Wait ${wait}, then go back and send the form again.`));
+  return sendHtml(reply, 503, errorPage('Busy right now', `The server is busy checking other passwords right now. Please wait ${wait}.`));
 }
