@@ -163,7 +163,7 @@ export async function floodScenario(): Promise<void> {
     const refused = (reason: string) => counter(after, 'latchkey_password_work_refused_total', `{reason="${reason}"}`) - counter(before, 'latchkey_password_work_refused_total', `{reason="${reason}"}`);
 
     console.log(
-      `argon2id on this machine: ${fmt(argon2.hashesPerSecond, 1)} hashes/s; server: PASSWORD_HASH_CONCURRENCY and PASSWORD_HASH_QUEUE_SIZE ${process.env.PASSWORD_HASH_CONCURRENCY ?? 'default'} / ${process.env.PASSWORD_HASH_QUEUE_SIZE ?? 'default'}`,
+      `argon2id on this machine: ${fmt(argon2.hashesPerSecond, 1)} hashes/s; server: PASSWORD_HASH_CONCURRENCY, _QUEUE_SIZE, _NICE ${['CONCURRENCY', 'QUEUE_SIZE', 'NICE'].map((name) => process.env[`PASSWORD_HASH_${name}`] ?? 'default').join(' / ')}`,
     );
     table([
       { what: `logins without a flood (${LOGIN_CONNECTIONS} connections, right password)`, measured: `${fmt(loginRate, 1)}/s = ${pct(loginRate / argon2.hashesPerSecond)} of argon2`, target: `>= ${pct(TARGETS.loginShare)}`, 'met?': met(loginRate / argon2.hashesPerSecond >= TARGETS.loginShare) },

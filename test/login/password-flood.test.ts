@@ -1,4 +1,3 @@
-import http from 'node:http';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/types.js';
@@ -7,7 +6,7 @@ import { adminFetch, adminToken } from '../helpers/admin.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { BrowserAgent } from '../helpers/http-agent.js';
-import { openLoginForm } from '../helpers/login-form.js';
+import { openLoginForm, postLogin } from '../helpers/login-form.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitUntil } from '../helpers/wait-until.js';
 
@@ -16,7 +15,6 @@ import { waitUntil } from '../helpers/wait-until.js';
 // every login it sends waits behind it (or is refused) by construction, not by timing.
 
 const REDIRECT = 'https://app.example.com/callback';
-const FORM = 'application/x-www-form-urlencoded';
 const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 const SETTINGS = { PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE_SIZE: '2', RATE_LIMIT_LOGIN: '0' };
 
@@ -32,33 +30,6 @@ function holdEverySlot(): { release(): Promise<void> } {
       await Promise.all(holders);
     },
   };
-}
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** A form POST on its own connection, so the test can hang up on it (abort) as a client would. */
-function postLogin(issuer: string, cookie: string, fields: Record<string, string>, accept?: string): { answer: Promise<Answer>; abort(): void } {
-  const body = new URLSearchParams(fields).toString();
-  const request = http.request(`${issuer}/login`, {
-    method: 'POST',
-    agent: false,
-    headers: { 'content-type': FORM, 'content-length': Buffer.byteLength(body), cookie, ...(accept ? { accept } : {}) },
-  });
-  const answer = new Promise<Answer>((resolve, reject) => {
-    request.on('response', (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: text }));
-    });
-    request.on('error', reject);
-  });
-  request.end(body);
-  return { answer, abort: () => request.destroy() };
 }
 
 /** A fresh login form for `username`, posted with `password` (not sent until asked). */
