@@ -85,7 +85,7 @@ export function workSignal(reply: FastifyReply): AbortSignal {
     state.wanted.add(controller);
     response.once('close', () => {
       state.wanted.delete(controller);
-      controller.abort(response.writableFinished ? 'answered' : 'client_gone');
+      controller.abort(response.writableEnded ? 'answered' : 'client_gone');
     });
   }
   signals.set(reply, controller.signal);
