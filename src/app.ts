@@ -21,6 +21,7 @@ import { registerMetrics } from './metrics/routes.js';
 import { tokenContext } from './tokens/context.js';
 import { deriveSecret } from './keys/derived-secret.js';
 import { registerSignInRoutes } from './login/routes.js';
+import { installPages } from './pages/asset-routes.js';
 import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await Promise.all([oauthDeps.audit.settle(), oauthDeps.revokedJtis.settle()]);
   });
   const device = deviceSettings(config);
+  installPages(app, config.branding);
   await registerOAuthRoutes(app, oauthDeps, device);
   registerSignInRoutes(app, oauthDeps, signInSettings(config), device);
   await registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });

@@ -4,8 +4,7 @@ import { findActiveSession, type SessionLifetimes } from '../../browser/session-
 import { nowDate } from '../../clock.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import { readParams, type Params } from '../../http/params.js';
-import { errorPage } from '../../pages/error-page.js';
-import { sendHtml } from '../../pages/send-html.js';
+import { sendErrorPage } from '../../pages/error-page.js';
 import type { OAuthDeps } from '../deps.js';
 import { codeRedirect, errorRedirect } from './code-redirect.js';
 import { finalStepFor } from './final-steps.js';
@@ -40,14 +39,14 @@ async function authorize(context: SignInContext, source: unknown, request: Fasti
     params = readParams(source, (message) => new UnreadableRequestError(message));
   } catch (error) {
     // Without trustworthy parameters we cannot know the redirect URI is safe: show a page.
-    return sendHtml(reply, 400, errorPage('Invalid request', (error as Error).message));
+    return sendErrorPage(reply, 400, 'badRequest', { detail: (error as Error).message });
   }
   const client = params.client_id === undefined ? undefined : await deps.clients.find(params.client_id);
   let redirectUri: string;
   try {
     redirectUri = resolveRedirectUri(params, client);
   } catch (error) {
-    if (error instanceof UntrustedRedirectError) return sendHtml(reply, 400, errorPage('Invalid request', error.message));
+    if (error instanceof UntrustedRedirectError) return sendErrorPage(reply, 400, error.page, { detail: `${error.message} (client_id ${JSON.stringify(params.client_id ?? null)})` });
     throw error;
   }
   let valid;
@@ -77,9 +76,9 @@ export async function resumeSignIn(
   const now = nowDate(deps);
   const pending = await findPendingRequest(deps.db, requestId, now);
   const final = pending && finalStepFor(pending.kind);
-  if (!pending || !final) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
+  if (!pending || !final) return sendErrorPage(reply, 400, 'expired', { detail: 'sign-in request expired or unknown' });
   const client = await deps.clients.find(pending.request.clientId);
-  if (!client) return sendHtml(reply, 400, errorPage('Invalid request', 'The application is no longer registered.'));
+  if (!client) return sendErrorPage(reply, 400, 'unknownApplication', { detail: `client ${pending.request.clientId} no longer registered` });
   const rechecked = final.recheck(pending.request, client);
   if (!rechecked.ok) {
     // A parked request its shrunk client no longer allows ends here, for good.

@@ -1,0 +1,83 @@
+import { html } from '../html.js';
+import type { Messages } from './index.js';
+
+/** German. Typed as Messages: a key missing here, or one English does not have, does not compile. */
+export const de: Messages = {
+  languageName: 'Deutsch',
+
+  pageTitle: (title, product) => `${title} · ${product}`,
+  logoAlt: (product) => `Logo von ${product}`,
+  getHelp: 'Hilfe nötig? Support kontaktieren',
+
+  signInTitle: 'Anmelden',
+  signInTo: (client) => html`weiter zu ${client}`,
+  username: 'Benutzername',
+  password: 'Passwort',
+  signInButton: 'Anmelden',
+  loginFailed: 'Benutzername oder Passwort ist falsch.',
+
+  consentTitle: 'Zugriff erlauben?',
+  consentAsks: (client, user) => html`${client} möchte auf dein Konto ${user} zugreifen:`,
+  consentReturnsTo: (host) => html`Nach deiner Antwort geht es zurück zu ${host}.`,
+  allow: 'Erlauben',
+  deny: 'Ablehnen',
+  notYou: (username) => `Nicht ${username}?`,
+  switchAccount: 'Mit einem anderen Konto anmelden',
+  scopeDescriptions: {
+    openid: 'bestätigen, wer du bist',
+    profile: 'deinen Namen und Benutzernamen',
+    email: 'deine E-Mail-Adresse',
+    offline_access: 'angemeldet bleiben und in deiner Abwesenheit für dich handeln',
+    admin: 'diesen Server verwalten',
+  },
+  scopeOther: 'von der Anwendung festgelegter Zugriff',
+
+  signOutTitle: 'Abmelden?',
+  signOutAskedBy: (client, product) => html`${client} möchte dich von ${product} abmelden.`,
+  signOutOf: (product) => `Von ${product} abmelden.`,
+  signedInAs: 'Angemeldet als',
+  signOutButton: 'Abmelden',
+  cancel: 'Abbrechen',
+  signedOutTitle: 'Abgemeldet',
+  signedOutText: (product) => `Du wurdest von ${product} abgemeldet.`,
+  stillSignedInTitle: 'Weiterhin angemeldet',
+  stillSignedInText: (product) => `Du bist weiterhin bei ${product} angemeldet. Du kannst diese Seite schließen.`,
+
+  deviceTitle: 'Gerät verbinden',
+  deviceIntro: 'Gib den Code ein, den dein Fernseher, deine Konsole oder dein anderes Gerät anzeigt.',
+  deviceCodeLabel: 'Code',
+  deviceCodeHint: (length) => `${length} Buchstaben, angezeigt als XXXX-XXXX. Groß- und Kleinschreibung, Leerzeichen und Bindestrich sind egal.`,
+  deviceCodeMalformed: (length) => `Gib die ${length} Buchstaben ein, die dein Gerät anzeigt, etwa BCDF-GHJK.`,
+  deviceCodeUnusable: 'Dieser Code ist ungültig, abgelaufen oder wurde schon verwendet. Prüfe den Code auf deinem Gerät; klappt es weiterhin nicht, beginne auf dem Gerät neu.',
+  continue: 'Weiter',
+  deviceApprovalTitle: 'Zugriff auf deinem Gerät erlauben?',
+  deviceApprovalHeading: (client) => html`${client} auf deinem Gerät erlauben?`,
+  deviceCheckCode: 'Prüfe, ob dein Gerät diesen Code anzeigt:',
+  deviceWillBeAbleTo: (client) => html`${client} darf dann:`,
+  deviceWarning: 'Erlaube nur, wenn du dies selbst auf einem Gerät vor dir begonnen hast und es denselben Code zeigt. Hat dir jemand diesen Code oder Link geschickt, lehne ab.',
+  deviceConnectedTitle: 'Gerät verbunden',
+  deviceConnectedText: (client) => html`${client} ist jetzt mit deinem Konto verbunden.`,
+  deviceConnectedNext: 'Du kannst zu deinem Gerät zurückkehren: Es schließt die Anmeldung in wenigen Sekunden selbst ab. Du kannst diese Seite schließen.',
+  deviceDeniedTitle: 'Anfrage abgelehnt',
+  deviceDeniedText: (client) => html`Mit ${client} wurde nichts geteilt.`,
+  deviceDeniedNext: 'Das Gerät zeigt an, dass die Anfrage abgelehnt wurde. Du kannst diese Seite schließen.',
+  deviceUnusableTitle: 'Code ungültig oder abgelaufen',
+  deviceEnterCode: 'Code eingeben',
+  theApplication: 'die Anwendung',
+
+  errorReference: 'Referenz',
+  errorReferenceHint: 'Wenn du den Support kontaktierst, nenne diese Referenz.',
+  backToApp: 'Kehre zur Anwendung zurück und versuche es noch einmal.',
+  errors: {
+    badRequest: { title: 'Dieser Link funktioniert nicht', message: 'Die Anwendung hat dich mit einem unvollständigen oder ungültigen Link hierher geschickt.' },
+    unknownApplication: { title: 'Anwendung nicht bekannt', message: 'Die Anwendung, die dich hierher geschickt hat, ist bei diesem Anmeldedienst nicht registriert.' },
+    untrustedReturn: { title: 'Dieser Link funktioniert nicht', message: 'Die Anwendung wollte dich an eine Adresse zurückschicken, die sie nicht registriert hat. Zu deiner Sicherheit wurdest du hier angehalten.' },
+    expired: { title: 'Anmeldung abgelaufen', message: 'Diese Anmeldung hat zu lange gedauert oder wurde schon abgeschlossen. Beginne in der Anwendung neu.' },
+    formExpired: { title: 'Seite abgelaufen', message: 'Das Formular konnte nicht bestätigt werden, vielleicht war es zu lange geöffnet. Lade die Seite neu und versuche es noch einmal.' },
+    signOutFailed: { title: 'Abmelden hat nicht geklappt', message: 'Die Anwendung hat die Abmeldung mit einer ungültigen Anfrage verlangt. Es wurde nichts geändert.' },
+    deviceRefused: { title: 'Anfrage abgelehnt', message: 'Das Gerät wurde nicht verbunden.' },
+    tooManyRequests: { title: 'Zu viele Versuche', message: 'Aus deinem Netzwerk kamen in kurzer Zeit zu viele Versuche.' },
+  },
+  retryIn: (seconds) =>
+    seconds <= 60 ? `Du kannst es in ${seconds} ${seconds === 1 ? 'Sekunde' : 'Sekunden'} noch einmal versuchen.` : `Du kannst es in ${Math.ceil(seconds / 60)} Minuten noch einmal versuchen.`,
+};
