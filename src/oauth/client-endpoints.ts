@@ -49,7 +49,7 @@ async function requireClientOrigin(request: FastifyRequest): Promise<void> {
  * need no client, e.g. grant_type) -> preHandler (authenticate, then the route's checks that need
  * the client) -> handler.
  */
-async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, device, origins, tokenLimiters }: ClientEndpointsOptions): Promise<void> {
+async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, device, tokenLimiters }: ClientEndpointsOptions): Promise<void> {
   scope.decorateRequest('client', null);
   scope.decorateRequest('form', null);
   scope.addHook('onRequest', noStore);
