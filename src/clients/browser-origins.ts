@@ -1,5 +1,11 @@
 import { isLoopbackHost } from '../config.js';
-import type { Client } from './store.js';
+
+/** What decides a client's browser origins (a Client has these fields). */
+export interface BrowserOriginFields {
+  type: 'confidential' | 'public';
+  origins: readonly string[];
+  redirectUris: readonly string[];
+}
 
 /** An origin as browsers send it (scheme://host[:port]), or undefined for anything else. */
 function originOf(uri: string): URL | undefined {
@@ -31,13 +37,13 @@ function redirectUriOnOrigin(redirectUri: string, origin: string): boolean {
  * client gets only what it registered: its secret must never be in a browser, so its redirect
  * URIs are a server's and say nothing about where a browser may call from.
  */
-export function clientAllowsOrigin(client: Pick<Client, 'type' | 'origins' | 'redirectUris'>, origin: string): boolean {
+export function clientAllowsOrigin(client: BrowserOriginFields, origin: string): boolean {
   if (client.origins.includes(origin)) return true;
   return client.type === 'public' && client.redirectUris.some((uri) => redirectUriOnOrigin(uri, origin));
 }
 
 /** Whether the client has any browser origin at all (then calls from any other origin are refused). */
-export function clientHasBrowserOrigins(client: Pick<Client, 'type' | 'origins' | 'redirectUris'>): boolean {
+export function clientHasBrowserOrigins(client: BrowserOriginFields): boolean {
   return client.origins.length > 0 || (client.type === 'public' && client.redirectUris.some((uri) => originOf(uri) !== undefined));
 }
 

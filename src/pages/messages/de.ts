@@ -1,5 +1,5 @@
 import { html } from '../html.js';
-import type { Messages } from './index.js';
+import type { Messages } from './en.js';
 
 /** German. Typed as Messages: a key missing here, or one English does not have, does not compile. */
 export const de: Messages = {

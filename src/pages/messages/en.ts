@@ -90,3 +90,6 @@ export const en = {
   },
   retryIn: (seconds: number) => (seconds <= 60 ? `You can try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.` : `You can try again in ${Math.ceil(seconds / 60)} minutes.`),
 };
+
+/** The shape every language's catalogue has: English's, with its values widened to string and functions. */
+export type Messages = typeof en;

@@ -1,9 +1,8 @@
 import Negotiator from 'negotiator';
 import { de } from './de.js';
-import { en } from './en.js';
+import { en, type Messages } from './en.js';
 
-/** The shape every language's catalogue has: English's, with its values widened to string and functions. */
-export type Messages = typeof en;
+export type { Messages };
 
 /** The shipped catalogues; the first is the fallback. A new language: its file and one line here. */
 export const CATALOGUES = { en, de } as const satisfies Record<string, Messages>;
