@@ -24,6 +24,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, sett
     settings,
     prompts: SIGN_IN_STEPS,
     sessionLifetimes: settings.sessionLifetimes,
+    requirePar: settings.requirePar,
     secretFormLimiters: [
       ...perMinuteLimiter(app, 'login-ip', loginPerMinute, (request) => request.ip, tooManyRequestsPage),
       ...perMinuteLimiter(app, 'login-user', loginPerMinute, submittedUsername, tooManyRequestsPage),

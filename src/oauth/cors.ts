@@ -35,6 +35,8 @@ function requestOrigin(request: FastifyRequest): string | undefined {
 
 function allowWithCredentials(reply: FastifyReply, origin: string): void {
   reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
+  // A DPoP client in a browser must read the nonce and the challenge (RFC 9449 8, 7.1).
+  if (reply.request.method !== 'OPTIONS') reply.header('access-control-expose-headers', 'DPoP-Nonce, WWW-Authenticate');
 }
 
 /** Answers depend on Origin: every response of a CORS endpoint says so, allowed or not, so no cache mixes them up. */
@@ -83,7 +85,7 @@ export function registerPreflights(app: FastifyInstance, paths: readonly string[
         allowWithCredentials(reply, origin);
         reply
           .header('access-control-allow-methods', 'GET, POST')
-          .header('access-control-allow-headers', 'authorization, content-type')
+          .header('access-control-allow-headers', 'authorization, content-type, dpop')
           .header('access-control-max-age', '600');
       }
       return reply.code(204).send();
