@@ -77,6 +77,7 @@ export const de: Messages = {
     signOutFailed: { title: 'Abmelden hat nicht geklappt', message: 'Die Anwendung hat die Abmeldung mit einer ungültigen Anfrage verlangt. Es wurde nichts geändert.' },
     deviceRefused: { title: 'Anfrage abgelehnt', message: 'Das Gerät wurde nicht verbunden.' },
     tooManyRequests: { title: 'Zu viele Versuche', message: 'Aus deinem Netzwerk kamen in kurzer Zeit zu viele Versuche.' },
+    busy: { title: 'Gerade ausgelastet', message: 'Der Server prüft gerade viele andere Passwörter.' },
   },
   retryIn: (seconds) =>
     seconds <= 60 ? `Du kannst es in ${seconds} ${seconds === 1 ? 'Sekunde' : 'Sekunden'} noch einmal versuchen.` : `Du kannst es in ${Math.ceil(seconds / 60)} Minuten noch einmal versuchen.`,

@@ -87,6 +87,7 @@ export const en = {
     signOutFailed: { title: 'Sign-out did not work', message: 'The application asked to sign you out with a request that is not valid. Nothing was changed.' },
     deviceRefused: { title: 'Request denied', message: 'The device was not connected.' },
     tooManyRequests: { title: 'Too many attempts', message: 'There were too many attempts from your network in a short time.' },
+    busy: { title: 'Busy right now', message: 'The server is busy checking other passwords right now.' },
   },
   retryIn: (seconds: number) => (seconds <= 60 ? `You can try again in ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.` : `You can try again in ${Math.ceil(seconds / 60)} minutes.`),
 };
