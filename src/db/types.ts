@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { SignInTables } from './tables/sign-in.js';
 import type { DeviceTables } from './tables/device.js';
+import type { PasskeyTables } from './tables/passkeys.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** jsonb columns are written as JSON text (see db/json.ts) and read back parsed. */
@@ -62,7 +63,7 @@ export interface SigningKeysTable {
   removes_at: NullableTimestamp;
 }
 
-export interface Database extends SignInTables, DeviceTables {
+export interface Database extends SignInTables, DeviceTables, PasskeyTables {
   users: UsersTable;
   clients: ClientsTable;
   signing_keys: SigningKeysTable;

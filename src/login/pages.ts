@@ -1,5 +1,7 @@
 import { html } from '../pages/html.js';
 import { page } from '../pages/layout.js';
+import { PASSKEY_SCRIPTS } from '../passkeys/asset-routes.js';
+import { passkeySignInForm } from './passkey-pages.js';
 
 export interface LoginPageInput {
   requestId: string;
@@ -19,11 +21,13 @@ ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 <input type="hidden" name="request_id" value="${input.requestId}">
 <label for="username">Username</label>
-<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${input.username ?? ''}"${input.username ? '' : html` autofocus`}>
+<input type="text" id="username" name="username" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" required value="${input.username ?? ''}"${input.username ? '' : html` autofocus`}>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${input.username ? html` autofocus` : ''}>
 <button type="submit">Sign in</button>
-</form>`,
+</form>
+${passkeySignInForm({ requestId: input.requestId, csrfToken: input.csrfToken })}`,
+    { scripts: PASSKEY_SCRIPTS },
   );
 }
 

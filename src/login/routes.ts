@@ -8,6 +8,8 @@ import type { DeviceSettings } from '../oauth/device/settings.js';
 import { registerLogoutRoutes } from '../oauth/logout.js';
 import { registerStylesheetRoute } from '../pages/stylesheet-route.js';
 import { tooManyRequestsPage } from '../pages/too-many-requests.js';
+import { registerPasskeyAssetRoutes } from '../passkeys/asset-routes.js';
+import { registerPasskeySignInRoutes } from './passkey-sign-in.js';
 import type { SignInSettings } from './settings.js';
 import type { StepContext } from './step.js';
 import { SIGN_IN_STEPS } from './steps.js';
@@ -35,7 +37,9 @@ export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, sett
 
   registerStylesheetRoute(app);
   registerAuthorizeRoutes(app, context, { preHandler: authorizeLimiters });
+  registerPasskeyAssetRoutes(app);
   for (const step of SIGN_IN_STEPS) step.registerPage(app, context);
+  registerPasskeySignInRoutes(app, context);
   registerDeviceEntryRoutes(app, context, device);
   registerLogoutRoutes(app, deps, cookies);
 }

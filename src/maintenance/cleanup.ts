@@ -25,6 +25,8 @@ const SWEEPS: Sweep[] = [
   { table: 'auth_codes', key: 'code_hash', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   // Kept a day past expiry like codes, so a replayed device code still finds the grant to revoke.
   { table: 'device_authorizations', key: 'id', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
+  // Single-use WebAuthn challenges live 5 minutes; an abandoned ceremony leaves its row behind.
+  { table: 'webauthn_challenges', key: 'cookie_hash', expired: (now) => sql`expires_at < ${now}` },
   { table: 'revoked_jtis', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   { table: 'grant_access_tokens', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   { table: 'grants', key: 'id', expired: (now) => sql`least(idle_expires_at, absolute_expires_at) < ${new Date(now.getTime() - DAY_MS)}` },

@@ -33,6 +33,13 @@ export const loginFailures = new Counter({
   registers: [registry],
 });
 
+export const passkeyFailures = new Counter({
+  name: 'latchkey_passkey_failures_total',
+  help: 'Refused passkey ceremonies (registration, sign-in, second factor), by reason',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
 export const rateLimitRejections = new Counter({
   name: 'latchkey_rate_limit_rejections_total',
   help: 'Requests refused with 429, by route',
@@ -138,4 +145,5 @@ export function addGaugeSources(source: GaugeSources): () => void {
 onAuditEvent((event) => {
   if (event.type === 'refresh_reuse_detected') refreshReuseDetected.inc();
   if (event.type === 'login_failed') loginFailures.inc();
+  if (event.type === 'passkey_failed') passkeyFailures.inc({ reason: String(event.details?.reason ?? 'unknown') });
 });

@@ -26,7 +26,11 @@ code { font-size: .9em; }
 .device input[aria-invalid=true] { border-color: var(--danger); }
 `;
 
-export function page(title: string, body: Html): string {
+/**
+ * A whole page. `scripts`: Latchkey's own script paths, for the few pages that need one (a
+ * WebAuthn ceremony); send such a page with sendHtml's `scripts` option so its CSP allows them.
+ */
+export function page(title: string, body: Html, options: { scripts?: readonly string[] } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -35,7 +39,8 @@ export function page(title: string, body: Html): string {
 <meta name="referrer" content="no-referrer">
 <title>${title} · Latchkey</title>
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
-</head>
+${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>
+`)}</head>
 <body>
 <main>
 ${body}

@@ -29,10 +29,12 @@ const ALLOWED: Record<string, readonly string[]> = {
   pages: [],
   /** What a browser holds: cookies, sessions, consent given; used by oauth/, login/ and admin/. */
   browser: ['clock.ts', 'config.ts', 'db', 'opaque-token.ts', 'tokens', 'users'],
+  /** WebAuthn: credentials, single-use challenges, the two ceremonies, the browser script; used by login/, admin/ and the CLI. */
+  passkeys: ['audit', 'browser', 'clock.ts', 'config.ts', 'db', 'opaque-token.ts', 'users'],
   oauth: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'opaque-token.ts', 'pages', 'tokens', 'users'],
   /** The sign-in pages sit above oauth/authorize: they plug steps into its loop (never the reverse). */
-  login: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'oauth', 'pages', 'users'],
-  admin: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'oauth', 'tokens', 'users'],
+  login: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'oauth', 'pages', 'passkeys', 'users'],
+  admin: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'oauth', 'passkeys', 'tokens', 'users'],
   // Composition roots: they wire everything together and nothing imports them but each other.
   'app.ts': ['*'],
   'main.ts': ['*'],

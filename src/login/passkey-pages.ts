@@ -1,0 +1,21 @@
+import { html, type Html } from '../pages/html.js';
+
+/**
+ * The passkey parts of the sign-in pages. Each is a form that passkeys.js drives (see
+ * passkeys/browser-script.ts); it is rendered hidden and shown only where WebAuthn works, so the
+ * page without JavaScript is the password form alone.
+ */
+
+export const PASSKEY_SIGN_IN_PATH = '/login/passkey';
+export const PASSKEY_SIGN_IN_OPTIONS_PATH = '/login/passkey/options';
+
+/** "Sign in with a passkey" under the password form; `data-autofill` starts conditional mediation in the username field. */
+export function passkeySignInForm(input: { requestId: string; csrfToken: string }): Html {
+  return html`<form class="passkey" method="post" action="${PASSKEY_SIGN_IN_PATH}" data-passkey="sign-in" data-options="${PASSKEY_SIGN_IN_OPTIONS_PATH}" data-autofill hidden>
+<input type="hidden" name="csrf_token" value="${input.csrfToken}">
+<input type="hidden" name="request_id" value="${input.requestId}">
+<p class="divider"><span>or</span></p>
+<p class="error" role="alert" data-passkey-error hidden></p>
+<button type="submit" class="secondary">Sign in with a passkey</button>
+</form>`;
+}
