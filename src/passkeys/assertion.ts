@@ -10,7 +10,7 @@ import { authenticationOptions, parseAssertion, userHandleBase64url, verifyAsser
 import { consumeChallenge, saveChallenge, type ChallengePurpose } from './challenge-store.js';
 import type { PasskeyFailureReason, PasskeyResult } from './failure.js';
 import type { RelyingParty } from './relying-party.js';
-import { findPasskeyByCredentialId, listPasskeys, recordPasskeyUse, type Passkey } from './store.js';
+import { findPasskeyByCredentialId, listPasskeys, recordPasskeyUse, type Passkey } from '../users/passkey-store.js';
 
 export interface AssertionInput {
   /** The browser's challenge cookie value (challenge-cookie.ts). */

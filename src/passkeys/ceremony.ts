@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { CHALLENGE_TTL_SECONDS } from './challenge-store.js';
 import { reasonFromLibraryError, type PasskeyResult } from './failure.js';
 import type { RelyingParty } from './relying-party.js';
-import type { NewPasskey, Passkey } from './store.js';
+import type { NewPasskey, Passkey } from '../users/passkey-store.js';
 
 /**
  * The two WebAuthn ceremonies (Level 2, 7.1 and 7.2) through @simplewebauthn/server, with

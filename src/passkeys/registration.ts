@@ -6,7 +6,7 @@ import type { AssertionDeps } from './assertion.js';
 import { registrationOptions, verifyRegistration } from './ceremony.js';
 import { consumeChallenge, saveChallenge } from './challenge-store.js';
 import type { PasskeyFailureReason, PasskeyResult } from './failure.js';
-import { countPasskeys, insertPasskey, lockPasskeyOwner, listPasskeys, MAX_PASSKEY_NAME_LENGTH, MAX_PASSKEYS_PER_USER, type Passkey } from './store.js';
+import { countPasskeys, insertPasskey, lockPasskeyOwner, listPasskeys, MAX_PASSKEY_NAME_LENGTH, MAX_PASSKEYS_PER_USER, type Passkey } from '../users/passkey-store.js';
 
 /** Starts a registration for a signed-in user: the options for navigator.credentials.create, the challenge kept under the browser's cookie. */
 export async function beginRegistration(

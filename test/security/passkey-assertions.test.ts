@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertPasskey } from '../../src/passkeys/store.js';
+import { insertPasskey } from '../../src/users/passkey-store.js';
 import { userHandleBase64url } from '../../src/passkeys/ceremony.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { authorizeParams, authorizeUrl, pkcePair } from '../helpers/flow.js';

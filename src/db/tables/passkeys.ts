@@ -3,7 +3,7 @@ import type { ColumnType } from 'kysely';
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
-/** Registered WebAuthn credentials (migrations/0013); src/passkeys/store.ts is their only reader. */
+/** Registered WebAuthn credentials (migrations/0013); src/users/passkey-store.ts is their only reader. */
 export interface PasskeysTable {
   id: string;
   user_id: string;
