@@ -9,6 +9,7 @@ import { registerLogoutRoutes } from '../oauth/logout.js';
 import { registerStylesheetRoute } from '../pages/stylesheet-route.js';
 import { tooManyRequestsPage } from '../pages/too-many-requests.js';
 import { registerPasskeyAssetRoutes } from '../passkeys/asset-routes.js';
+import { registerPasskeyAccountRoutes } from './passkey-account-routes.js';
 import { registerPasskeySignInRoutes } from './passkey-sign-in.js';
 import type { SignInSettings } from './settings.js';
 import type { StepContext } from './step.js';
@@ -40,6 +41,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, sett
   registerPasskeyAssetRoutes(app);
   for (const step of SIGN_IN_STEPS) step.registerPage(app, context);
   registerPasskeySignInRoutes(app, context);
+  registerPasskeyAccountRoutes(app, context);
   registerDeviceEntryRoutes(app, context, device);
   registerLogoutRoutes(app, deps, cookies);
 }

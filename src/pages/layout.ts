@@ -24,6 +24,24 @@ code { font-size: .9em; }
 .device .user-code { margin: .5rem 0 1.25rem; padding: .6rem; text-align: center; font: 600 1.6rem/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; letter-spacing: .15em; border: 1px dashed color-mix(in srgb, CanvasText 35%, transparent); border-radius: 8px; }
 .device input[type=text].user-code-input { font: 600 1.35rem/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; letter-spacing: .15em; text-align: center; text-transform: uppercase; }
 .device input[aria-invalid=true] { border-color: var(--danger); }
+p.divider { display: flex; align-items: center; gap: .75rem; margin: 1.25rem 0 0; color: var(--muted); font-size: .9rem; }
+p.divider::before, p.divider::after { content: ""; flex: 1; border-top: 1px solid color-mix(in srgb, CanvasText 15%, transparent); }
+form.passkey .error { margin: 1rem 0 0; }
+.notice { margin: 0 0 1rem; padding: .75rem; border-radius: 8px; background: color-mix(in srgb, var(--accent) 12%, transparent); }
+.hint { color: var(--muted); font-size: .9rem; margin: .25rem 0; }
+ul.passkeys { list-style: none; padding: 0; margin: 0 0 1rem; }
+.passkey-item { padding: .9rem 0; border-bottom: 1px solid color-mix(in srgb, CanvasText 12%, transparent); }
+.passkey-head { display: flex; flex-wrap: wrap; gap: .5rem; align-items: baseline; overflow-wrap: anywhere; }
+.tag { font-size: .75rem; padding: .1rem .45rem; border-radius: 999px; border: 1px solid color-mix(in srgb, CanvasText 25%, transparent); color: var(--muted); white-space: nowrap; }
+form.inline { display: flex; gap: .5rem; margin-top: .5rem; }
+form.inline input { flex: 1; min-width: 0; }
+form.inline button, .passkey-item button.danger { width: auto; margin-top: 0; padding: .55rem .9rem; }
+.passkey-item form + form { margin-top: .5rem; }
+button.danger { background: transparent; color: var(--danger); border: 1px solid color-mix(in srgb, var(--danger) 50%, transparent); }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+p.back { margin: 1.5rem 0 0; font-size: .9rem; }
+a { color: var(--accent); }
+@media (prefers-color-scheme: dark) { a { color: #8fb0ff; } }
 `;
 
 /**
