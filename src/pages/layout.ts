@@ -40,6 +40,8 @@ form.inline button, .passkey-item button.danger { width: auto; margin-top: 0; pa
 button.danger { background: transparent; color: var(--danger); border: 1px solid color-mix(in srgb, var(--danger) 50%, transparent); }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 p.back { margin: 1.5rem 0 0; font-size: .9rem; }
+/* A page taller than the screen (a long passkey list on a phone) keeps a margin above its card. */
+main { margin: 1rem 0; }
 a { color: var(--accent); }
 @media (prefers-color-scheme: dark) { a { color: #8fb0ff; } }
 `;

@@ -151,4 +151,35 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     expect(tab.blocked).toEqual([]);
     await tab.context.close();
   });
+
+  it('renders the passkey parts of the login page and /account/passkeys for screenshots (1280×800, 375×720, light and dark)', async () => {
+    const tab = await openTab(browser);
+    await addVirtualAuthenticator(tab.page);
+    // No autofill here: it would sign in by itself once a passkey exists.
+    await tab.context.addInitScript('PublicKeyCredential.isConditionalMediationAvailable = async () => false;');
+    await signInWithPassword(tab);
+    await tab.page.goto(`${issuer}/account/passkeys`);
+    await tab.page.getByLabel('Name of the new passkey').fill('A work laptop with a rather long passkey name that wraps');
+    await tab.page.getByRole('button', { name: 'Add a passkey' }).click();
+    await tab.page.waitForURL((url) => url.search === '?done=added');
+    const cookies = await tab.context.cookies();
+    const loginUrl = (await authorizationRequest()).url;
+    for (const [width, height] of [[1280, 800], [375, 720]] as const) {
+      for (const colorScheme of ['light', 'dark'] as const) {
+        const context = await browser.newContext({ viewport: { width, height }, colorScheme });
+        await context.addCookies(cookies);
+        const page = await context.newPage();
+        await page.goto(`${issuer}/account/passkeys?done=added`);
+        await page.locator('form[data-passkey="register"]:not([hidden])').waitFor();
+        await page.screenshot({ path: `${SHOTS}/account-passkeys-${width}-${colorScheme}.png`, fullPage: true });
+        await context.clearCookies();
+        await page.goto(loginUrl);
+        await page.locator('form[data-passkey="sign-in"]:not([hidden])').waitFor();
+        await page.screenshot({ path: `${SHOTS}/login-${width}-${colorScheme}.png`, fullPage: true });
+        await context.close();
+      }
+    }
+    expect(tab.consoleErrors).toEqual([]);
+    await tab.context.close();
+  });
 });
