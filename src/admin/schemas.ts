@@ -79,6 +79,7 @@ const clientSettings = {
   refresh_cookie: z.boolean(),
   third_party: z.boolean(),
   always_issue_refresh: z.boolean(),
+  require_mfa: z.boolean().describe('every sign-in for this client must reach urn:latchkey:loa:2 (two factors)'),
   admin: z.boolean(),
 } satisfies Record<Exclude<keyof ClientMetadataInput, 'type'>, z.ZodType>;
 

@@ -63,6 +63,8 @@ export const clientMetadataFields = {
   refresh_cookie: z.boolean().optional(),
   third_party: z.boolean().optional(),
   always_issue_refresh: z.boolean().optional(),
+  /** Every sign-in for this client must reach urn:latchkey:loa:2 (users/assurance.ts). */
+  require_mfa: z.boolean().optional(),
   admin: z.boolean().optional(),
 };
 
@@ -90,6 +92,7 @@ function withDefaults(input: z.output<z.ZodObject<typeof clientMetadataFields>>)
     refreshCookie: input.refresh_cookie ?? false,
     thirdParty: input.third_party ?? false,
     alwaysIssueRefresh: input.always_issue_refresh ?? false,
+    requireMfa: input.require_mfa ?? false,
     admin,
   };
 }

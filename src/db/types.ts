@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 import type { SignInTables } from './tables/sign-in.js';
 import type { DeviceTables } from './tables/device.js';
 import type { PasskeyTables } from './tables/passkeys.js';
+import type { SecondFactorTables } from './tables/second-factors.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** jsonb columns are written as JSON text (see db/json.ts) and read back parsed. */
@@ -16,6 +17,8 @@ export interface UsersTable {
   password_hash: string;
   disabled: Generated<boolean>;
   failed_logins: Generated<number>;
+  /** Wrong second-factor codes in a row (migrations/0012); reset only by a correct code. */
+  failed_second_factors: Generated<number>;
   locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
@@ -37,6 +40,8 @@ export interface ClientsTable {
   is_admin: Generated<boolean>;
   third_party: Generated<boolean>;
   always_issue_refresh: Generated<boolean>;
+  /** Every sign-in for this client must reach urn:latchkey:loa:2 (migrations/0012). */
+  require_mfa: Generated<boolean>;
   resources: ColumnType<string[], string | undefined, string>;
   default_audience: string | null;
   previous_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
@@ -63,7 +68,7 @@ export interface SigningKeysTable {
   removes_at: NullableTimestamp;
 }
 
-export interface Database extends SignInTables, DeviceTables, PasskeyTables {
+export interface Database extends SignInTables, DeviceTables, SecondFactorTables, PasskeyTables {
   users: UsersTable;
   clients: ClientsTable;
   signing_keys: SigningKeysTable;

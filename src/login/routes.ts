@@ -9,8 +9,7 @@ import { registerLogoutRoutes } from '../oauth/logout.js';
 import { registerStylesheetRoute } from '../pages/stylesheet-route.js';
 import { tooManyRequestsPage } from '../pages/too-many-requests.js';
 import { registerPasskeyAssetRoutes } from '../passkeys/asset-routes.js';
-import { registerPasskeyAccountRoutes } from './passkey-account-routes.js';
-import { registerPasskeySignInRoutes } from './passkey-sign-in.js';
+import { registerPasskeySecondFactorRoutes, registerPasskeySignInRoutes } from './passkey-sign-in.js';
 import type { SignInSettings } from './settings.js';
 import type { StepContext } from './step.js';
 import { SIGN_IN_STEPS } from './steps.js';
@@ -18,8 +17,9 @@ import { SIGN_IN_STEPS } from './steps.js';
 /**
  * Browser sign-in: /authorize and its loop over the registered steps, each step's page, the
  * device flow's code entry (/device, RFC 8628) and /logout. Needs installRateLimiting() to have run.
+ * Returns the steps' context, which /account (account/routes.ts) shares.
  */
-export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, settings: SignInSettings, device: DeviceSettings): void {
+export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, settings: SignInSettings, device: DeviceSettings): StepContext {
   const cookies = browserCookies(settings.issuer);
   const { loginPerMinute, authorizePerMinute } = settings.rateLimits;
   const context: StepContext = {
@@ -41,7 +41,8 @@ export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, sett
   registerPasskeyAssetRoutes(app);
   for (const step of SIGN_IN_STEPS) step.registerPage(app, context);
   registerPasskeySignInRoutes(app, context);
-  registerPasskeyAccountRoutes(app, context);
+  registerPasskeySecondFactorRoutes(app, context);
   registerDeviceEntryRoutes(app, context, device);
   registerLogoutRoutes(app, deps, cookies);
+  return context;
 }

@@ -2,6 +2,7 @@ import type { SessionLifetimes } from '../browser/session-store.js';
 import type { Config } from '../config.js';
 import { deriveSecret } from '../keys/derived-secret.js';
 import { relyingParty, type RelyingParty } from '../passkeys/relying-party.js';
+import { secondFactorSettings, type SecondFactorSettings } from '../mfa/settings.js';
 import type { LockoutPolicy } from './attempt-store.js';
 
 /** What browser sign-in needs, built once at start-up (app.ts). */
@@ -15,6 +16,8 @@ export interface SignInSettings {
   rateLimits: { loginPerMinute: number; authorizePerMinute: number };
   /** WebAuthn relying party: RP ID and origin from ISSUER. */
   rp: RelyingParty;
+  /** TOTP secrets' key, the issuer name apps show, the lockout for wrong codes (mfa/settings.ts). */
+  secondFactors: SecondFactorSettings;
 }
 
 export function signInSettings(config: Config): SignInSettings {
@@ -25,5 +28,6 @@ export function signInSettings(config: Config): SignInSettings {
     sessionLifetimes: { idleSeconds: config.SESSION_IDLE_TTL, absoluteSeconds: config.SESSION_ABSOLUTE_TTL },
     rateLimits: { loginPerMinute: config.RATE_LIMIT_LOGIN, authorizePerMinute: config.RATE_LIMIT_AUTHORIZE },
     rp: relyingParty(config),
+    secondFactors: secondFactorSettings(config),
   };
 }

@@ -1,4 +1,5 @@
 import { DEFAULT_SCOPES } from '../clients/schema.js';
+import { ASSURANCE_LEVELS } from '../users/assurance.js';
 import { deviceDiscoveryCapability } from './device/discovery.js';
 import { signInCapability } from './sign-in-discovery.js';
 import type { DiscoveryCapability, DiscoveryContext, DiscoveryMetadata } from './discovery-capability.js';
@@ -20,11 +21,17 @@ const signedTokens: DiscoveryCapability = ({ ring }) => ({
 
 const pkce: DiscoveryCapability = () => ({ code_challenge_methods_supported: ['S256'] });
 
+/** Authentication levels (users/assurance.ts): acr_values at /authorize, acr and amr in ID tokens. */
+const assuranceLevels: DiscoveryCapability = () => ({
+  acr_values_supported: ASSURANCE_LEVELS,
+  claims_supported: ['acr', 'amr'],
+});
+
 /**
  * What Latchkey implements right now, and nothing more. Later features (authorize, token,
  * revocation, introspection, userinfo, logout) append a capability here.
  */
-export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, signInCapability, deviceDiscoveryCapability];
+export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, assuranceLevels, signInCapability, deviceDiscoveryCapability];
 
 /** Merges the capabilities; list-valued members are united, so two features may add to one list. */
 export function buildDiscoveryDocument(

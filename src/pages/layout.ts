@@ -47,10 +47,11 @@ a { color: var(--accent); }
 `;
 
 /**
- * A whole page. `scripts`: Latchkey's own script paths, for the few pages that need one (a
- * WebAuthn ceremony); send such a page with sendHtml's `scripts` option so its CSP allows them.
+ * A whole page. `wide`: a page of sections and tables (/account) rather than one form.
+ * `scripts`: Latchkey's own script paths, for the few pages that need one (a WebAuthn
+ * ceremony); send such a page with sendHtml's `scripts` option so its CSP allows them.
  */
-export function page(title: string, body: Html, options: { scripts?: readonly string[] } = {}): string {
+export function page(title: string, body: Html, options: { wide?: boolean; scripts?: readonly string[] } = {}): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -62,7 +63,7 @@ export function page(title: string, body: Html, options: { scripts?: readonly st
 ${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>
 `)}</head>
 <body>
-<main>
+<main${options.wide ? html` class="wide"` : ''}>
 ${body}
 </main>
 </body>

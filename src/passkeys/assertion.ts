@@ -4,6 +4,7 @@ import type { AuditWriter } from '../audit/group-writer.js';
 import type { Database } from '../db/types.js';
 import type { Kysely } from 'kysely';
 import { withTransaction } from '../db/transaction.js';
+import { AMR } from '../users/assurance.js';
 import { findUserById } from '../users/store.js';
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { authenticationOptions, parseAssertion, userHandleBase64url, verifyAssertion } from './ceremony.js';
@@ -91,9 +92,9 @@ export async function verifyPasskeySignIn(deps: AssertionDeps, log: AuditLog, in
   return { ok: true, userId: passkey.userId, passkey, backedUp: verified.backedUp };
 }
 
-/** RFC 8176 amr values of a passkey sign-in: swk for a synced (backup-eligible) passkey, hwk for one bound to its device. */
-export function passkeyAmr(passkey: Pick<Passkey, 'backupEligible'>): 'hwk' | 'swk' {
-  return passkey.backupEligible ? 'swk' : 'hwk';
+/** The RFC 8176 amr value of a passkey: swk for a synced (backup-eligible) passkey, hwk for one bound to its device. */
+export function passkeyAmr(passkey: Pick<Passkey, 'backupEligible'>): string {
+  return passkey.backupEligible ? AMR.softwareKey : AMR.hardwareKey;
 }
 
 /**

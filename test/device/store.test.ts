@@ -51,7 +51,7 @@ describe('device authorization store (RFC 8628)', () => {
     });
   }
   const poll = (deviceCode: string, now: Date, client = clientId) => pollDeviceCode(db, { deviceCode, clientId: client, now });
-  const approval = () => ({ approve: { userId, sessionId: randomUUID(), authTime: at(-MINUTE) } });
+  const approval = () => ({ approve: { userId, sessionId: randomUUID(), authTime: at(-MINUTE), amr: ['pwd'] } });
   const row = (id: string) => db.selectFrom('device_authorizations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
   describe('issuing', () => {

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/queryable.js';
 import type { AuthCodeRow } from '../../db/tables/sign-in.js';
+import { jsonb } from '../../db/json.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../../opaque-token.js';
 
 export const CODE_LIFETIME_SECONDS = 60;
@@ -16,6 +17,8 @@ export interface NewCode {
   nonce?: string;
   codeChallenge: string;
   authTime: Date;
+  /** How the user authenticated (RFC 8176), carried to the ID token. */
+  amr: string[];
 }
 
 /** Issues a single-use code bound to everything the token request must repeat or prove. */
@@ -35,6 +38,7 @@ export async function issueCode(q: Queryable, input: NewCode, now: Date): Promis
       nonce: input.nonce ?? null,
       code_challenge: input.codeChallenge,
       auth_time: input.authTime,
+      amr: jsonb(input.amr),
       created_at: now,
       expires_at: new Date(now.getTime() + CODE_LIFETIME_SECONDS * 1000),
     })

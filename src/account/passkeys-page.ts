@@ -1,7 +1,7 @@
-import { html } from '../pages/html.js';
 import { page } from '../pages/layout.js';
 import { PASSKEY_SCRIPTS } from '../passkeys/asset-routes.js';
 import { MAX_PASSKEY_NAME_LENGTH, type Passkey } from '../users/passkey-store.js';
+import { html, type Html } from '../pages/html.js';
 
 export const ACCOUNT_PASSKEYS_PATH = '/account/passkeys';
 
@@ -9,6 +9,8 @@ export interface PasskeysPageInput {
   username: string;
   csrfToken: string;
   passkeys: readonly Passkey[];
+  /** Set when a sign-in sent the user here to add a second factor (it resumes once one is added). */
+  requestId?: string;
   notice?: string;
   error?: string;
 }
@@ -45,6 +47,7 @@ ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
 ${input.passkeys.length === 0 ? html`<p class="hint">No passkeys yet.</p>` : html`<ul class="passkeys">${input.passkeys.map((p) => passkeyItem(p, input.csrfToken))}</ul>`}
 <form method="post" action="${ACCOUNT_PASSKEYS_PATH}" data-passkey="register" data-options="${ACCOUNT_PASSKEYS_PATH}/options" hidden>
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
+${input.requestId ? html`<input type="hidden" name="request_id" value="${input.requestId}">` : ''}
 <label for="passkey-name">Name of the new passkey</label>
 <input type="text" id="passkey-name" name="name" maxlength="${MAX_PASSKEY_NAME_LENGTH}" placeholder="e.g. Work laptop">
 <p class="error" role="alert" data-passkey-error hidden></p>
@@ -54,4 +57,13 @@ ${input.passkeys.length === 0 ? html`<p class="hint">No passkeys yet.</p>` : htm
 <p class="back"><a href="/account">Back to your account</a></p>`,
     { scripts: PASSKEY_SCRIPTS },
   );
+}
+
+/** The passkeys part of the /account overview: how many, and the way to the page that manages them. */
+export function passkeysSummary(passkeys: readonly Passkey[]): Html {
+  return html`<section aria-labelledby="passkeys-heading">
+<h2 id="passkeys-heading">Passkeys</h2>
+<p class="hint">${passkeys.length === 0 ? 'None yet. A passkey signs you in without a password, and counts as two-step verification.' : `${passkeys.length} passkey${passkeys.length === 1 ? '' : 's'}: ${passkeys.map((p) => p.name).join(', ')}`}</p>
+<p><a href="${ACCOUNT_PASSKEYS_PATH}">Manage passkeys</a></p>
+</section>`;
 }
