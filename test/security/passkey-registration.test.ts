@@ -44,7 +44,27 @@ describe('passkey registration and removal refuse hostile requests', () => {
     const csrf = hiddenField(page.body, 'csrf_token');
     const done = await postForm(jar, '/login', { csrf_token: csrf, request_id: hiddenField(page.body, 'request_id'), username: user.username, password: user.password });
     expect(done.statusCode).toBe(303);
-    return { jar, csrf };
+    return { jar, csrf, resume: done.headers.location as string };
+  }
+
+  /**
+   * Password, then the passkey as second factor on the second-factor page (the user has one).
+   * `key` signs; `asUser` is whose passkey the assertion claims to be (another account's to attack).
+   */
+  async function signedInWithPasskey(user: { id: string; username: string; password: string }, key: SoftwareAuthenticator, asUser = user) {
+    const browser = await signedIn(user);
+    // Password done: the loop now asks for the second factor.
+    const location = (await get(browser.jar, browser.resume)).headers.location as string;
+    expect(location).toMatch(/^\/login\/second-factor\?request_id=/);
+    const page = await get(browser.jar, location);
+    expect(page.body).toContain('data-passkey="sign-in" data-options="/login/second-factor/passkey/options"');
+    const requestId = hiddenField(page.body, 'request_id');
+    const started = await postJson(browser.jar, '/login/second-factor/passkey/options', { csrf_token: browser.csrf, request_id: requestId });
+    expect(started.statusCode).toBe(200);
+    const { options: issued } = started.json<{ options: { challenge: string; allowCredentials: { id: string }[] } }>();
+    const response = key.assert(issued, Buffer.from(asUser.id.replace(/-/g, ''), 'hex').toString('base64url'));
+    const answer = await postJson(browser.jar, '/login/second-factor/passkey', { csrf_token: browser.csrf, request_id: requestId, response });
+    return { ...browser, answer, allowed: issued.allowCredentials.map((c) => c.id) };
   }
 
   async function options(browser: { jar: Jar; csrf: string }) {
@@ -119,9 +139,9 @@ describe('passkey registration and removal refuse hostile requests', () => {
     expect(await lastFailure()).toMatchObject({ userId: bob.id, details: { reason: 'no_challenge' } });
   });
 
-  it('without a session: the page sends the browser to /account, the JSON endpoints answer 401; a bad CSRF token 403', async () => {
+  it('without a session: the page sends the browser to sign in, the JSON endpoints answer 401; a bad CSRF token 403', async () => {
     const jar = new Jar();
-    expect((await get(jar, '/account/passkeys')).headers.location).toBe('/account');
+    expect((await get(jar, '/account/passkeys')).headers.location).toMatch(/^\/login\?request_id=/);
     expect((await postJson(jar, '/account/passkeys/options', { csrf_token: 'x'.repeat(43) })).statusCode).toBe(403);
     const browser = await signedIn(bob);
     expect((await postJson(browser.jar, '/account/passkeys/options', { csrf_token: 'wrong' })).statusCode).toBe(403);
@@ -144,17 +164,43 @@ describe('passkey registration and removal refuse hostile requests', () => {
     expect((await postForm(owner.jar, '/account/passkeys/not-a-uuid/remove', { csrf_token: owner.csrf })).statusCode).toBe(303);
     expect((await postForm(owner.jar, `/account/passkeys/${passkey.id}/remove`, {})).statusCode).toBe(403);
 
-    // Six minutes later the sign-in is no longer fresh: removal asks for a new one.
+    // Six minutes later the sign-in is no longer fresh: removal asks for a new one (max_age).
     subject.clock.advance(6 * 60_000);
     const stale = await postForm(owner.jar, `/account/passkeys/${passkey.id}/remove`, { csrf_token: owner.csrf });
-    expect(stale.headers.location).toBe('/account/passkeys?done=sign_in_again');
+    expect(stale.headers.location).toMatch(/^\/login\?request_id=/);
     expect(await passkeysOf(alice.id)).toContainEqual(expect.objectContaining({ id: passkey.id }));
 
-    const fresh = await signedIn(alice);
+    const fresh = await signedInWithPasskey(alice, key);
+    expect(fresh.answer.statusCode).toBe(200);
     const removed = await postForm(fresh.jar, `/account/passkeys/${passkey.id}/remove`, { csrf_token: fresh.csrf });
     expect(removed.headers.location).toBe('/account/passkeys?done=removed');
     expect(await passkeysOf(alice.id)).not.toContainEqual(expect.objectContaining({ id: passkey.id }));
     const audit = await subject.db.selectFrom('audit_events').selectAll().where('type', '=', 'passkey_removed').where('user_id', '=', alice.id).execute();
     expect(audit.map((row) => row.details)).toEqual([{ passkeyId: passkey.id, by: 'user' }]);
+  });
+
+  it("password, then another account's passkey as the second factor: refused (wrong_user), the session stays at level 1", async () => {
+    const carol = await makeUser(subject.db);
+    const dave = await makeUser(subject.db);
+    const carolsKey = new SoftwareAuthenticator(RP);
+    const davesKey = new SoftwareAuthenticator(RP);
+    for (const [user, key] of [[carol, carolsKey], [dave, davesKey]] as const) {
+      const browser = await signedIn(user);
+      expect((await postJson(browser.jar, '/account/passkeys', { csrf_token: browser.csrf, response: key.register(await options(browser)) })).statusCode).toBe(200);
+    }
+    // Carol's password, Dave's passkey (signing as Dave, or claiming to be Carol's): refused.
+    for (const asUser of [dave, carol]) {
+      const attempt = await signedInWithPasskey(carol, davesKey, asUser);
+      expect(attempt.allowed).toEqual([carolsKey.credentialId]);
+      expect(attempt.answer.statusCode).toBe(400);
+      expect(await lastFailure()).toMatchObject({ userId: carol.id, details: { reason: 'wrong_user', step: 'second_factor' } });
+      const session = await subject.db.selectFrom('login_sessions').select('amr').where('user_id', '=', carol.id).orderBy('created_at', 'desc').limit(1).executeTakeFirstOrThrow();
+      expect(session.amr).toEqual(['pwd']);
+    }
+    // Her own passkey: level 2, pwd + hwk + mfa.
+    const own = await signedInWithPasskey(carol, carolsKey);
+    expect(own.answer.statusCode).toBe(200);
+    const session = await subject.db.selectFrom('login_sessions').select('amr').where('user_id', '=', carol.id).orderBy('created_at', 'desc').limit(1).executeTakeFirstOrThrow();
+    expect(session.amr).toEqual(['pwd', 'hwk', 'mfa']);
   });
 });
