@@ -81,12 +81,14 @@ async function register(context: StepContext, request: FastifyRequest, reply: Fa
   const result = await completeRegistration(passkeyDeps(context), request.log, {
     cookieValue,
     userId: account.user.id,
+    sessionId: account.session.id,
     response: body.response,
     name: body.name,
     ip: request.ip,
     now: nowDate(context.deps),
   });
   if (!result.ok) throw passkeyRefused(result.reason);
+  if (result.sessionCookieValue) context.cookies.setSession(reply, result.sessionCookieValue, context.settings.sessionLifetimes.absoluteSeconds);
   // Added while a sign-in waits for a second factor: back to it (it now asks for this passkey).
   const requestId = enrolmentRequestId(body.request_id);
   return sendJson(reply, { redirect: requestId ? `/authorize/resume?request_id=${requestId}` : `${ACCOUNT_PASSKEYS_PATH}?done=added` });

@@ -1,8 +1,9 @@
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import { recordAudit, type AuditLog } from '../audit/record.js';
+import { addSessionFactors } from '../browser/session-store.js';
 import { withTransaction } from '../db/transaction.js';
 import type { PublicUser } from '../users/store.js';
-import type { AssertionDeps } from './assertion.js';
+import { passkeyAmr, type AssertionDeps } from './assertion.js';
 import { registrationOptions, verifyRegistration } from './ceremony.js';
 import { consumeChallenge, saveChallenge } from './challenge-store.js';
 import type { PasskeyFailureReason, PasskeyResult } from './failure.js';
@@ -32,8 +33,8 @@ export function passkeyName(typed: unknown, now: Date): string {
 export async function completeRegistration(
   deps: AssertionDeps,
   log: AuditLog,
-  input: { cookieValue: string | undefined; userId: string; response: unknown; name: unknown; ip: string; now: Date },
-): Promise<PasskeyResult<{ passkey: Passkey }>> {
+  input: { cookieValue: string | undefined; userId: string; sessionId: string; response: unknown; name: unknown; ip: string; now: Date },
+): Promise<PasskeyResult<{ passkey: Passkey; sessionCookieValue?: string }>> {
   const refuse = async (reason: PasskeyFailureReason) => {
     await deps.audit.record(log, { type: 'passkey_failed', userId: input.userId, ip: input.ip, details: { reason, step: 'register' } });
     return { ok: false as const, reason };
@@ -49,7 +50,7 @@ export async function completeRegistration(
     now: input.now,
   });
   if (!verified.ok) return refuse(verified.reason);
-  const stored = await withTransaction(deps.db, async (trx): Promise<PasskeyResult<{ passkey: Passkey }>> => {
+  const stored = await withTransaction(deps.db, async (trx): Promise<PasskeyResult<{ passkey: Passkey; sessionCookieValue?: string }>> => {
     // Counted inside the transaction that inserts, after locking the user's row: two concurrent
     // registrations cannot both slip under the limit.
     await lockPasskeyOwner(trx, input.userId);
@@ -62,7 +63,11 @@ export async function completeRegistration(
       ip: input.ip,
       details: { passkeyId: passkey.id, backupEligible: passkey.backupEligible },
     });
-    return { ok: true, passkey };
+    // The new credential was just used with user verification on top of this session's sign-in:
+    // the session counts it (as TOTP's enrolment counts its confirming code), so the user is
+    // not asked for the passkey they have just made. New cookie value, as for any step-up.
+    const upgraded = await addSessionFactors(trx, input.sessionId, [passkeyAmr(passkey)]);
+    return { ok: true, passkey, sessionCookieValue: upgraded?.cookieValue };
   });
   if (!stored.ok) return refuse(stored.reason);
   return stored;

@@ -85,11 +85,11 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     return payload;
   }
 
-  async function signInWithPassword(tab: BrowserTab) {
+  async function signInWithPassword(tab: BrowserTab, as: { username: string; password: string } = user) {
     const request = await authorizationRequest();
     await tab.page.goto(request.url);
-    await tab.page.getByLabel('Username').fill(user.username);
-    await tab.page.getByLabel('Password').fill(user.password);
+    await tab.page.getByLabel('Username').fill(as.username);
+    await tab.page.getByLabel('Password').fill(as.password);
     await tab.page.getByRole('button', { name: 'Sign in', exact: true }).click();
     return { request, callback: await landedAtCallback(tab) };
   }
@@ -127,6 +127,9 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     await page.goto(viaAutofill.url);
     const autofillClaims = await idTokenClaims(viaAutofill, await landedAtCallback(tab));
     expect(autofillClaims.sub).toBe(user.id);
+    // A user-verified passkey on its own: two factors (RFC 8176), level 2.
+    expect(autofillClaims.amr).toEqual(['hwk', 'mfa']);
+    expect(autofillClaims.acr).toBe('urn:latchkey:loa:2');
     // No form was posted: the page's script did the ceremony and went on to the loop.
     expect(tab.navigations.slice(navigationsBefore).filter((n) => n.startsWith('POST'))).toEqual([]);
 
@@ -138,8 +141,24 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     const claims = await idTokenClaims(viaButton, await landedAtCallback(tab));
     expect(claims.sub).toBe(user.id);
+    expect(claims.amr).toEqual(['hwk', 'mfa']);
+    expect(claims.acr).toBe('urn:latchkey:loa:2');
     const [used] = await storedPasskeys();
     expect(used!.last_used_at).not.toBeNull();
+
+    // Sign out again: the password now leads to the second-factor page, where the passkey completes it.
+    await tab.context.clearCookies();
+    const twoSteps = await authorizationRequest();
+    await page.goto(twoSteps.url);
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL((url) => url.pathname === '/login/second-factor');
+    await page.screenshot({ path: `${SHOTS}/second-factor-1280-light.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    const twoStepClaims = await idTokenClaims(twoSteps, await landedAtCallback(tab));
+    expect(twoStepClaims.amr).toEqual(['pwd', 'hwk', 'mfa']);
+    expect(twoStepClaims.acr).toBe('urn:latchkey:loa:2');
 
     // Fresh from that sign-in, the passkey can be removed.
     await page.goto(`${issuer}/account/passkeys`);
@@ -157,7 +176,7 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     await addVirtualAuthenticator(tab.page);
     // No autofill here: it would sign in by itself once a passkey exists.
     await tab.context.addInitScript('PublicKeyCredential.isConditionalMediationAvailable = async () => false;');
-    await signInWithPassword(tab);
+    await signInWithPassword(tab, await makeUser(server.database.db, { username: 'bob' }));
     await tab.page.goto(`${issuer}/account/passkeys`);
     await tab.page.getByLabel('Name of the new passkey').fill('A work laptop with a rather long passkey name that wraps');
     await tab.page.getByRole('button', { name: 'Add a passkey' }).click();
