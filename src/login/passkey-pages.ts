@@ -29,5 +29,6 @@ export function passkeySecondFactorForm(input: { requestId: string; csrfToken: s
 <input type="hidden" name="request_id" value="${input.requestId}">
 <p class="error" role="alert" data-passkey-error hidden></p>
 <button type="submit">Use a passkey</button>
-</form>`;
+</form>
+<noscript><p class="hint">A passkey needs JavaScript: turn it on for this page.</p></noscript>`;
 }

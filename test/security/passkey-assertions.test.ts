@@ -39,7 +39,7 @@ describe('passkey sign-in refuses hostile assertions', () => {
       backedUp: false,
       aaguid: '00000000-0000-0000-0000-000000000000',
       name: 'test key',
-      createdAt: subject.clock.now() as unknown as Date,
+      createdAt: new Date(subject.clock.now()),
     });
   }
 
