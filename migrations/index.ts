@@ -12,6 +12,8 @@ import * as m0010 from './0010_device_authorizations.js';
 import * as m0011 from './0011_client_change_notifications.js';
 import * as m0012 from './0012_second_factors.js';
 import * as m0013 from './0013_passkeys.js';
+import * as m0014 from './0014_dpop.js';
+import * as m0015 from './0015_par_and_private_key_jwt.js';
 
 /** Every migration in order. Add new files at the end; never edit one that has landed. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +30,6 @@ export const migrations: Record<string, Migration> = {
   '0011_client_change_notifications': m0011,
   '0012_second_factors': m0012,
   '0013_passkeys': m0013,
+  '0014_dpop': m0014,
+  '0015_par_and_private_key_jwt': m0015,
 };

@@ -7,7 +7,7 @@ import { loggerOptions } from './http/logger.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installSecurityHeaders, securityHeaderOptions } from './http/security-headers.js';
 import { generateRequestId, installRequestIdHeader } from './http/request-id.js';
-import { installDraining } from './http/draining.js';
+import { installDraining, waitForHandlers } from './http/draining.js';
 import { registerHealthRoutes } from './health/routes.js';
 import type { Clock } from './clock.js';
 import type { KeyRing } from './keys/ring.js';
@@ -26,8 +26,11 @@ import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
 import { ClientCache } from './clients/cache.js';
+import { clientAssertionChecks } from './clients/assertion-context.js';
 import { createAuditWriter } from './audit/group-writer.js';
 import { revokedJtiLookup } from './tokens/revoked-jtis.js';
+import { dpopVerifier } from './dpop/verifier.js';
+import { DpopNonces } from './dpop/nonce.js';
 import { limitPasswordHashing, passwordHashing } from './users/password.js';
 
 export interface AppDeps {
@@ -76,7 +79,7 @@ export function installHttpHooks(app: FastifyInstance, deps: Pick<AppDeps, 'conf
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify(fastifyOptions(config));
-  limitPasswordHashing(config.PASSWORD_HASH_CONCURRENCY);
+  limitPasswordHashing(config.PASSWORD_HASH_CONCURRENCY, config.PASSWORD_HASH_QUEUE_SIZE);
   const clients = deps.clients ?? new ClientCache({ db: deps.database.db, reloadIntervalSeconds: 0 });
   installHttpHooks(app, { ...deps, clients });
   await app.register(formbody);
@@ -84,7 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps.database);
   registerJwksRoute(app, deps.keys, config);
-  registerDiscoveryRoutes(app, config.ISSUER, deps.keys);
+  registerDiscoveryRoutes(app, config.ISSUER, deps.keys, { requirePushedAuthorizationRequests: config.REQUIRE_PAR === 'true' });
   await installRateLimiting(app, config.REDIS_URL);
   const clock = deps.clock ?? systemClock;
   const oauthDeps = {
@@ -96,16 +99,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
     audit: createAuditWriter(deps.database.db),
     revokedJtis: revokedJtiLookup(deps.database.db),
+    dpop: dpopVerifier(deps.database.db, clock, new DpopNonces(deriveSecret(config.KEY_ENCRYPTION_KEY, 'dpop-nonce')), {
+      nonce: config.DPOP_NONCE,
+      clockToleranceSeconds: config.CLOCK_TOLERANCE,
+    }),
+    clientAssertions: clientAssertionChecks(config, deps.database.db),
   };
   // onClose runs once the server has stopped taking requests; a handler whose client went away
   // may still wait on a batch, which must finish before main.ts closes the database.
   app.addHook('onClose', async () => {
-    await Promise.all([oauthDeps.audit.settle(), oauthDeps.revokedJtis.settle()]);
+    await Promise.all([oauthDeps.audit.settle(), oauthDeps.revokedJtis.settle(), oauthDeps.dpop.settle()]);
   });
   const device = deviceSettings(config);
   await registerOAuthRoutes(app, oauthDeps, device);
   const signIn = registerSignInRoutes(app, oauthDeps, signInSettings(config), device);
   registerAccountRoutes(app, signIn);
   await registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
+  // Last, so that it runs first on close (onClose hooks run last-in, first-out): handlers still
+  // running finish before the batches above settle and before main.ts closes the database.
+  waitForHandlers(app);
   return app;
 }

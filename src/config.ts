@@ -45,6 +45,22 @@ function integer(fallback: number, min: number, max: number) {
     });
 }
 
+/** A whole number from min to max, or undefined when unset (the reader derives a default). */
+function optionalInteger(min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const value = /^\s*\d{1,9}\s*$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
 function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
   return z
     .string()
@@ -126,6 +142,8 @@ const schema = z.object({
   KEY_ROTATION_INTERVAL: duration('30d', { min: 60 }),
   JWKS_CACHE_TTL: duration('10m', { min: 1 }),
   CLOCK_TOLERANCE: duration('30s'),
+  // RFC 9449 8: `required` makes every DPoP proof carry a fresh server nonce (use_dpop_nonce otherwise).
+  DPOP_NONCE: oneOf(['off', 'required'], 'off'),
   RATE_LIMIT_LOGIN: integer(20, 0, 1_000_000),
   RATE_LIMIT_TOKEN: integer(600, 0, 10_000_000),
   RATE_LIMIT_AUTHORIZE: integer(120, 0, 10_000_000),
@@ -134,12 +152,20 @@ const schema = z.object({
   DEVICE_CODE_TTL: duration('10m', { min: 60 }),
   DEVICE_POLL_INTERVAL: duration('5s', { min: 1 }),
   CLIENT_SECRET_OVERLAP: duration('0'),
+  // private_key_jwt clients' jwks_uri: one fetch (connect, headers and body) may take this long.
+  CLIENT_JWKS_TIMEOUT: duration('5s', { min: 1 }),
+  // RFC 9126 5: every client must push its authorization requests to /par first.
+  REQUIRE_PAR: oneOf(['true', 'false'], 'false'),
   // The client cache's safety net (clients/cache.ts): a full clear this often; 0 turns the cache off.
   CLIENT_CACHE_RELOAD_INTERVAL: duration('60s'),
   LOGIN_LOCKOUT_THRESHOLD: integer(5, 0, 1000),
   LOGIN_LOCKOUT_DURATION: duration('15m', { min: 1 }),
   // libuv's threadpool is sized from this too (src/bin.cts), before this schema ever runs.
   PASSWORD_HASH_CONCURRENCY: integer(availableParallelism(), 1, 1024),
+  /** Unset: 32 per argon2 slot (src/users/password.ts, defaultPasswordQueueSize). */
+  PASSWORD_HASH_QUEUE_SIZE: optionalInteger(0, 100_000),
+  // Read by src/bin.cts before this schema runs (it lowers libuv's pool threads); validated here.
+  PASSWORD_HASH_NICE: integer(10, 0, 19),
   REDIS_URL: url(['redis:', 'rediss:']),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
 });

@@ -81,6 +81,10 @@ const clientSettings = {
   always_issue_refresh: z.boolean(),
   require_mfa: z.boolean().describe('every sign-in for this client must reach urn:latchkey:loa:2 (two factors)'),
   admin: z.boolean(),
+  dpop_bound_access_tokens: z.boolean().describe('RFC 9449 5.2: /token refuses requests without a DPoP proof'),
+  jwks_uri: z.string().nullable(),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+  require_pushed_authorization_requests: z.boolean(),
 } satisfies Record<Exclude<keyof ClientMetadataInput, 'type'>, z.ZodType>;
 
 export const clientSchema = z.object({

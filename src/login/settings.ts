@@ -18,6 +18,8 @@ export interface SignInSettings {
   rp: RelyingParty;
   /** TOTP secrets' key, the issuer name apps show, the lockout for wrong codes (mfa/settings.ts). */
   secondFactors: SecondFactorSettings;
+  /** REQUIRE_PAR (RFC 9126 5). */
+  requirePar: boolean;
 }
 
 export function signInSettings(config: Config): SignInSettings {
@@ -29,5 +31,6 @@ export function signInSettings(config: Config): SignInSettings {
     rateLimits: { loginPerMinute: config.RATE_LIMIT_LOGIN, authorizePerMinute: config.RATE_LIMIT_AUTHORIZE },
     rp: relyingParty(config),
     secondFactors: secondFactorSettings(config),
+    requirePar: config.REQUIRE_PAR === 'true',
   };
 }

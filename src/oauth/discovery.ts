@@ -1,6 +1,8 @@
 import { DEFAULT_SCOPES } from '../clients/schema.js';
 import { ASSURANCE_LEVELS } from '../users/assurance.js';
+import { DPOP_SIGNING_ALGS } from '../dpop/proof.js';
 import { deviceDiscoveryCapability } from './device/discovery.js';
+import { parDiscoveryCapability } from './par/discovery.js';
 import { signInCapability } from './sign-in-discovery.js';
 import type { DiscoveryCapability, DiscoveryContext, DiscoveryMetadata } from './discovery-capability.js';
 
@@ -26,12 +28,14 @@ const assuranceLevels: DiscoveryCapability = () => ({
   acr_values_supported: ASSURANCE_LEVELS,
   claims_supported: ['acr', 'amr'],
 });
+/** RFC 9449 5.1: the algorithms a DPoP proof may use (dpop/proof.ts). */
+const dpop: DiscoveryCapability = () => ({ dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS });
 
 /**
  * What Latchkey implements right now, and nothing more. Later features (authorize, token,
  * revocation, introspection, userinfo, logout) append a capability here.
  */
-export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, assuranceLevels, signInCapability, deviceDiscoveryCapability];
+export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, assuranceLevels, dpop, signInCapability, deviceDiscoveryCapability, parDiscoveryCapability];
 
 /** Merges the capabilities; list-valued members are united, so two features may add to one list. */
 export function buildDiscoveryDocument(

@@ -20,7 +20,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   keys: ['audit', 'clock.ts', 'config.ts', 'db', 'http'],
   /** audit: a refresh writes its token_issued row inside the rotation statement (one commit). */
   tokens: ['audit', 'clock.ts', 'config.ts', 'db', 'keys', 'opaque-token.ts', 'users'],
-  http: ['config.ts', 'db', 'users'],
+  /** pages: the error handler answers a browser with a page (a 503 from the password gate). */
+  http: ['config.ts', 'db', 'pages', 'users'],
+  /** DPoP proofs (RFC 9449): checks, server nonces, the replay table; oauth/ maps results to OAuthErrors. */
+  dpop: ['clock.ts', 'db'],
   clients: ['config.ts', 'db', 'http', 'opaque-token.ts'],
   health: ['db'],
   maintenance: ['clock.ts', 'db'],
@@ -31,9 +34,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   browser: ['clock.ts', 'config.ts', 'db', 'opaque-token.ts', 'tokens', 'users'],
   /** WebAuthn: credentials, single-use challenges, the two ceremonies, the browser script; used by login/, admin/ and the CLI. */
   passkeys: ['audit', 'browser', 'clock.ts', 'config.ts', 'db', 'opaque-token.ts', 'users'],
-  oauth: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'opaque-token.ts', 'pages', 'tokens', 'users'],
   /** Second factors: TOTP and recovery codes (the arithmetic, the sealed secret, checking a code); their tables' SQL is in users/. */
   mfa: ['audit', 'clock.ts', 'config.ts', 'db', 'keys', 'opaque-token.ts', 'users'],
+  oauth: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'dpop', 'http', 'keys', 'opaque-token.ts', 'pages', 'tokens', 'users'],
   /** The sign-in pages sit above oauth/authorize: they plug steps into its loop (never the reverse). */
   login: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'mfa', 'oauth', 'pages', 'passkeys', 'users'],
   /** The self-service pages: sign-in through login/'s loop, factors through mfa/ and passkeys/, sessions and families through browser/ and tokens/. */

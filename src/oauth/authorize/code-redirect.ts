@@ -43,6 +43,7 @@ export const codeRedirect = finalStep<ValidAuthorizationRequest>({
           codeChallenge: request.codeChallenge,
           authTime: session.authTime,
           amr: session.amr,
+          dpopJkt: request.dpopJkt,
         },
         now,
       );

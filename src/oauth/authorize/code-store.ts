@@ -19,6 +19,8 @@ export interface NewCode {
   authTime: Date;
   /** How the user authenticated (RFC 8176), carried to the ID token. */
   amr: string[];
+  /** RFC 9449 10: only a DPoP proof with this key may redeem the code. */
+  dpopJkt?: string;
 }
 
 /** Issues a single-use code bound to everything the token request must repeat or prove. */
@@ -37,6 +39,7 @@ export async function issueCode(q: Queryable, input: NewCode, now: Date): Promis
       audience: input.audience,
       nonce: input.nonce ?? null,
       code_challenge: input.codeChallenge,
+      dpop_jkt: input.dpopJkt ?? null,
       auth_time: input.authTime,
       amr: jsonb(input.amr),
       created_at: now,
