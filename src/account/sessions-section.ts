@@ -36,20 +36,21 @@ async function render(context: StepContext, { session, csrfToken, now }: Account
   for (const family of families) if (!names.has(family.clientId)) names.set(family.clientId, (await deps.clients.find(family.clientId))?.name ?? family.clientId);
   return html`<section id="sessions">
 <h2>Where you are signed in</h2>
+<h3>Browsers</h3>
 <table>
 <thead><tr><th>Browser</th><th>Signed in</th><th>Last used</th><th></th></tr></thead>
 <tbody>${sessions.map(
-    (s) => html`<tr><td class="agent">${s.userAgent ?? 'unknown browser'}${s.id === session.id ? html` <strong>(this browser)</strong>` : ''}</td><td>${when(s.createdAt)}</td><td>${when(s.lastSeenAt)}</td><td>${endButton(csrfToken, 'session_id', s.id, 'End this browser session')}</td></tr>`,
+    (s) => html`<tr><td class="agent">${s.userAgent ?? 'unknown browser'}${s.id === session.id ? html` <strong>(this browser)</strong>` : ''}</td><td>${when(s.createdAt)}</td><td>${when(s.lastSeenAt)}</td><td class="action">${endButton(csrfToken, 'session_id', s.id, 'End this browser session')}</td></tr>`,
   )}</tbody>
 </table>
-<h2 style="margin-top:1.5rem">Apps that stay signed in</h2>
+<h3>Apps that stay signed in</h3>
 ${
   families.length === 0
     ? html`<p class="hint">No app holds a refresh token for you.</p>`
     : html`<table>
 <thead><tr><th>App</th><th>Since</th><th>Last used</th><th></th></tr></thead>
 <tbody>${families.map(
-        (f) => html`<tr><td><strong>${names.get(f.clientId)}</strong><br><span class="hint">${f.userAgent ?? ''}</span></td><td>${when(f.createdAt)}</td><td>${when(f.lastUsedAt)}</td><td>${endButton(csrfToken, 'grant_id', f.id, `Sign ${names.get(f.clientId) ?? ''} out`)}</td></tr>`,
+        (f) => html`<tr><td><strong>${names.get(f.clientId)}</strong><br><span class="hint">${f.userAgent ?? ''}</span></td><td>${when(f.createdAt)}</td><td>${when(f.lastUsedAt)}</td><td class="action">${endButton(csrfToken, 'grant_id', f.id, `Sign ${names.get(f.clientId) ?? ''} out`)}</td></tr>`,
       )}</tbody>
 </table>`
 }

@@ -5,6 +5,7 @@ import { clientCreate, CLIENT_CREATE_HELP } from './commands/client-create.js';
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
 import { GENERATED_KEY_NOTICE } from '../db/embedded-key-file.js';
+import { userMfaReset, userTotpEnroll, USER_MFA_RESET_HELP, USER_TOTP_ENROLL_HELP } from './commands/user-factors.js';
 import { keysList, keysRotate, KEYS_LIST_HELP, KEYS_ROTATE_HELP } from './commands/keys.js';
 
 export const MAIN_HELP = `Usage: latchkey <command> [options]
@@ -13,6 +14,8 @@ Commands:
   serve                 run the issuer (default for \`npm start\`)
   migrate               bring the database schema up to date
   user create           create a user (password on standard input)
+  user totp enroll      turn on TOTP for a user (prints the otpauth URI and recovery codes)
+  user mfa reset        remove every second factor of a user
   client create         register an OAuth client
   keys list             show the signing keys and their states
   keys rotate [--now]   publish the next signing key (--now: switch to it at once)
@@ -24,7 +27,7 @@ environment only (see .env.example). Exit status: 0 success, 2 bad input or conf
 type Command = (argv: string[], io: CliIO, config: () => Config) => Promise<number | 'running'>;
 
 const GROUP_HELP: Record<string, string> = {
-  user: `Usage: latchkey user create --username U [--email E] [--name N] --password-stdin\n\n${USER_CREATE_HELP}`,
+  user: `Usage: latchkey user create | user totp enroll | user mfa reset\n\n${USER_CREATE_HELP}\n${USER_TOTP_ENROLL_HELP}\n${USER_MFA_RESET_HELP}`,
   client: `Usage: latchkey client create --name N --type confidential|public [options]\n\n${CLIENT_CREATE_HELP}`,
   keys: `Usage: latchkey keys list | keys rotate [--now]\n\n${KEYS_LIST_HELP}\n${KEYS_ROTATE_HELP}`,
 };
@@ -33,10 +36,17 @@ const COMMANDS: Record<string, Command> = {
   serve,
   migrate,
   'user create': userCreate,
+  'user totp': (argv, io, config) => (argv[0] === 'enroll' ? userTotpEnroll(argv.slice(1), io, config) : unknownSubcommand(io, 'user totp', argv[0])),
+  'user mfa': (argv, io, config) => (argv[0] === 'reset' ? userMfaReset(argv.slice(1), io, config) : unknownSubcommand(io, 'user mfa', argv[0])),
   'client create': clientCreate,
   'keys list': keysList,
   'keys rotate': keysRotate,
 };
+
+async function unknownSubcommand(io: CliIO, group: string, given: string | undefined): Promise<number> {
+  io.err(`latchkey: unknown command "${group}${given ? ` ${given}` : ''}"\n\n${MAIN_HELP}`);
+  return 2;
+}
 
 function resolveCommand(argv: string[]): { command?: Command; rest: string[]; group?: string } {
   const [first = 'serve', second] = argv;

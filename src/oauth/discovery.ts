@@ -28,6 +28,7 @@ const assuranceLevels: DiscoveryCapability = () => ({
   acr_values_supported: ASSURANCE_LEVELS,
   claims_supported: ['acr', 'amr'],
 });
+
 /** RFC 9449 5.1: the algorithms a DPoP proof may use (dpop/proof.ts). */
 const dpop: DiscoveryCapability = () => ({ dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS });
 

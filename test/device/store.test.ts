@@ -206,6 +206,7 @@ describe('device authorization store (RFC 8628)', () => {
           userId,
           sessionId: decision.approve.sessionId,
           authTime: decision.approve.authTime,
+          amr: ['pwd'],
           scope: 'openid profile offline_access',
           audience: 'https://api.example.com',
         },
