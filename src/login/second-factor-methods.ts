@@ -1,4 +1,5 @@
 import type { Html } from '../pages/html.js';
+import { passkeySecondFactorForm } from './passkey-pages.js';
 import { otpSection, type EnrolmentOption, type SecondFactorSectionInput } from './second-factor-pages.js';
 
 /**
@@ -26,4 +27,14 @@ const totpMethod: SecondFactorMethod = {
   }),
 };
 
-export const SECOND_FACTOR_METHODS: readonly SecondFactorMethod[] = [totpMethod];
+const passkeyMethod: SecondFactorMethod = {
+  kind: 'passkey',
+  section: passkeySecondFactorForm,
+  enrolment: (requestId) => ({
+    label: 'Add a passkey',
+    description: 'Use this device’s fingerprint, face or screen lock (or a security key). A passkey can also sign you in without a password.',
+    href: `/account/passkeys?request_id=${encodeURIComponent(requestId)}`,
+  }),
+};
+
+export const SECOND_FACTOR_METHODS: readonly SecondFactorMethod[] = [passkeyMethod, totpMethod];

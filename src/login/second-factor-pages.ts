@@ -1,6 +1,7 @@
 import { html, type Html } from '../pages/html.js';
 import { page } from '../pages/layout.js';
 import type { PageUi } from '../pages/ui.js';
+import { PASSKEY_SCRIPTS } from '../passkeys/asset-routes.js';
 
 /** What each method's section of the second-factor page gets. */
 export interface SecondFactorSectionInput {
@@ -18,6 +19,7 @@ export function secondFactorPage(ui: PageUi, input: SecondFactorSectionInput & {
 <p class="sub">Signing in as <strong>${input.username}</strong> to continue to <strong>${input.clientName}</strong></p>
 ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
 ${input.sections}`,
+    { scripts: PASSKEY_SCRIPTS },
   );
 }
 

@@ -54,7 +54,7 @@ export const SECOND_FACTOR_CHECKS: readonly Check[] = [
   },
 ];
 
-type SecondFactorContext =
+export type SecondFactorContext =
   | { status: 'expired' }
   /** No session (any more): the loop sends the browser to the login page. */
   | { status: 'sign_in'; requestId: string }
@@ -62,7 +62,7 @@ type SecondFactorContext =
   | { status: 'nothing_to_do'; requestId: string }
   | { status: 'ready'; pending: PendingRequest; session: ActiveSession; client: Client; final: FinalStep; kinds: string[] };
 
-async function secondFactorContext(context: StepContext, request: FastifyRequest, requestId: unknown): Promise<SecondFactorContext> {
+export async function secondFactorContext(context: StepContext, request: FastifyRequest, requestId: unknown): Promise<SecondFactorContext> {
   const { deps, cookies } = context;
   const now = nowDate(deps);
   const pending = await findPendingRequest(deps.db, requestId, now);
@@ -85,7 +85,8 @@ async function renderSecondFactor(context: StepContext, request: FastifyRequest,
   const input = { requestId: found.pending.id, csrfToken: context.cookies.csrfToken(request, reply), error };
   const sections = SECOND_FACTOR_METHODS.filter((method) => found.kinds.includes(method.kind)).map((method) => method.section(input));
   const body = secondFactorPage(pageUi(request), { ...input, clientName: found.client.name, username: user?.username ?? '', sections });
-  return sendHtml(reply, error ? 400 : 200, body, found.final.formActionTarget(found.pending.request));
+  // Scripts: a passkey section runs the WebAuthn ceremony (Latchkey's own files only).
+  return sendHtml(reply, error ? 400 : 200, body, found.final.formActionTarget(found.pending.request), { scripts: true });
 }
 
 /**

@@ -148,7 +148,7 @@ describe('SPA refresh-cookie mode in headless Chromium', { timeout: 60_000 }, ()
     await page.waitForURL((url) => url.origin === issuer && url.pathname === '/login');
     await page.getByLabel('Username').fill('alice');
     await page.getByLabel('Password').fill('correct horse battery staple');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((url) => url.origin === spaOrigin && url.pathname === '/callback');
     await page.waitForFunction('window.result !== undefined');
     const result = (await page.evaluate('window.result')) as { tokenResponse: CallResult; nonce: string; documentCookie: string; error?: string };
