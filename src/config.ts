@@ -140,6 +140,8 @@ const schema = z.object({
   LOGIN_LOCKOUT_DURATION: duration('15m', { min: 1 }),
   // libuv's threadpool is sized from this too (src/bin.cts), before this schema ever runs.
   PASSWORD_HASH_CONCURRENCY: integer(availableParallelism(), 1, 1024),
+  // Where a password is set (users/password-policy.ts); 8 is NIST SP 800-63B's floor. Login ignores it.
+  PASSWORD_MIN_LENGTH: integer(8, 1, 1024),
   REDIS_URL: url(['redis:', 'rediss:']),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
 });

@@ -34,7 +34,7 @@ describe('the latchkey executable', () => {
 
       // On the embedded store the CLI must refuse to open the data dir the server holds;
       // on Postgres it runs beside the server.
-      const beside = await runLatchkey(['user', 'create', '--username', 'beside', '--password-stdin'], cli.env, 'pw');
+      const beside = await runLatchkey(['user', 'create', '--username', 'beside', '--password-stdin'], cli.env, 'long enough');
       if (usingPostgres) {
         expect(beside.status).toBe(0);
       } else {
@@ -50,7 +50,7 @@ describe('the latchkey executable', () => {
     expect(result.stdout).toMatch(/"msg":"shutting down"/);
 
     // The lock is released on shutdown: the CLI can open the store again.
-    const after = await runLatchkey(['user', 'create', '--username', 'after', '--password-stdin'], cli.env, 'pw');
+    const after = await runLatchkey(['user', 'create', '--username', 'after', '--password-stdin'], cli.env, 'long enough');
     expect(after.status).toBe(0);
   });
 });
