@@ -11,6 +11,7 @@ import { startCleanup, type CleanupJob } from './maintenance/cleanup.js';
 import { warnAboutReservedAdminScope } from './clients/reserved-scope.js';
 import { GENERATED_KEY_NOTICE } from './db/embedded-key-file.js';
 import { ClientCache } from './clients/cache.js';
+import { connectionFailure } from './db/connection-failure.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -36,6 +37,12 @@ export function databaseOptions(config: Config) {
     timeoutMs: config.DB_TIMEOUT * 1000,
     preparedStatements: config.DB_PREPARED_STATEMENTS === 'true',
   };
+}
+
+/** A failure to reach Postgres as one operator-readable error; any other error unchanged. */
+export function describeConnectionFailure(config: Config, error: unknown): unknown {
+  if (!config.DATABASE_URL) return error;
+  return connectionFailure(error, config.DATABASE_URL, config.DB_TIMEOUT * 1000) ?? error;
 }
 
 export interface StartOptions {
@@ -73,7 +80,7 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     await app?.close().catch(() => undefined);
     await clients.close().catch(() => undefined);
     if (!database) await db.close().catch(() => undefined);
-    throw error;
+    throw describeConnectionFailure(config, error);
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
