@@ -12,6 +12,7 @@ import { warnAboutReservedAdminScope } from './clients/reserved-scope.js';
 import { GENERATED_KEY_NOTICE } from './db/embedded-key-file.js';
 import { ClientCache } from './clients/cache.js';
 import { connectionFailure } from './db/connection-failure.js';
+import { embeddedStoreExists } from './db/embedded-store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -56,6 +57,7 @@ export interface StartOptions {
  */
 export async function startServer(config: Config, database?: DatabaseHandle, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
+  const creatingStore = !database && !config.DATABASE_URL && !embeddedStoreExists(config.DATA_DIR);
   const db = database ?? (await openDatabase(databaseOptions(config)));
   let app: FastifyInstance | undefined;
   let maintenance: KeyMaintenance | undefined;
@@ -68,6 +70,11 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     keys = await loadKeyRing(rotation);
     app = await buildApp({ config, database: db, keys, clock, clients });
     if (config.keyEncryptionKeySource === 'generated') app.log.warn({ dataDir: config.DATA_DIR }, GENERATED_KEY_NOTICE);
+    if (creatingStore) app.log.info({ dataDir: config.DATA_DIR }, 'created the embedded store');
+    app.log.info(
+      { issuer: config.ISSUER, issuerSource: config.issuerSource },
+      config.issuerSource === 'derived' ? `ISSUER is unset: the issuer is ${config.ISSUER}, derived from HOST and PORT` : `the issuer is ${config.ISSUER}`,
+    );
     await warnAboutReservedAdminScope(db.db, app.log);
     // Before listening, so the first requests already use it (it reads Postgres until LISTEN is up).
     await clients.start(db, app.log);

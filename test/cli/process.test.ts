@@ -46,7 +46,8 @@ describe('the latchkey executable', () => {
     }
     const result = await done;
     expect(result.status).toBe(0);
-    expect(result.stderr).toBe('');
+    // stderr: the two sentences for whoever started it (the issuer derived: ISSUER is unset here); stdout: the JSON log.
+    expect(result.stderr).toMatch(new RegExp(`^latchkey: listening on http://127\\.0\\.0\\.1:${port}, using .+\nlatchkey: issuer http://127\\.0\\.0\\.1:${port} \\(ISSUER is unset, so it is derived from HOST and PORT; [^\n]*\\)\n$`));
     expect(result.stdout).toMatch(/"msg":"shutting down"/);
 
     // The lock is released on shutdown: the CLI can open the store again.
