@@ -45,7 +45,8 @@ async function tcpListener(port: number, onConnection: (socket: Socket) => void)
   };
 }
 
-describe('the command line', () => {
+// Each test starts node + tsx at least once: allow for a busy machine.
+describe('the command line', { timeout: 120_000 }, () => {
   it('a bare latchkey prints the usage on stderr and exits 2 (it starts no server)', async () => {
     const result = await runLatchkey([], BASE_ENV);
     expect(result.status).toBe(2);
@@ -74,7 +75,7 @@ describe('the command line', () => {
   });
 });
 
-describe('database connection failures', () => {
+describe('database connection failures', { timeout: 120_000 }, () => {
   it.each([['migrate'], ['serve'], ['user', 'create', '--username', 'x', '--password-stdin']])(
     'latchkey %s on a refused DATABASE_URL: one line naming host:port and the reason, never the password; exit 1',
     async (...argv) => {
@@ -161,7 +162,7 @@ describe('an unreachable REDIS_URL', () => {
   });
   afterAll(async () => cli?.destroy());
 
-  it('logs one line however often the client retries, and one line when Redis is back', { timeout: 120_000 }, async () => {
+  it('logs one line however often the client retries, and one line when Redis is back', { timeout: 240_000 }, async () => {
     const redisPort = await freePort();
     // Something that hangs up on every connection: Redis is "down" and the client keeps retrying.
     const hangsUp = await tcpListener(redisPort, (socket) => socket.destroy());
@@ -171,7 +172,7 @@ describe('an unreachable REDIS_URL', () => {
     let redis: ChildProcess | undefined;
     const outageLines = () => seen.stdout.split('\n').filter((line) => line.includes('rate-limit store (Redis)'));
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 120_000);
       await waitUntil(() => hangsUp.connections() >= 8, { timeoutMs: 30_000, what: 'eight connection attempts' });
       expect(outageLines()).toHaveLength(1);
       const line = JSON.parse(outageLines()[0]!) as { level: number; msg: string };
