@@ -4,7 +4,8 @@ import { usingPostgres } from '../helpers/database.js';
 import { collect, runLatchkey, spawnLatchkey, waitForHttp } from '../helpers/process.js';
 import { freePort } from '../helpers/ports.js';
 
-describe('the latchkey executable', () => {
+// Spawned node + tsx processes: allow for a busy machine.
+describe('the latchkey executable', { timeout: 120_000 }, () => {
   let cli: CliHarness;
   beforeAll(async () => {
     cli = await createCliHarness();
@@ -29,7 +30,7 @@ describe('the latchkey executable', () => {
     const server = spawnLatchkey(['serve'], { ...cli.env, LOG_LEVEL: 'info', PORT: String(port), HOST: '127.0.0.1' });
     const done = collect(server);
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, 100_000);
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
 
       // On the embedded store the CLI must refuse to open the data dir the server holds;
