@@ -11,6 +11,7 @@ import { watchProcess, type ProcessUsage } from './monitor.js';
 import { PEER_RESOURCE, startPeer } from './peer.js';
 import { build, startLatchkey, type ChildServer } from './server.js';
 import { basicAuth } from '../test/helpers/flow.js';
+import { dpopProofs } from './dpop-proofs.js';
 
 const SECONDS = 8;
 const WARM_UP_SECONDS = 2;
@@ -135,13 +136,17 @@ const PEER_TARGETS: Record<PeerScenario, { label: string; min: number; bareMin?:
  * in the answer goes back into it (one family per connection, plus spares). An exhausted pool
  * sends a token that does not exist (counted as unexpected).
  */
-function refreshRequests(pool: string[], basic: string): Options['requests'] {
+function refreshRequests(pool: string[], basic: string, dpop?: () => string): Options['requests'] {
   return [
     {
       method: 'POST',
       path: '/token',
       headers: { 'content-type': FORM, authorization: basic },
-      setupRequest: (request) => ({ ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(pool.pop() ?? 'lk_rt_exhausted')}` }),
+      setupRequest: (request) => ({
+        ...request,
+        ...(dpop ? { headers: { ...request.headers, dpop: dpop() } } : {}),
+        body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(pool.pop() ?? 'lk_rt_exhausted')}`,
+      }),
       onResponse: (status, body) => {
         if (status === 200) pool.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
       },
@@ -207,10 +212,21 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
       const issuer = server.url;
       const { service, web, resourceServer } = fixtures;
 
-      if (wanted('client_credentials')) {
+      // `dpop` runs the DPoP scenarios with their unbound baselines, so the cost of binding is a
+      // ratio within one run (on a shared machine, runs minutes apart are not comparable).
+      const dpopWanted = wanted('dpop');
+      const proof = dpopProofs();
+      if (wanted('client_credentials') || dpopWanted) {
         const request = { method: 'POST', headers: { 'content-type': FORM, authorization: service.basic }, body: 'grant_type=client_credentials' };
         await expectStatus(fetch(`${issuer}/token`, request), 200, 'client_credentials');
         rows.push({ scenario: 'client_credentials POST /token', measured: await load(server, { path: '/token', ...request, warmUp: true }), target: { min: 0.4, of: 'bare' }, peer: 'client_credentials' });
+      }
+      if (dpopWanted) {
+        const request = { method: 'POST', headers: { 'content-type': FORM, authorization: service.basic }, body: 'grant_type=client_credentials' };
+        const answered = await expectStatus(fetch(`${issuer}/token`, { ...request, headers: { ...request.headers, dpop: proof('POST', `${issuer}/token`) } }), 200, 'client_credentials with DPoP');
+        if (((await answered.json()) as { token_type: string }).token_type !== 'DPoP') throw new Error('client_credentials with DPoP: the token is not DPoP-bound');
+        const requests: Options['requests'] = [{ ...request, path: '/token', setupRequest: (r) => ({ ...r, headers: { ...r.headers, dpop: proof('POST', `${issuer}/token`) } }) }];
+        rows.push({ scenario: 'client_credentials POST /token + DPoP proof', measured: await load(server, { path: '/token', requests, warmUp: true }) });
       }
 
       if (wanted('jwks')) {
@@ -219,8 +235,8 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
         rows.push({ scenario: 'GET /.well-known/jwks.json (304)', measured: await load(server, { path: '/.well-known/jwks.json', headers: { 'if-none-match': etag }, expect: 304, seconds: 4 }) });
       }
 
-      const needsFamilies = wanted('introspect') || wanted('refresh');
-      const families = needsFamilies ? await loginFamilies(issuer, web, wanted('refresh') ? CONNECTIONS + 10 : 1) : [];
+      const needsFamilies = wanted('introspect') || wanted('refresh') || dpopWanted;
+      const families = needsFamilies ? await loginFamilies(issuer, web, wanted('refresh') || dpopWanted ? CONNECTIONS + 10 : 1) : [];
 
       if (wanted('introspect')) {
         const request = { method: 'POST', headers: { 'content-type': FORM, authorization: resourceServer.basic }, body: new URLSearchParams({ token: families[0]!.access_token }).toString() };
@@ -229,11 +245,19 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
         rows.push({ scenario: 'POST /introspect (valid access token)', measured: await load(server, { path: '/introspect', ...request, warmUp: true }), target: { min: 0.3, of: 'bare' }, peer: 'introspect' });
       }
 
-      if (wanted('refresh')) {
+      if (wanted('refresh') || dpopWanted) {
         // Every request presents a never-used refresh token (see refreshRequests).
         const pool = families.map((set) => set.refresh_token!);
         const measured = await load(server, { path: '/token', requests: refreshRequests(pool, web.basic) });
         rows.push({ scenario: 'refresh_token POST /token (rotation)', measured, target: { min: 0.15, of: 'bare' }, peer: 'refresh' });
+      }
+
+      if (dpopWanted) {
+        // Fresh families (the others' tokens were rotated away); a confidential client, so each
+        // refresh binds its access token to the proof's key (RFC 9449 5: its family is not).
+        const pool = (await loginFamilies(issuer, web, CONNECTIONS + 10)).map((set) => set.refresh_token!);
+        const measured = await load(server, { path: '/token', requests: refreshRequests(pool, web.basic, () => proof('POST', `${issuer}/token`)) });
+        rows.push({ scenario: 'refresh_token POST /token (rotation) + DPoP proof', measured });
       }
 
       if (wanted('login')) {
@@ -343,8 +367,22 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
     );
   }
   if (Object.keys(peerMeasured).length) failed = peerTable(rows, peerMeasured, bareRps) || failed;
+  dpopCost(rows);
   console.log(`load average at end: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   if (failed) process.exitCode = 1;
+}
+
+/** The cost of DPoP binding: each DPoP scenario's throughput as a share of its unbound baseline in the same run. */
+function dpopCost(rows: Row[]): void {
+  for (const row of rows.filter((r) => r.scenario.endsWith(' + DPoP proof'))) {
+    const baseline = rows.find((r) => r.scenario === row.scenario.replace(' + DPoP proof', ''))?.measured;
+    if (!baseline) continue;
+    const m = row.measured;
+    console.log(
+      `DPoP cost, ${row.scenario.replace(' + DPoP proof', '')}: ${fmt(m.rps)} req/s bound against ${fmt(baseline.rps)} unbound = ${pct(m.rps / baseline.rps)}` +
+        ` (p50 ${fmt(m.p50, 1)} against ${fmt(baseline.p50, 1)} ms; server CPU per request ${fmt((m.usage.cores * m.usage.seconds * 1000) / m.total, 2)} against ${fmt((baseline.usage.cores * baseline.usage.seconds * 1000) / baseline.total, 2)} ms)`,
+    );
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { loadScenarios } from './load.js';
 /**
  * `npm run bench [-- [--cpu-prof=DIR] [FILTER]]`: every scenario bounds its own running time.
  * FILTER (a substring of a scenario name: client_credentials, jwks, introspect, refresh, login,
- * sign; `load` for the whole load table; `peer` for node-oidc-provider's scenarios alone) runs only
+ * dpop (the two DPoP scenarios with their unbound baselines), sign; `load` for the whole load table; `peer` for node-oidc-provider's scenarios alone) runs only
  * the matching ones, on Latchkey and on the peer (the bare ceiling always runs with the load table);
  * --cpu-prof=DIR writes a `node --cpu-prof` profile of the Latchkey server to DIR.
  */
@@ -13,7 +13,7 @@ const cpuProfDir = args.find((a) => a.startsWith('--cpu-prof='))?.slice('--cpu-p
 const only = args.find((a) => !a.startsWith('--'));
 
 const SCENARIOS: { name: string; run: () => Promise<void> }[] = [
-  { name: 'HTTP load (client_credentials, jwks, introspect, refresh, login; peer)', run: () => loadScenarios({ only: only === 'load' ? undefined : only, cpuProfDir }) },
+  { name: 'HTTP load (client_credentials, jwks, introspect, refresh, login, dpop; peer)', run: () => loadScenarios({ only: only === 'load' ? undefined : only, cpuProfDir }) },
   { name: 'sign and verify per algorithm', run: signAndVerify },
 ];
 

@@ -25,8 +25,11 @@ import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
 import { ClientCache } from './clients/cache.js';
+import { clientAssertionChecks } from './clients/assertion-context.js';
 import { createAuditWriter } from './audit/group-writer.js';
 import { revokedJtiLookup } from './tokens/revoked-jtis.js';
+import { dpopVerifier } from './dpop/verifier.js';
+import { DpopNonces } from './dpop/nonce.js';
 import { limitPasswordHashing, passwordHashing } from './users/password.js';
 
 export interface AppDeps {
@@ -83,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps.database);
   registerJwksRoute(app, deps.keys, config);
-  registerDiscoveryRoutes(app, config.ISSUER, deps.keys);
+  registerDiscoveryRoutes(app, config.ISSUER, deps.keys, { requirePushedAuthorizationRequests: config.REQUIRE_PAR === 'true' });
   const clock = deps.clock ?? systemClock;
   await installRateLimiting(app, config.REDIS_URL, clock);
   const oauthDeps = {
@@ -95,11 +98,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
     audit: createAuditWriter(deps.database.db),
     revokedJtis: revokedJtiLookup(deps.database.db),
+    dpop: dpopVerifier(deps.database.db, clock, new DpopNonces(deriveSecret(config.KEY_ENCRYPTION_KEY, 'dpop-nonce')), {
+      nonce: config.DPOP_NONCE,
+      clockToleranceSeconds: config.CLOCK_TOLERANCE,
+    }),
+    clientAssertions: clientAssertionChecks(config, deps.database.db),
   };
   // onClose runs once the server has stopped taking requests; a handler whose client went away
   // may still wait on a batch, which must finish before main.ts closes the database.
   app.addHook('onClose', async () => {
-    await Promise.all([oauthDeps.audit.settle(), oauthDeps.revokedJtis.settle()]);
+    await Promise.all([oauthDeps.audit.settle(), oauthDeps.revokedJtis.settle(), oauthDeps.dpop.settle()]);
   });
   const device = deviceSettings(config);
   await registerOAuthRoutes(app, oauthDeps, device);

@@ -127,6 +127,8 @@ const schema = z.object({
   KEY_ROTATION_INTERVAL: duration('30d', { min: 60 }),
   JWKS_CACHE_TTL: duration('10m', { min: 1 }),
   CLOCK_TOLERANCE: duration('30s'),
+  // RFC 9449 8: `required` makes every DPoP proof carry a fresh server nonce (use_dpop_nonce otherwise).
+  DPOP_NONCE: oneOf(['off', 'required'], 'off'),
   RATE_LIMIT_LOGIN: integer(20, 0, 1_000_000),
   RATE_LIMIT_TOKEN: integer(600, 0, 10_000_000),
   RATE_LIMIT_AUTHORIZE: integer(120, 0, 10_000_000),
@@ -135,6 +137,10 @@ const schema = z.object({
   DEVICE_CODE_TTL: duration('10m', { min: 60 }),
   DEVICE_POLL_INTERVAL: duration('5s', { min: 1 }),
   CLIENT_SECRET_OVERLAP: duration('0'),
+  // private_key_jwt clients' jwks_uri: one fetch (connect, headers and body) may take this long.
+  CLIENT_JWKS_TIMEOUT: duration('5s', { min: 1 }),
+  // RFC 9126 5: every client must push its authorization requests to /par first.
+  REQUIRE_PAR: oneOf(['true', 'false'], 'false'),
   // The client cache's safety net (clients/cache.ts): a full clear this often; 0 turns the cache off.
   CLIENT_CACHE_RELOAD_INTERVAL: duration('60s'),
   LOGIN_LOCKOUT_THRESHOLD: integer(5, 0, 1000),

@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { JWTPayload } from 'jose';
 import { isClientCredentialsToken } from '../clients/credentials.js';
 import { ADMIN_SCOPE } from '../clients/schema.js';
-import { bearerError, readBearerToken, verifyBearer } from '../oauth/bearer.js';
+import { authenticateAccessToken, challengeError } from '../oauth/bearer.js';
 import type { OAuthDeps } from '../oauth/deps.js';
 import { liveCredentialsClient } from '../oauth/client-token-liveness.js';
 import { parseScope } from '../oauth/scopes.js';
@@ -47,14 +47,13 @@ function userBehind(payload: JWTPayload): string | null {
  */
 export function requireAdmin(deps: OAuthDeps) {
   return async (request: FastifyRequest) => {
-    const token = readBearerToken(request, undefined);
-    const payload = await verifyBearer(deps, token);
+    const { payload, scheme } = await authenticateAccessToken(deps, request);
     const access = await adminAccess(deps, payload);
     if (access.allowed) {
       request.adminClientId = access.clientId;
       return;
     }
-    if (access.status === 401) throw bearerError('invalid_token', 'the access token is invalid, expired or revoked', 401);
+    if (access.status === 401) throw challengeError(scheme, 'invalid_token', 'the access token is invalid, expired or revoked', 401);
     await deps.audit.record(request.log, {
       type: 'admin_access_denied',
       userId: userBehind(payload),
@@ -62,6 +61,6 @@ export function requireAdmin(deps: OAuthDeps) {
       ip: request.ip,
       details: { reason: access.reason, method: request.method, route: request.routeOptions.url ?? '' },
     });
-    throw bearerError('insufficient_scope', 'the access token does not grant admin access', 403);
+    throw challengeError(scheme, 'insufficient_scope', 'the access token does not grant admin access', 403);
   };
 }

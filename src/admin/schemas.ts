@@ -80,6 +80,10 @@ const clientSettings = {
   third_party: z.boolean(),
   always_issue_refresh: z.boolean(),
   admin: z.boolean(),
+  dpop_bound_access_tokens: z.boolean().describe('RFC 9449 5.2: /token refuses requests without a DPoP proof'),
+  jwks_uri: z.string().nullable(),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+  require_pushed_authorization_requests: z.boolean(),
 } satisfies Record<Exclude<keyof ClientMetadataInput, 'type'>, z.ZodType>;
 
 export const clientSchema = z.object({

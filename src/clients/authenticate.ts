@@ -1,5 +1,6 @@
 import { OAuthError } from '../http/oauth-error.js';
-import type { PresentedCredentials } from './auth-methods/method.js';
+import type { PresentedCredentials, VerificationContext } from './auth-methods/method.js';
+import { invalidClient } from './auth-methods/refusal.js';
 import { AUTH_METHODS, authMethodNamed, type AuthMethodName } from './auth-methods/registry.js';
 import type { ClientLookup } from './cache.js';
 import type { Client } from './store.js';
@@ -7,11 +8,6 @@ import type { Client } from './store.js';
 export interface AuthenticatedClient {
   client: Client;
   method: AuthMethodName;
-}
-
-/** RFC 6749 5.2: failed client authentication is 401, with a challenge when the Authorization header was used. */
-function invalidClient(challenge: boolean, description = 'client authentication failed'): OAuthError {
-  return new OAuthError('invalid_client', description, 401, challenge ? { 'www-authenticate': 'Basic realm="latchkey", charset="UTF-8"' } : {});
 }
 
 /**
@@ -31,9 +27,10 @@ export function selectAuthMethod(presented: PresentedCredentials) {
  * registered (token_endpoint_auth_method), and only that one, as node-oidc-provider and Hydra
  * do: a client registered for client_secret_basic that sends its secret in the body is refused
  * with a description naming its method (client ids are not secrets). Costs a client lookup (a
- * cache hit, else one indexed read: clients/cache.ts) and one SHA-256 compare.
+ * cache hit, else one indexed read: clients/cache.ts) and one SHA-256 compare; private_key_jwt
+ * one signature verification and one INSERT (its jti).
  */
-export async function authenticateClient(clients: ClientLookup, presented: PresentedCredentials, now: Date): Promise<AuthenticatedClient> {
+export async function authenticateClient(clients: ClientLookup, presented: PresentedCredentials, context: VerificationContext): Promise<AuthenticatedClient> {
   const method = selectAuthMethod(presented);
   const challenge = method.usesAuthorizationHeader;
   const clientId = method.clientId(presented);
@@ -44,6 +41,6 @@ export async function authenticateClient(clients: ClientLookup, presented: Prese
     throw invalidClient(challenge, `this client authenticates with ${client.tokenEndpointAuthMethod} (its registered token_endpoint_auth_method), not ${method.name}`);
   }
   // The registration decides the method; the client type must agree with it all the same.
-  if (authMethodNamed(method.name).clientType !== client.type || !method.verify(client, presented, now)) throw invalidClient(challenge);
+  if (authMethodNamed(method.name).clientType !== client.type || !(await method.verify(client, presented, context))) throw invalidClient(challenge);
   return { client, method: method.name };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AUTH_METHOD_NAMES, authMethodsFor, DEFAULT_AUTH_METHOD } from './auth-methods/registry.js';
 import { GRANT_TYPES, grantRules, isGrantType, type GrantType } from './grant-types.js';
+import { jwksProblem, jwksUriProblem, normalizedJwks } from './jwks.js';
 import { originProblem, redirectUriProblem } from './uris.js';
 
 export const CLIENT_TYPES = ['confidential', 'public'] as const;
@@ -38,6 +39,19 @@ const resource = z.string().superRefine((value, ctx) => {
   if (!isAbsoluteUriWithoutFragment(value)) ctx.addIssue({ code: 'custom', message: `resource "${value}" must be an absolute URI without a fragment` });
 });
 
+const jwksUri = z.string().superRefine((value, ctx) => {
+  const problem = jwksUriProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `jwks_uri ${problem}` });
+});
+
+const jwks = z
+  .record(z.string(), z.unknown())
+  .superRefine((value, ctx) => {
+    const problem = jwksProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `jwks ${problem}` });
+  })
+  .transform(normalizedJwks);
+
 const scope = z.string().regex(SCOPE_TOKEN, 'each scope must be printable ASCII without spaces, quotes or backslashes');
 
 /**
@@ -64,6 +78,13 @@ export const clientMetadataFields = {
   third_party: z.boolean().optional(),
   always_issue_refresh: z.boolean().optional(),
   admin: z.boolean().optional(),
+  /** RFC 9449 5.2: /token refuses this client's requests without a DPoP proof. */
+  dpop_bound_access_tokens: z.boolean().optional(),
+  /** RFC 7591 2: private_key_jwt clients' public keys, by reference or by value (one of the two). */
+  jwks_uri: jwksUri.nullable().optional(),
+  jwks: jwks.nullable().optional(),
+  /** RFC 9126 6: /authorize accepts this client's requests only when pushed to /par first. */
+  require_pushed_authorization_requests: z.boolean().optional(),
 };
 
 /** The metadata as given (admin API body, CLI flags mapped to these names). */
@@ -91,6 +112,10 @@ function withDefaults(input: z.output<z.ZodObject<typeof clientMetadataFields>>)
     thirdParty: input.third_party ?? false,
     alwaysIssueRefresh: input.always_issue_refresh ?? false,
     admin,
+    dpopBoundAccessTokens: input.dpop_bound_access_tokens ?? false,
+    jwksUri: input.jwks_uri ?? null,
+    jwks: input.jwks ?? null,
+    requirePushedAuthorizationRequests: input.require_pushed_authorization_requests ?? false,
   };
 }
 
@@ -112,6 +137,10 @@ function checkConsistency(client: Metadata, ctx: z.RefinementCtx): void {
     const allowed = authMethodsFor(client.type).join(' or ');
     problem(`a ${client.type} client authenticates with ${allowed}, not ${client.tokenEndpointAuthMethod}`, 'token_endpoint_auth_method');
   }
+  const hasKeys = client.jwksUri !== null || client.jwks !== null;
+  if (client.tokenEndpointAuthMethod === 'private_key_jwt' && !hasKeys) problem('a private_key_jwt client needs its public keys: jwks_uri or jwks', 'token_endpoint_auth_method');
+  if (client.jwksUri !== null && client.jwks !== null) problem('give jwks_uri or jwks, not both', 'jwks');
+  if (client.tokenEndpointAuthMethod !== 'private_key_jwt' && hasKeys) problem('jwks_uri and jwks are only for private_key_jwt clients (set them to null)', client.jwksUri !== null ? 'jwks_uri' : 'jwks');
   if (client.refreshCookie && client.type !== 'public') problem('refresh-cookie delivery is for public (browser) clients');
   if (client.refreshCookie && client.origins.length === 0) problem('refresh-cookie delivery needs at least one allowed origin');
 }

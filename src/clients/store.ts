@@ -4,7 +4,7 @@ import type { ClientRow } from '../db/types.js';
 import { jsonb } from '../db/json.js';
 import { credentialsCutOff } from './credentials.js';
 import { generateClientId, generateClientSecret, sha256Hex } from './secret.js';
-import type { AuthMethodName } from './auth-methods/registry.js';
+import { authMethodNamed, type AuthMethodName } from './auth-methods/registry.js';
 import type { GrantType } from './grant-types.js';
 import type { ClientMetadata } from './schema.js';
 
@@ -38,6 +38,10 @@ export function toClient(row: ClientRow): Client {
     alwaysIssueRefresh: row.always_issue_refresh,
     resources: row.resources ?? [],
     defaultAudience: row.default_audience ?? null,
+    dpopBoundAccessTokens: row.dpop_bound_access_tokens ?? false,
+    jwksUri: row.jwks_uri ?? null,
+    jwks: row.jwks ?? null,
+    requirePushedAuthorizationRequests: row.require_par ?? false,
     secretHash: row.secret_hash,
     previousSecretHash: row.previous_secret_hash ?? null,
     previousSecretExpiresAt: row.previous_secret_expires_at ?? null,
@@ -62,12 +66,22 @@ function settingsColumns(input: ClientMetadata) {
     always_issue_refresh: input.alwaysIssueRefresh,
     resources: jsonb(input.resources),
     default_audience: input.defaultAudience,
+    dpop_bound_access_tokens: input.dpopBoundAccessTokens,
+    jwks_uri: input.jwksUri,
+    jwks: input.jwks === null ? null : jsonb(input.jwks),
+    require_par: input.requirePushedAuthorizationRequests,
   };
 }
 
-/** Creates a client. A confidential client's secret is returned here once and stored only hashed. */
+/**
+ * Creates a client. A confidential client's secret is returned here once and stored only hashed.
+ * A private_key_jwt client proves its keys instead: it gets a random secret that nobody is shown
+ * (every confidential row holds a hash, migrations/0001), so it has no usable secret until an
+ * administrator rotates one (say, before switching it to client_secret_basic).
+ */
 export async function createClient(q: Queryable, input: ClientMetadata): Promise<{ client: Client; secret?: string }> {
   const secret = input.type === 'confidential' ? generateClientSecret() : undefined;
+  const shown = authMethodNamed(input.tokenEndpointAuthMethod).credential === 'secret';
   const row = await q
     .insertInto('clients')
     .values({
@@ -78,7 +92,7 @@ export async function createClient(q: Queryable, input: ClientMetadata): Promise
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  return { client: toClient(row), secret };
+  return { client: toClient(row), secret: shown ? secret : undefined };
 }
 
 export async function findClient(q: Queryable, clientId: string): Promise<Client | undefined> {

@@ -1,6 +1,8 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { SignInTables } from './tables/sign-in.js';
 import type { DeviceTables } from './tables/device.js';
+import type { ClientAssertionTables } from './tables/client-assertions.js';
+import type { PushedRequestTables } from './tables/pushed-requests.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 /** jsonb columns are written as JSON text (see db/json.ts) and read back parsed. */
@@ -19,6 +21,11 @@ export interface UsersTable {
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
+
+/** A JWK Set as stored in clients.jwks: public keys only (checked before it is written: src/clients/jwks.ts). */
+export type JsonWebKeySetValue = {
+  keys: Record<string, unknown>[];
+};
 
 export interface ClientsTable {
   id: string;
@@ -42,6 +49,13 @@ export interface ClientsTable {
   previous_secret_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   /** client_credentials tokens with an `iat` before this are dead (see migrations/0006). */
   credentials_changed_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** RFC 9449 5.2: /token refuses this client's requests without a DPoP proof (migrations/0014). */
+  dpop_bound_access_tokens: Generated<boolean>;
+  /** private_key_jwt clients: where their public keys are (https), or the keys themselves; exactly one (migrations/0015). */
+  jwks_uri: ColumnType<string | null, string | null | undefined, string | null>;
+  jwks: ColumnType<JsonWebKeySetValue | null, string | null | undefined, string | null>;
+  /** RFC 9126 6 require_pushed_authorization_requests. */
+  require_par: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
 }
@@ -62,8 +76,15 @@ export interface SigningKeysTable {
   removes_at: NullableTimestamp;
 }
 
-export interface Database extends SignInTables, DeviceTables {
+/** Accepted DPoP proofs, until they could no longer be accepted anyway (dpop/replay-store.ts). */
+export interface DpopProofsTable {
+  key: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
+export interface Database extends SignInTables, DeviceTables, ClientAssertionTables, PushedRequestTables {
   users: UsersTable;
+  dpop_proofs: DpopProofsTable;
   clients: ClientsTable;
   signing_keys: SigningKeysTable;
 }

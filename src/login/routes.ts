@@ -25,6 +25,7 @@ export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, sett
     settings,
     prompts: SIGN_IN_STEPS,
     sessionLifetimes: settings.sessionLifetimes,
+    requirePar: settings.requirePar,
     secretFormLimiters: [
       ...perMinuteLimiter(app, 'login-ip', loginPerMinute, (request) => request.ip),
       ...perMinuteLimiter(app, 'login-user', loginPerMinute, submittedUsername),

@@ -12,6 +12,8 @@ export interface SignInSettings {
   sessionLifetimes: SessionLifetimes;
   /** Requests per minute and IP (and per username for the login form); 0 turns a limit off. */
   rateLimits: { loginPerMinute: number; authorizePerMinute: number };
+  /** REQUIRE_PAR (RFC 9126 5). */
+  requirePar: boolean;
 }
 
 export function signInSettings(config: Config): SignInSettings {
@@ -21,5 +23,6 @@ export function signInSettings(config: Config): SignInSettings {
     deviceCookieKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'device-cookie'),
     sessionLifetimes: { idleSeconds: config.SESSION_IDLE_TTL, absoluteSeconds: config.SESSION_ABSOLUTE_TTL },
     rateLimits: { loginPerMinute: config.RATE_LIMIT_LOGIN, authorizePerMinute: config.RATE_LIMIT_AUTHORIZE },
+    requirePar: config.REQUIRE_PAR === 'true',
   };
 }

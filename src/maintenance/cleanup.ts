@@ -25,7 +25,12 @@ const SWEEPS: Sweep[] = [
   { table: 'auth_codes', key: 'code_hash', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   // Kept a day past expiry like codes, so a replayed device code still finds the grant to revoke.
   { table: 'device_authorizations', key: 'id', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
+  { table: 'pushed_authorization_requests', key: 'request_uri_hash', expired: (now) => sql`expires_at < ${now}` },
+  // Kept until the assertion expired (then exp refuses it anyway); the key is (client_id, jti), so rows go by ctid.
+  { table: 'client_assertion_jtis', key: 'ctid', expired: (now) => sql`expires_at < ${now}` },
   { table: 'revoked_jtis', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
+  // A proof's jti is needed only while the proof could be accepted (dpop/proof.ts: a minute or two).
+  { table: 'dpop_proofs', key: 'key', expired: (now) => sql`expires_at < ${now}` },
   { table: 'grant_access_tokens', key: 'jti', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   { table: 'grants', key: 'id', expired: (now) => sql`least(idle_expires_at, absolute_expires_at) < ${new Date(now.getTime() - DAY_MS)}` },
   // A device cookie lives a year; the failures counted under its nonce are of no use after that.

@@ -8,6 +8,7 @@ import { nowDate } from '../clock.js';
 import { registerDeviceAuthorizationRoute } from './device/authorization-endpoint.js';
 import type { DeviceSettings } from './device/settings.js';
 import { registerIntrospectRoute } from './introspect.js';
+import { PAR_PATH, registerParRoute } from './par/endpoint.js';
 import { registerRevokeRoute } from './revoke.js';
 import { registerTokenRoute } from './token/route.js';
 import type { TokenEndpointSettings } from './token/settings.js';
@@ -20,12 +21,12 @@ export interface ClientEndpointsOptions {
   device: DeviceSettings;
   /** Browser origins some client registered (CORS). */
   origins: RegisteredOrigins;
-  /** The per-IP limit of /token, /revoke and /device_authorization; empty when off. */
+  /** The per-IP limit of /token, /revoke, /par and /device_authorization; empty when off. */
   tokenLimiters: onRequestHookHandler[];
 }
 
 /** Endpoints SPAs call from the browser (CORS with credentials); /introspect is for servers. */
-const BROWSER_PATHS = ['/token', '/revoke'] as const;
+const BROWSER_PATHS = ['/token', '/revoke', PAR_PATH] as const;
 
 /** RFC 6749 5.1, RFC 7009 2, RFC 7662 2.2: nothing these endpoints answer may be cached. */
 async function noStore(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -52,16 +53,22 @@ async function requireClientOrigin(request: FastifyRequest): Promise<void> {
 async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, device, origins, tokenLimiters }: ClientEndpointsOptions): Promise<void> {
   scope.decorateRequest('client', null);
   scope.decorateRequest('form', null);
+  scope.decorateRequest('dpopJkt', null);
   scope.addHook('onRequest', noStore);
   scope.addHook('preValidation', readForm);
   scope.addHook('preHandler', async (request) => {
-    request.client = await authenticateClient(deps.clients, { authorization: request.headers.authorization, params: formParams(request) }, nowDate(deps));
+    request.client = await authenticateClient(
+      deps.clients,
+      { authorization: request.headers.authorization, params: formParams(request) },
+      { now: nowDate(deps), endpointUrl: `${deps.config.ISSUER}${request.routeOptions.url}`, assertions: deps.clientAssertions },
+    );
   });
 
   const browserEndpoint = { onRequest: [corsHeaders(origins), ...tokenLimiters], preHandler: [requireClientOrigin] };
   registerTokenRoute(scope, deps, settings, browserEndpoint);
   registerRevokeRoute(scope, deps, settings, browserEndpoint);
   registerIntrospectRoute(scope, deps, settings);
+  registerParRoute(scope, deps, browserEndpoint);
   registerDeviceAuthorizationRoute(scope, deps, device, { onRequest: tokenLimiters });
 }
 

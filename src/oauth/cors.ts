@@ -34,6 +34,8 @@ async function allowRegisteredOrigin(isRegistered: RegisteredOrigins, request: F
   reply.header('vary', 'Origin');
   if (typeof origin !== 'string' || origin.length > MAX_ORIGIN_LENGTH || !(await isRegistered(origin))) return false;
   reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
+  // A DPoP client in a browser must read the nonce and the challenge (RFC 9449 8, 7.1).
+  if (request.method !== 'OPTIONS') reply.header('access-control-expose-headers', 'DPoP-Nonce, WWW-Authenticate');
   return true;
 }
 
@@ -52,7 +54,7 @@ export function registerPreflights(app: FastifyInstance, paths: readonly string[
       if (await allowRegisteredOrigin(isRegistered, request, reply)) {
         reply
           .header('access-control-allow-methods', 'GET, POST')
-          .header('access-control-allow-headers', 'authorization, content-type')
+          .header('access-control-allow-headers', 'authorization, content-type, dpop')
           .header('access-control-max-age', '600');
       }
       return reply.code(204).send();

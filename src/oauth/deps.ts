@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ClientAssertionChecks } from '../clients/auth-methods/assertion-checks.js';
 import type { ClientCache } from '../clients/cache.js';
 import type { AuditWriter } from '../audit/group-writer.js';
 import type { Clock } from '../clock.js';
@@ -6,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/types.js';
 import type { TokenContext } from '../tokens/context.js';
 import type { RevokedJtis } from '../tokens/revoked-jtis.js';
+import type { DpopVerifier } from '../dpop/verifier.js';
 
 /** What the OAuth and login routes need. */
 export interface OAuthDeps {
@@ -27,4 +29,8 @@ export interface OAuthDeps {
   audit: AuditWriter;
   /** The access-token deny-list, read fresh per request in shared batches (tokens/revoked-jtis.ts). */
   revokedJtis: RevokedJtis;
+  /** DPoP proofs (RFC 9449): checks, server nonces and the shared replay store (dpop/verifier.ts). */
+  dpop: DpopVerifier;
+  /** private_key_jwt: the clients' key cache and the assertion jti store (clients/assertion-context.ts). */
+  clientAssertions: ClientAssertionChecks;
 }

@@ -6,11 +6,11 @@ import { buildDiscoveryDocument } from './discovery.js';
 export const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server'] as const;
 
 /** OIDC Discovery and RFC 8414 metadata: one document, served at both well-known paths. */
-export function registerDiscoveryRoutes(app: FastifyInstance, issuer: string, ring: KeyRing): void {
+export function registerDiscoveryRoutes(app: FastifyInstance, issuer: string, ring: KeyRing, options: { requirePushedAuthorizationRequests: boolean }): void {
   for (const path of DISCOVERY_PATHS) {
     // Built per request (cheap): the signing algorithms follow the ring.
     app.get(path, async (_request, reply) =>
-      allowCrossOriginRead(reply).header('cache-control', 'public, max-age=300').send(buildDiscoveryDocument({ issuer, ring })),
+      allowCrossOriginRead(reply).header('cache-control', 'public, max-age=300').send(buildDiscoveryDocument({ issuer, ring, ...options })),
     );
   }
 }

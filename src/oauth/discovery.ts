@@ -1,5 +1,7 @@
 import { DEFAULT_SCOPES } from '../clients/schema.js';
+import { DPOP_SIGNING_ALGS } from '../dpop/proof.js';
 import { deviceDiscoveryCapability } from './device/discovery.js';
+import { parDiscoveryCapability } from './par/discovery.js';
 import { signInCapability } from './sign-in-discovery.js';
 import type { DiscoveryCapability, DiscoveryContext, DiscoveryMetadata } from './discovery-capability.js';
 
@@ -20,11 +22,14 @@ const signedTokens: DiscoveryCapability = ({ ring }) => ({
 
 const pkce: DiscoveryCapability = () => ({ code_challenge_methods_supported: ['S256'] });
 
+/** RFC 9449 5.1: the algorithms a DPoP proof may use (dpop/proof.ts). */
+const dpop: DiscoveryCapability = () => ({ dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS });
+
 /**
  * What Latchkey implements right now, and nothing more. Later features (authorize, token,
  * revocation, introspection, userinfo, logout) append a capability here.
  */
-export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, signInCapability, deviceDiscoveryCapability];
+export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, dpop, signInCapability, deviceDiscoveryCapability, parDiscoveryCapability];
 
 /** Merges the capabilities; list-valued members are united, so two features may add to one list. */
 export function buildDiscoveryDocument(

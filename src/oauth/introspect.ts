@@ -42,7 +42,9 @@ async function introspectAccessToken(deps: OAuthDeps, token: string) {
   if (revoked || !backed) return INACTIVE;
   return {
     active: true,
-    token_type: 'Bearer',
+    // RFC 9449 6.2: a bound token's key, for resource servers that introspect.
+    token_type: payload.cnf === undefined ? 'Bearer' : 'DPoP',
+    ...(payload.cnf !== undefined ? { cnf: payload.cnf } : {}),
     sub: payload.sub,
     client_id: payload.client_id,
     scope: payload.scope,

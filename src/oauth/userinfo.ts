@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readParams } from '../http/params.js';
 import { userClaims } from '../users/claims.js';
 import { findUserById } from '../users/store.js';
-import { bearerError, readBearerToken, verifyBearer } from './bearer.js';
+import { authenticateAccessToken, challengeError } from './bearer.js';
 import type { OAuthDeps } from './deps.js';
 import { parseScope } from './scopes.js';
 
@@ -10,12 +10,11 @@ import { parseScope } from './scopes.js';
 async function userinfo(deps: OAuthDeps, request: FastifyRequest, reply: FastifyReply, form: unknown) {
   reply.header('cache-control', 'no-store');
   const params = readParams(form);
-  const token = readBearerToken(request, params.access_token);
-  const payload = await verifyBearer(deps, token);
+  const { payload, scheme } = await authenticateAccessToken(deps, request, params.access_token);
   const scopes = parseScope(typeof payload.scope === 'string' ? payload.scope : '');
-  if (!scopes.includes('openid')) throw bearerError('insufficient_scope', 'the access token lacks the openid scope', 403);
+  if (!scopes.includes('openid')) throw challengeError(scheme, 'insufficient_scope', 'the access token lacks the openid scope', 403);
   const user = typeof payload.sub === 'string' && /^[0-9a-f-]{36}$/.test(payload.sub) ? await findUserById(deps.db, payload.sub) : undefined;
-  if (!user || user.disabled) throw bearerError('invalid_token', 'the access token is invalid, expired or revoked', 401);
+  if (!user || user.disabled) throw challengeError(scheme, 'invalid_token', 'the access token is invalid, expired or revoked', 401);
   return reply.send({ sub: user.id, ...userClaims(user, scopes) });
 }
 

@@ -15,6 +15,8 @@ export interface AccessTokenRequest {
   sid?: string;
   /** A jti chosen in advance (when it must be stored in the same statement that rotates a token). */
   jti?: string;
+  /** RFC 9449 6.1: the thumbprint of the DPoP key the token is bound to (cnf.jkt). */
+  jkt?: string;
 }
 
 export function newJti(): string {
@@ -39,6 +41,7 @@ export function mintAccessToken(context: TokenContext, request: AccessTokenReque
       scope: request.scope.join(' '),
       ...(request.authTime !== undefined ? { auth_time: request.authTime } : {}),
       ...(request.sid !== undefined ? { sid: request.sid } : {}),
+      ...(request.jkt !== undefined ? { cnf: { jkt: request.jkt } } : {}),
     },
     ACCESS_TOKEN_TYP,
   );

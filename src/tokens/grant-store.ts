@@ -14,6 +14,8 @@ export interface NewGrant {
   nonce: string | null;
   idleSeconds: number;
   absoluteSeconds: number;
+  /** The DPoP key the family's refresh tokens are bound to (public clients); null: unbound. */
+  dpopJkt?: string | null;
   ip?: string;
   userAgent?: string;
 }
@@ -35,6 +37,7 @@ export async function createGrant(q: Queryable, grant: NewGrant, now: Date): Pro
       last_used_at: now,
       idle_expires_at: new Date(now.getTime() + grant.idleSeconds * 1000),
       absolute_expires_at: new Date(now.getTime() + grant.absoluteSeconds * 1000),
+      dpop_jkt: grant.dpopJkt ?? null,
       ip: grant.ip?.slice(0, 100) ?? null,
       user_agent: grant.userAgent?.slice(0, 512) ?? null,
     })

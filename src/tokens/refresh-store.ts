@@ -38,6 +38,8 @@ export interface RotationInput {
   now: Date;
   /** Where the request came from, for the token_issued audit row the statement writes. */
   ip: string | null;
+  /** The key of the request's valid DPoP proof (null: none): a bound family refreshes only with it. */
+  dpopJkt: string | null;
 }
 
 /** A grant row joined with its user, as the rotation statement and the diagnosis read it. */
@@ -93,6 +95,7 @@ function familyUsable(input: RotationInput) {
     and string_to_array(g.scope, ' ') @> string_to_array(${input.requestedScope ?? ''}, ' ')
     and ${scopeStillAllowed(input.clientScopes)} <> ''
     and ${jsonb(input.clientAudiences)}::jsonb @> jsonb_build_array(g.audience)
+    and (g.dpop_jkt is null or g.dpop_jkt = ${input.dpopJkt})
     and not exists (select 1 from users u where u.id = g.user_id and u.disabled)`;
 }
 
@@ -162,6 +165,8 @@ export async function rotateRefreshToken(q: Queryable, input: RotationInput): Pr
 export type RefreshFailure =
   | { kind: 'unknown' }
   | { kind: 'wrong_client' }
+  /** A DPoP-bound family, and the request's proof (if any) used another key: nothing is touched. */
+  | { kind: 'wrong_key' }
   | { kind: 'family_dead' }
   | { kind: 'invalid_scope' }
   /** The latest consumed token, presented again inside the grace window (concurrent tabs). */
@@ -172,7 +177,7 @@ export type RefreshFailure =
 /** Why rotateRefreshToken refused a token. Read-only. */
 export async function diagnoseRefreshFailure(
   q: Queryable,
-  input: Pick<RotationInput, 'presentedToken' | 'clientId' | 'requestedScope' | 'clientScopes' | 'clientAudiences' | 'now'>,
+  input: Pick<RotationInput, 'presentedToken' | 'clientId' | 'requestedScope' | 'clientScopes' | 'clientAudiences' | 'now' | 'dpopJkt'>,
   graceSeconds: number,
 ): Promise<RefreshFailure> {
   const presentedHash = sha256Hex(input.presentedToken);
@@ -180,11 +185,14 @@ export async function diagnoseRefreshFailure(
     .selectFrom('refresh_tokens as rt')
     .innerJoin('grants as g', 'g.id', 'rt.grant_id')
     .leftJoin('users as u', 'u.id', 'g.user_id')
-    .select(['rt.consumed_at', 'g.id', 'g.client_id', 'g.user_id', 'g.scope', 'g.audience', 'g.absolute_expires_at', 'g.idle_expires_at', 'g.revoked_at', 'g.last_consumed_hash', 'u.disabled'])
+    .select(['rt.consumed_at', 'g.id', 'g.client_id', 'g.user_id', 'g.scope', 'g.audience', 'g.absolute_expires_at', 'g.idle_expires_at', 'g.revoked_at', 'g.last_consumed_hash', 'g.dpop_jkt', 'u.disabled'])
     .where('rt.token_hash', '=', presentedHash);
   const row = (await executePrepared(q, 'refresh_diagnose', query)).rows[0];
   if (!row) return { kind: 'unknown' };
   if (row.client_id !== input.clientId) return { kind: 'wrong_client' };
+  // Before reuse detection: a stolen (even consumed) bound token without its key must not be
+  // able to revoke the family it was stolen from.
+  if (row.dpop_jkt !== null && row.dpop_jkt !== input.dpopJkt) return { kind: 'wrong_key' };
   const now = input.now.getTime();
   const granted = row.scope.split(' ').filter(Boolean);
   const nothingLeft = !granted.some((s) => input.clientScopes.includes(s)) || !input.clientAudiences.includes(row.audience);

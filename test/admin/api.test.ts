@@ -44,6 +44,7 @@ describe('admin API', () => {
       ['POST', '/admin/clients', { name: 'x', type: 'public', grant_types: ['password'], redirect_uris: ['https://a.example/cb'] }, 'body.grant_types.0'],
       ['POST', '/admin/clients', { name: 'x', type: 'public', token_endpoint_auth_method: 'client_secret_post', redirect_uris: ['https://a.example/cb'] }, 'body.token_endpoint_auth_method'],
       ['POST', '/admin/clients', { name: 'x', type: 'confidential', token_endpoint_auth_method: 'none', redirect_uris: ['https://a.example/cb'] }, 'body.token_endpoint_auth_method'],
+      ['POST', '/admin/clients', { name: 'x', type: 'confidential', token_endpoint_auth_method: 'client_secret_jwt', redirect_uris: ['https://a.example/cb'] }, 'body.token_endpoint_auth_method'],
       ['POST', '/admin/clients', { name: 'x', type: 'confidential', token_endpoint_auth_method: 'private_key_jwt', redirect_uris: ['https://a.example/cb'] }, 'body.token_endpoint_auth_method'],
       ['POST', '/admin/clients', { name: 'x', type: 'confidential' }, 'body'],
       ['POST', '/admin/clients', { name: 'x', type: 'public', redirect_uris: 'https://a.example/cb' }, 'body.redirect_uris'],
@@ -193,8 +194,12 @@ describe('admin API', () => {
       expect(created.body!.client_secret).toMatch(/^lk_cs_/);
       expect((await call('GET', `/admin/clients/${clientId}`)).body!.client_secret).toBeUndefined();
 
-      const patched = await call('PATCH', `/admin/clients/${clientId}`, { third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'] });
-      expect(patched.body).toMatchObject({ third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'] });
+      expect(created.body!.dpop_bound_access_tokens).toBe(false);
+      const patched = await call('PATCH', `/admin/clients/${clientId}`, { third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'], dpop_bound_access_tokens: true });
+      expect(patched.body).toMatchObject({ third_party: true, redirect_uris: [REDIRECT, 'https://app.example.com/two'], dpop_bound_access_tokens: true });
+      expect((await call('PATCH', `/admin/clients/${clientId}`, { dpop_bound_access_tokens: 'yes' })).status).toBe(400);
+      // Back to unbound: the sign-in below exchanges its code without a DPoP proof.
+      expect((await call('PATCH', `/admin/clients/${clientId}`, { dpop_bound_access_tokens: false })).body).toMatchObject({ dpop_bound_access_tokens: false });
       const broken = await call('PATCH', `/admin/clients/${clientId}`, { redirect_uris: [] });
       expect(broken.status).toBe(400);
 

@@ -21,6 +21,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   /** audit: a refresh writes its token_issued row inside the rotation statement (one commit). */
   tokens: ['audit', 'clock.ts', 'config.ts', 'db', 'keys', 'opaque-token.ts', 'users'],
   http: ['config.ts', 'db', 'users'],
+  /** DPoP proofs (RFC 9449): checks, server nonces, the replay table; oauth/ maps results to OAuthErrors. */
+  dpop: ['clock.ts', 'db'],
   clients: ['config.ts', 'db', 'http', 'opaque-token.ts'],
   health: ['db'],
   maintenance: ['clock.ts', 'db'],
@@ -29,7 +31,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   pages: [],
   /** What a browser holds: cookies, sessions, consent given; used by oauth/, login/ and admin/. */
   browser: ['clock.ts', 'config.ts', 'db', 'opaque-token.ts', 'tokens', 'users'],
-  oauth: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'opaque-token.ts', 'pages', 'tokens', 'users'],
+  oauth: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'dpop', 'http', 'keys', 'opaque-token.ts', 'pages', 'tokens', 'users'],
   /** The sign-in pages sit above oauth/authorize: they plug steps into its loop (never the reverse). */
   login: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'oauth', 'pages', 'users'],
   admin: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'oauth', 'tokens', 'users'],

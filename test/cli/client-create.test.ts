@@ -63,6 +63,16 @@ describe('latchkey client create', () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ type: 'confidential', grant_types: ['client_credentials'], scopes: ['admin'], admin: true });
   });
 
+  it('creates a client that must send DPoP proofs (--require-dpop, RFC 9449 5.2 dpop_bound_access_tokens)', async () => {
+    const result = await create('--name', 'bound', '--admin', '--require-dpop');
+    expect(result.status).toBe(0);
+    const client = JSON.parse(result.stdout);
+    expect(client.dpop_bound_access_tokens).toBe(true);
+    const row = await cli.inspect(({ db }) => db.selectFrom('clients').select('dpop_bound_access_tokens').where('id', '=', client.client_id).executeTakeFirstOrThrow());
+    expect(row.dpop_bound_access_tokens).toBe(true);
+    expect(JSON.parse((await create('--name', 'plain', '--admin')).stdout).dpop_bound_access_tokens).toBe(false);
+  });
+
   it('accepts a native app private-use scheme and explicit grant types', async () => {
     const result = await create('--name', 'App', '--type', 'public', '--redirect-uri', 'com.example.app:/oauth/cb', '--grant-types', 'authorization_code');
     expect(result.status).toBe(0);
@@ -102,7 +112,7 @@ describe('latchkey client create', () => {
 
   it('stored nothing for the refused inputs', async () => {
     const names = await cli.inspect(async ({ db }) => (await db.selectFrom('clients').select('name').execute()).map((c) => c.name).sort());
-    expect(names).toEqual(['App', 'SPA', 'Web', 'ops']);
+    expect(names).toEqual(['App', 'SPA', 'Web', 'bound', 'ops', 'plain']);
   });
 
   it('prints help with --help', async () => {

@@ -24,13 +24,17 @@ describe('which client authentication method a request uses', () => {
     ['Basic header and client_secret in the body', basic, { client_secret: 's' }, 'invalid_request'],
     ['a Bearer header', 'Bearer abc', { client_id: 'app' }, 'invalid_client'],
     ['a Bearer header and a secret in the body', 'Bearer abc', { client_id: 'app', client_secret: 's' }, 'invalid_client'],
+    ['a client assertion', undefined, { client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: 'a.b.c' }, 'private_key_jwt'],
+    ['a client_assertion_type alone (never taken for none)', undefined, { client_id: 'app', client_assertion_type: 'x' }, 'private_key_jwt'],
+    ['a client assertion and a secret in the body', undefined, { client_assertion: 'a.b.c', client_secret: 's' }, 'invalid_request'],
+    ['a client assertion and a Basic header', basic, { client_assertion: 'a.b.c' }, 'invalid_request'],
   ])('%s -> %s', (_label, authorization, params, expected) => {
     expect(outcome(authorization, params)).toBe(expected);
   });
 
   it('lists every method once, and gives each client type a default of its own type', () => {
-    expect(AUTH_METHOD_NAMES).toEqual(['client_secret_basic', 'client_secret_post', 'none']);
-    expect(authMethodsFor('confidential')).toEqual(['client_secret_basic', 'client_secret_post']);
+    expect(AUTH_METHOD_NAMES).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']);
+    expect(authMethodsFor('confidential')).toEqual(['client_secret_basic', 'client_secret_post', 'private_key_jwt']);
     expect(authMethodsFor('public')).toEqual(['none']);
     expect(authMethodsFor('confidential')).toContain(DEFAULT_AUTH_METHOD.confidential);
     expect(authMethodsFor('public')).toContain(DEFAULT_AUTH_METHOD.public);

@@ -30,6 +30,10 @@ describe('the client-metadata schema', () => {
       thirdParty: false,
       alwaysIssueRefresh: false,
       admin: false,
+      dpopBoundAccessTokens: false,
+      jwksUri: null,
+      jwks: null,
+      requirePushedAuthorizationRequests: false,
     });
   });
 
@@ -52,7 +56,7 @@ describe('the client-metadata schema', () => {
     ['a bad post-logout URI', { ...base, post_logout_redirect_uris: ['https://a.example/#x'] }, 'post_logout_redirect_uris.0', /fragment/],
     ['an unknown grant type', { ...base, grant_types: ['authorization_code', 'password'] }, 'grant_types.1', /unknown grant type "password"/],
     ['no grant type', { ...base, grant_types: [] }, 'grant_types', /at least one grant type/],
-    ['an unknown auth method', { ...base, token_endpoint_auth_method: 'private_key_jwt' }, 'token_endpoint_auth_method', /must be one of client_secret_basic, client_secret_post, none/],
+    ['an unknown auth method', { ...base, token_endpoint_auth_method: 'client_secret_jwt' }, 'token_endpoint_auth_method', /must be one of client_secret_basic, client_secret_post, private_key_jwt, none/],
     ['a public client with a secret method', { ...base, type: 'public', token_endpoint_auth_method: 'client_secret_basic' }, 'token_endpoint_auth_method', /public client authenticates with none/],
     ['a confidential client with none', { ...base, token_endpoint_auth_method: 'none' }, 'token_endpoint_auth_method', /confidential client authenticates with client_secret_basic or client_secret_post/],
     ['the reserved scope', { ...base, scopes: ['openid', 'admin'] }, 'scopes', /reserved for admin clients/],

@@ -8,6 +8,7 @@ import { ManualClock } from '../helpers/manual-clock.js';
 import { introspect, refresh, type ClientCredentials } from '../helpers/tokens.js';
 import { jsonb } from '../../src/db/json.js';
 import { updateClientRow } from '../helpers/client-rows.js';
+import { makeProof, proofKey } from '../dpop/support.js';
 
 /*
  * RFC 8628 under attack, against a real server and database. Every refusal is the RFC's error
@@ -140,6 +141,27 @@ describe('device authorization grant under attack (RFC 8628)', { timeout: 60_000
     expect(result.h1).toBe('Device connected');
     return agent;
   }
+
+  describe('DPoP (RFC 9449)', () => {
+    it('a poll with a DPoP proof gets a bound token, and a public device client’s family refreshes only with that key', async () => {
+      const device = await deviceClient({ type: 'public', scopes: ['openid', 'offline_access'] });
+      const started = await start(device, 'openid offline_access');
+      await allowAs(alice, started);
+      const key = await proofKey('ES256');
+      const proof = () => makeProof(key, { htu: `${server.url}/token`, iat: Math.floor(clock.now() / 1000) });
+      const polled = await postForm(`${server.url}/token`, { grant_type: DEVICE_GRANT, device_code: started.device_code, client_id: device.clientId }, { dpop: await proof() });
+      const tokens = (await polled.json()) as { token_type: string; access_token: string; refresh_token: string };
+      expect(polled.status).toBe(200);
+      expect(tokens.token_type).toBe('DPoP');
+      expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
+      const unproven = await refresh(server.url, device, tokens.refresh_token);
+      expect(unproven.status).toBe(400);
+      expect(((await unproven.json()) as { error: string }).error).toBe('invalid_grant');
+      // Nothing was consumed by the refusal: the key's holder refreshes.
+      const withKey = await postForm(`${server.url}/token`, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, client_id: device.clientId }, { dpop: await proof() });
+      expect(withKey.status).toBe(200);
+    });
+  });
 
   describe('/token polling', () => {
     it('polling faster than the interval answers slow_down, and the interval grows by 5 s each time and stays grown', async () => {

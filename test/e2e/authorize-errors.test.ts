@@ -101,7 +101,7 @@ describe('/authorize refuses bad requests', () => {
       ['a negative max_age', { max_age: '-1' }, 'invalid_request'],
       ['a non-numeric max_age', { max_age: 'soon' }, 'invalid_request'],
       ['a request object', { request: 'eyJhbGciOiJub25lIn0.e30.' }, 'request_not_supported'],
-      ['a request_uri', { request_uri: 'https://evil.example/r' }, 'request_uri_not_supported'],
+      // A request_uri that /par did not issue is an HTML 400 instead (test/e2e/par.test.ts).
       ['an unregistered resource', { resource: 'https://api.evil.example' }, 'invalid_target'],
       ['an oversized nonce', { nonce: 'n'.repeat(600) }, 'invalid_request'],
     ])('%s', async (_label, extra, error) => {

@@ -51,10 +51,10 @@ describe('userinfo and logout', () => {
       expect(await viaPost.json()).toEqual({ sub: user.id, email: 'frank@example.com', email_verified: false });
     });
 
-    it('answers 401 with a Bearer challenge without a token', async () => {
+    it('answers 401 with a Bearer and a DPoP challenge without a token', async () => {
       const response = await userinfo({});
       expect(response.status).toBe(401);
-      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="latchkey"');
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="latchkey", DPoP algs="ES256 ES384 EdDSA Ed25519 RS256 PS256"');
     });
 
     it.each([

@@ -6,7 +6,7 @@ beforeAll(async () => { server = await startTestServer(); });
 afterAll(async () => server?.stop());
 // Malformed, duplicated, wrong-typed and unstorable input on every endpoint: 4xx, never a 500.
 it('never answers 500 to hostile input', async () => {
-  const paths = ['/token', '/revoke', '/introspect', '/userinfo', '/login', '/consent', '/authorize', '/logout', '/admin/users'];
+  const paths = ['/token', '/revoke', '/introspect', '/par', '/userinfo', '/login', '/consent', '/authorize', '/logout', '/admin/users'];
   const bodies: [string, string][] = [
     ['application/json', '[1,2]'], ['application/json', '{"grant_type":["a","b"]}'], ['application/json', 'null'], ['application/json', '"str"'],
     ['application/x-www-form-urlencoded', 'a=%E0%A4%A'], ['application/x-www-form-urlencoded', '__proto__=x&constructor=y'],
@@ -16,6 +16,8 @@ it('never answers 500 to hostile input', async () => {
     ['application/x-www-form-urlencoded', 'csrf_token=a&request_id[]=b'],
     ['application/x-www-form-urlencoded', 'username=a%00b&password=x&grant_type=client_credentials&client_id=a%00'],
     ['application/json', '{"username":"a\\u0000b","password":"x","name":"n\\u0000"}'],
+    ['application/x-www-form-urlencoded', 'client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer&client_assertion=eyJhbGciOiJub25lIn0.eyJzdWIiOnt9fQ.'],
+    ['application/x-www-form-urlencoded', 'client_assertion_type=x&client_assertion=' + 'a.'.repeat(1500)],
   ];
   const bad: string[] = [];
   for (const path of paths) for (const [type, body] of bodies) {

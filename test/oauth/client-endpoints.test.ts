@@ -41,7 +41,7 @@ describe('client-authenticated endpoints (inject)', () => {
   const post = (url: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
     app.inject({ method: 'POST', url, headers: { ...FORM, ...headers }, payload: form(fields) });
 
-  it.each(['/token', '/revoke', '/introspect'])('%s: no-store on every answer, and a form body or invalid_request', async (url) => {
+  it.each(['/token', '/revoke', '/introspect', '/par'])('%s: no-store on every answer, and a form body or invalid_request', async (url) => {
     const response = await app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json', authorization: basicAuth(basicClient.clientId, basicClient.secret!) }, payload: '{}' });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ error: 'invalid_request' });
@@ -50,15 +50,17 @@ describe('client-authenticated endpoints (inject)', () => {
   });
 
   it.each([
-    ['/token', { grant_type: 'client_credentials' }],
-    ['/revoke', { token: 'lk_rt_unknown' }],
-    ['/introspect', { token: 'lk_rt_unknown' }],
-  ])('%s accepts only the registered method, and names it', async (url, fields) => {
+    ['/token', { grant_type: 'client_credentials' }, 200],
+    ['/revoke', { token: 'lk_rt_unknown' }, 200],
+    ['/introspect', { token: 'lk_rt_unknown' }, 200],
+    // /par authenticates the client, then refuses the request itself (no PKCE): 400, not 401.
+    ['/par', { response_type: 'code' }, 400],
+  ])('%s accepts only the registered method, and names it', async (url, fields, status) => {
     const wrongWay = await post(url, { ...fields, client_id: basicClient.clientId, client_secret: basicClient.secret! });
     expect(wrongWay.statusCode).toBe(401);
     expect(wrongWay.json()).toMatchObject({ error: 'invalid_client', error_description: expect.stringContaining('client_secret_basic') });
     const rightWay = await post(url, { ...fields, client_id: postClient.clientId, client_secret: postClient.secret! });
-    expect(rightWay.statusCode).toBe(200);
+    expect(rightWay.statusCode).toBe(status);
   });
 
   it('introspection refuses a public client, which proves nothing', async () => {

@@ -7,7 +7,7 @@ import type { KeyRing } from '../../src/keys/ring.js';
 import { buildDiscoveryDocument } from '../../src/oauth/discovery.js';
 import { GRANTS, grantFor } from '../../src/oauth/grants/registry.js';
 
-const discovery = buildDiscoveryDocument({ issuer: 'https://issuer.example', ring: { publishedAlgorithms: () => ['ES256'] } as unknown as KeyRing });
+const discovery = buildDiscoveryDocument({ issuer: 'https://issuer.example', ring: { publishedAlgorithms: () => ['ES256'] } as unknown as KeyRing, requirePushedAuthorizationRequests: false });
 
 describe('the grant registry is the one list', () => {
   it('has each grant once, with the parameters it reads', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Config } from '../../config.js';
 import { authMethodsFor } from '../../clients/auth-methods/registry.js';
 import { GRANT_TYPES } from '../../clients/grant-types.js';
@@ -23,10 +24,17 @@ its client_secret. The secret is shown only this once; Latchkey keeps only its S
   --post-logout-redirect-uri URI  repeatable; where /logout may send the browser afterwards
   --grant-types a,b               ${GRANT_TYPES.join(', ')}
                                   (default: authorization_code,refresh_token)
-  --auth-method M                 how a confidential client authenticates at /token, /revoke and
-                                  /introspect: ${authMethodsFor('confidential').join(' or ')}
+  --auth-method M                 how a confidential client authenticates at /token, /revoke,
+                                  /introspect and /par: ${authMethodsFor('confidential').join(' or ')}
                                   (default: client_secret_basic; only this one is accepted).
-                                  A public client uses none
+                                  A public client uses none. private_key_jwt needs --jwks-uri or
+                                  --jwks-file, and the client gets no secret
+  --jwks-uri URI                  private_key_jwt: https URL of the client's public JWK Set
+                                  (http only for loopback, and never fetched in production)
+  --jwks-file FILE                private_key_jwt: a file holding the client's public JWK Set
+                                  ({"keys": [...]}, no private members), stored with the client
+  --require-par                   /authorize accepts this client's requests only when pushed to
+                                  /par first (RFC 9126); REQUIRE_PAR=true demands it of every client
   --scopes "a b"                  scopes the client may ask for
                                   (default: "openid profile email offline_access")
   --origin ORIGIN                 repeatable; browser origin allowed to call /token with credentials
@@ -39,9 +47,26 @@ its client_secret. The secret is shown only this once; Latchkey keeps only its S
                                   (default: the issuer, accepted only by Latchkey's own
                                   endpoints: give every client that calls an API one, or a
                                   --resource; a warning says so otherwise)
+  --require-dpop                  /token refuses requests without a DPoP proof (RFC 9449 5.2
+                                  dpop_bound_access_tokens): every access token is key-bound
   --admin                         confidential client_credentials client with scope "admin",
                                   for the admin API
 `;
+
+/** The JSON in a --jwks-file; its shape is checked with the rest of the metadata. */
+function readJwksFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--jwks-file: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`--jwks-file: ${path} is not JSON`);
+  }
+}
 
 export async function clientCreate(argv: string[], io: CliIO, config: () => Config): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -59,6 +84,10 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     resource: { type: 'string', multiple: true },
     audience: { type: 'string' },
     'auth-method': { type: 'string' },
+    'require-dpop': { type: 'boolean' },
+    'jwks-uri': { type: 'string' },
+    'jwks-file': { type: 'string' },
+    'require-par': { type: 'boolean' },
   });
   if (values.help) {
     io.out(CLIENT_CREATE_HELP);
@@ -83,6 +112,10 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     admin: values.admin,
     resources: values.resource,
     default_audience: values.audience,
+    dpop_bound_access_tokens: values['require-dpop'],
+    jwks_uri: values['jwks-uri'],
+    jwks: values['jwks-file'] === undefined ? undefined : readJwksFile(values['jwks-file']),
+    require_pushed_authorization_requests: values['require-par'],
   } satisfies Record<keyof ClientMetadataInput, unknown>;
   const checked = checkClientMetadata(metadata);
   // The first problem, named as the admin API names it (without its `body.`).

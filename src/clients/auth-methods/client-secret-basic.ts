@@ -6,6 +6,7 @@ import { secretAccepted } from './secret-check.js';
 export const clientSecretBasic: ClientAuthMethod<'client_secret_basic'> = {
   name: 'client_secret_basic',
   clientType: 'confidential',
+  credential: 'secret',
   usesAuthorizationHeader: true,
   detect: ({ authorization }) => usesBasicScheme(authorization),
   clientId: ({ authorization, params }) => {
@@ -14,7 +15,7 @@ export const clientSecretBasic: ClientAuthMethod<'client_secret_basic'> = {
     if (!credentials || (params.client_id !== undefined && params.client_id !== credentials.clientId)) return undefined;
     return credentials.clientId;
   },
-  verify: (stored, { authorization }, now) => {
+  verify: (stored, { authorization }, { now }) => {
     const credentials = authorization === undefined ? undefined : parseBasicCredentials(authorization);
     return credentials !== undefined && secretAccepted(stored, credentials.secret, now);
   },

@@ -5,8 +5,9 @@ import { secretAccepted } from './secret-check.js';
 export const clientSecretPost: ClientAuthMethod<'client_secret_post'> = {
   name: 'client_secret_post',
   clientType: 'confidential',
+  credential: 'secret',
   usesAuthorizationHeader: false,
   detect: ({ params }) => params.client_secret !== undefined,
   clientId: ({ params }) => params.client_id,
-  verify: (stored, { params }, now) => params.client_secret !== undefined && secretAccepted(stored, params.client_secret, now),
+  verify: (stored, { params }, { now }) => params.client_secret !== undefined && secretAccepted(stored, params.client_secret, now),
 };

@@ -7,8 +7,10 @@ import type { ClientAuthMethod } from './method.js';
 export const noClientAuthentication: ClientAuthMethod<'none'> = {
   name: 'none',
   clientType: 'public',
+  credential: 'none',
   usesAuthorizationHeader: false,
-  detect: ({ authorization, params }) => authorization === undefined && params.client_secret === undefined,
+  detect: ({ authorization, params }) =>
+    authorization === undefined && params.client_secret === undefined && params.client_assertion === undefined && params.client_assertion_type === undefined,
   clientId: ({ params }) => params.client_id,
   // Whether the client may use `none` at all is decided by its registration, before this runs.
   verify: () => true,

@@ -2,13 +2,14 @@ import { clientSecretBasic } from './client-secret-basic.js';
 import { clientSecretPost } from './client-secret-post.js';
 import type { ClientAuthMethod } from './method.js';
 import { noClientAuthentication } from './none.js';
+import { privateKeyJwt } from './private-key-jwt.js';
 
 /**
  * Every client authentication method Latchkey accepts. Discovery (`*_endpoint_auth_methods_supported`),
  * client validation (`token_endpoint_auth_method`) and authentication read this list: a new
  * method is one strategy file and one line here.
  */
-export const AUTH_METHODS = [clientSecretBasic, clientSecretPost, noClientAuthentication] as const satisfies readonly ClientAuthMethod[];
+export const AUTH_METHODS = [clientSecretBasic, clientSecretPost, privateKeyJwt, noClientAuthentication] as const satisfies readonly ClientAuthMethod[];
 
 export type AuthMethodName = (typeof AUTH_METHODS)[number]['name'];
 

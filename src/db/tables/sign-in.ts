@@ -58,6 +58,8 @@ export interface GrantsTable {
   revoked_at: NullableTimestamp;
   revoked_reason: string | null;
   last_consumed_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The DPoP key (RFC 7638 thumbprint) a public client's refresh family is bound to; null: unbound. */
+  dpop_jkt: ColumnType<string | null, string | null | undefined, string | null>;
   ip: string | null;
   user_agent: string | null;
 }
@@ -74,6 +76,8 @@ export interface AuthCodesTable {
   audience: string;
   nonce: string | null;
   code_challenge: string;
+  /** RFC 9449 10: the DPoP key the code is bound to (/authorize's dpop_jkt); null: unbound. */
+  dpop_jkt: ColumnType<string | null, string | null | undefined, string | null>;
   auth_time: Timestamp;
   created_at: Timestamp;
   expires_at: Timestamp;

@@ -16,6 +16,8 @@ export interface NewCode {
   nonce?: string;
   codeChallenge: string;
   authTime: Date;
+  /** RFC 9449 10: only a DPoP proof with this key may redeem the code. */
+  dpopJkt?: string;
 }
 
 /** Issues a single-use code bound to everything the token request must repeat or prove. */
@@ -34,6 +36,7 @@ export async function issueCode(q: Queryable, input: NewCode, now: Date): Promis
       audience: input.audience,
       nonce: input.nonce ?? null,
       code_challenge: input.codeChallenge,
+      dpop_jkt: input.dpopJkt ?? null,
       auth_time: input.authTime,
       created_at: now,
       expires_at: new Date(now.getTime() + CODE_LIFETIME_SECONDS * 1000),

@@ -12,6 +12,8 @@ import { finalStepFor } from './final-steps.js';
 import { continueSignIn, signInState } from './flow.js';
 import type { Prompt } from './prompt.js';
 import { deletePendingRequest, findPendingRequest } from './request-store.js';
+import { takePushedRequest } from '../par/store.js';
+import type { Client } from '../../clients/store.js';
 import { resolveRedirectUri, UntrustedRedirectError, validateAuthorizationRequest } from './validate.js';
 
 class UnreadableRequestError extends Error {}
@@ -23,15 +25,28 @@ export interface SignInContext {
   /** The prompts in the order they are asked for (login/steps.ts). */
   prompts: readonly Prompt[];
   sessionLifetimes: SessionLifetimes;
+  /** REQUIRE_PAR: every client must push its requests to /par first (RFC 9126 5). */
+  requirePar: boolean;
 }
 
 function sessionOf(context: SignInContext, request: FastifyRequest, now: Date) {
   return findActiveSession(context.deps.db, context.cookies.readSession(request), now, context.sessionLifetimes);
 }
 
+/** The one answer for every unusable request_uri (invalid_request_uri, RFC 9101 6.2), shown as a page: without the pushed request there is no trusted redirect URI. */
+const UNUSABLE_REQUEST_URI =
+  'invalid_request_uri: this pushed authorization request is unknown, has expired, was already used, or was pushed by another application.';
+
+/** RFC 9126 5 and 6: the server or the client's registration demands pushed requests. */
+function parRequired(context: SignInContext, client: Client): boolean {
+  return context.requirePar || client.requirePushedAuthorizationRequests;
+}
+
 /**
- * GET/POST /authorize: client and redirect URI first (an HTML page when either is wrong, never a
- * redirect), then everything else (errors redirected to the client with state), then the loop.
+ * GET/POST /authorize: a pushed request (request_uri) taken first, once, by its own client; then
+ * client and redirect URI (an HTML page when either is wrong, never a redirect), then everything
+ * else (errors redirected to the client with state: a client that must push and did not is one),
+ * then the loop.
  */
 async function authorize(context: SignInContext, source: unknown, request: FastifyRequest, reply: FastifyReply) {
   const { deps } = context;
@@ -43,6 +58,13 @@ async function authorize(context: SignInContext, source: unknown, request: Fasti
     return sendHtml(reply, 400, errorPage('Invalid request', (error as Error).message));
   }
   const client = params.client_id === undefined ? undefined : await deps.clients.find(params.client_id);
+  const pushed = params.request_uri !== undefined;
+  if (pushed) {
+    const taken = client && (await takePushedRequest(deps.db, params.request_uri!, client.clientId, nowDate(deps)));
+    if (!taken) return sendHtml(reply, 400, errorPage('Invalid request', UNUSABLE_REQUEST_URI));
+    // RFC 9126 4: the pushed parameters are the request; the query's others are ignored (client_id matched).
+    params = taken;
+  }
   let redirectUri: string;
   try {
     redirectUri = resolveRedirectUri(params, client);
@@ -52,6 +74,7 @@ async function authorize(context: SignInContext, source: unknown, request: Fasti
   }
   let valid;
   try {
+    if (!pushed && parRequired(context, client!)) throw new OAuthError('invalid_request', 'this client must push its authorization request to the pushed authorization request endpoint (/par) first');
     valid = validateAuthorizationRequest(params, client!, redirectUri, deps.config.ISSUER);
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;

@@ -25,6 +25,8 @@ export interface ValidAuthorizationRequest {
   maxAge?: number;
   loginHint?: string;
   audience: string;
+  /** RFC 9449 10: the thumbprint of the DPoP key the code is bound to. */
+  dpopJkt?: string;
 }
 
 /** Errors shown as an HTML page because the redirect URI cannot be trusted (or is unknown). */
@@ -93,6 +95,8 @@ export function validateAuthorizationRequest(
   if (!isSubset(scopes, userGrantableScopes(client))) throw fail('invalid_scope', 'the requested scope is not allowed for this client');
 
   if (params.nonce !== undefined && params.nonce.length > MAX_NONCE) throw fail('invalid_request', 'nonce is too long');
+  // RFC 7638 SHA-256 thumbprint: 32 bytes, base64url without padding.
+  if (params.dpop_jkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(params.dpop_jkt)) throw fail('invalid_request', 'dpop_jkt must be a SHA-256 JWK thumbprint');
 
   let prompt: ValidAuthorizationRequest['prompt'];
   if (params.prompt !== undefined) {
@@ -123,6 +127,7 @@ export function validateAuthorizationRequest(
     maxAge,
     loginHint: params.login_hint?.slice(0, 256),
     audience,
+    ...(params.dpop_jkt !== undefined ? { dpopJkt: params.dpop_jkt } : {}),
   };
 }
 

@@ -49,6 +49,7 @@ async function exchangeAuthorizationCode(
   caller: AuthenticatedClient,
   params: Params,
   origin: RequestOrigin,
+  dpopJkt: string | null,
 ): Promise<TokenResponse> {
   if (params.code === undefined) throw new OAuthError('invalid_request', 'code is required');
   if (params.code_verifier === undefined) throw invalidGrant('code_verifier is required (PKCE)');
@@ -69,6 +70,8 @@ async function exchangeAuthorizationCode(
     const redirectProblem = redirectUriProblem(code, params.redirect_uri, caller.client);
     if (redirectProblem) return reject(redirectProblem);
     if (!verifierMatchesChallenge(params.code_verifier!, code.code_challenge)) return reject('code_verifier does not match the code_challenge');
+    // RFC 9449 10: a code bound at /authorize with dpop_jkt is redeemed only with a proof of that key.
+    if (code.dpop_jkt !== null && code.dpop_jkt !== dpopJkt) return reject('the DPoP proof does not use the key the authorization request named (dpop_jkt)');
     const user = await findUserById(trx, code.user_id);
     if (!user || user.disabled) return reject('the authorization is no longer valid');
     const started = await startUserGrant(trx, deps, settings, {
@@ -78,6 +81,7 @@ async function exchangeAuthorizationCode(
       approval: { userId: code.user_id, sessionId: code.session_id, scope: code.scope, audience: code.audience, authTime: code.auth_time, nonce: code.nonce },
       origin,
       now,
+      dpopJkt,
     });
     if (!started.ok) return reject(started.reason);
     // The row commits with the grant; the log line is written once it has (audit/record.ts).
@@ -112,5 +116,5 @@ async function exchangeAuthorizationCode(
 export const authorizationCodeGrant: Grant<'authorization_code'> = {
   type: 'authorization_code',
   parameters: ['code', 'code_verifier', 'redirect_uri'],
-  handle: ({ deps, settings, caller, params, origin }) => exchangeAuthorizationCode(deps, settings, caller, params, origin),
+  handle: ({ deps, settings, caller, params, origin, dpopJkt }) => exchangeAuthorizationCode(deps, settings, caller, params, origin, dpopJkt),
 };

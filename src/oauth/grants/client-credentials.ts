@@ -11,7 +11,7 @@ import type { TokenResponse } from '../token/response.js';
  * indexed lookup) and one SHA-256 compare; what is left is signing and the audit row (a shared,
  * group-committed INSERT). No refresh token; sub is the client itself.
  */
-async function issueClientToken({ deps, settings, caller, params, origin }: GrantContext): Promise<TokenResponse> {
+async function issueClientToken({ deps, settings, caller, params, origin, dpopJkt }: GrantContext): Promise<TokenResponse> {
   if (caller.client.type !== 'confidential') throw new OAuthError('unauthorized_client', 'client_credentials needs a confidential client');
   const allowed = clientCredentialsScopes(caller.client);
   const requested = params.scope === undefined ? allowed : parseScope(params.scope);
@@ -22,6 +22,7 @@ async function issueClientToken({ deps, settings, caller, params, origin }: Gran
     audience,
     clientId: caller.client.clientId,
     scope: requested,
+    ...(dpopJkt ? { jkt: dpopJkt } : {}),
   });
   const scope = requested.join(' ');
   // The one write on this path, group-committed with concurrent requests' events: the token is
@@ -30,9 +31,9 @@ async function issueClientToken({ deps, settings, caller, params, origin }: Gran
     type: 'token_issued',
     clientId: caller.client.clientId,
     ip: origin.ip,
-    details: { grant: 'client_credentials', jti: access.jti, scope, audience },
+    details: { grant: 'client_credentials', jti: access.jti, scope, audience, ...(dpopJkt ? { dpopJkt } : {}) },
   });
-  return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresAt - access.issuedAt, scope };
+  return { access_token: access.token, token_type: dpopJkt ? 'DPoP' : 'Bearer', expires_in: access.expiresAt - access.issuedAt, scope };
 }
 
 export const clientCredentialsGrant: Grant<'client_credentials'> = {

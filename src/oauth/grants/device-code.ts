@@ -32,7 +32,7 @@ type Outcome =
  * as an authorization code is redeemed (authorization-code.ts). A second redemption revokes the
  * grant the first one created.
  */
-async function exchangeDeviceCode({ deps, settings, caller, params, origin }: GrantContext): Promise<TokenResponse> {
+async function exchangeDeviceCode({ deps, settings, caller, params, origin, dpopJkt }: GrantContext): Promise<TokenResponse> {
   if (params.device_code === undefined) throw new OAuthError('invalid_request', 'device_code is required');
   const deviceCode = params.device_code;
   const { client } = caller;
@@ -55,6 +55,7 @@ async function exchangeDeviceCode({ deps, settings, caller, params, origin }: Gr
       approval: { ...approved, nonce: null },
       origin,
       now,
+      dpopJkt,
     });
     if (!started.ok) return reject(started.reason);
     // In the same transaction, so that a replay never finds the approval consumed but unlinked.

@@ -24,6 +24,8 @@ export interface GrantContext {
   /** Only the parameters the grant declared (everything else in the body is not its business). */
   params: Params;
   origin: RequestOrigin;
+  /** The RFC 7638 thumbprint of the key a valid DPoP proof used (RFC 9449 5): the tokens are bound to it. Null without a proof. */
+  dpopJkt: string | null;
   /** For what is not a form parameter (the SPA refresh cookie). */
   request: FastifyRequest;
 }

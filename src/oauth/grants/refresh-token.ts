@@ -34,7 +34,7 @@ function presentedToken({ settings, caller: { client }, params, request }: Grant
   return token;
 }
 
-function respond(deps: OAuthDeps, grant: RefreshedGrant, scopes: string[], jti: string, successor: string, now: Date): TokenResponse {
+function respond(deps: OAuthDeps, grant: RefreshedGrant, scopes: string[], jti: string, successor: string, now: Date, dpopJkt: string | null): TokenResponse {
   if (!grant.user) throw invalidGrant();
   const { response } = mintUserTokens(deps.tokens, {
     clientId: grant.clientId,
@@ -44,6 +44,7 @@ function respond(deps: OAuthDeps, grant: RefreshedGrant, scopes: string[], jti: 
     authTime: grant.authTime,
     sessionId: grant.sessionId,
     jti,
+    dpopJkt,
   });
   response.refresh_token = successor;
   response.refresh_expires_in = Math.floor((grant.absoluteExpiresAt.getTime() - now.getTime()) / 1000);
@@ -72,7 +73,7 @@ function requireRefreshStillAllowed({ client }: AuthenticatedClient): void {
  * the scopes the client still has.
  */
 async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
-  const { deps, settings, caller, params, origin } = context;
+  const { deps, settings, caller, params, origin, dpopJkt } = context;
   const token = presentedToken(context);
   const requested = params.scope === undefined ? undefined : parseScope(params.scope);
   requireScopeStillRegistered(caller, requested);
@@ -91,6 +92,7 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
     idleSeconds: settings.refreshIdleTtl,
     now,
     ip: origin.ip ?? null,
+    dpopJkt,
   };
   const graceSeconds = settings.refreshReuseGrace;
   const scopesFor = (grant: RefreshedGrant) => requested ?? parseScope(grant.scope);
@@ -99,7 +101,7 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
   // commit); what is left is the log line and the in-process listeners, after that commit.
   const issue = (grant: RefreshedGrant, grace: boolean) => {
     const scopes = scopesFor(grant);
-    const response = respond(deps, grant, scopes, rotation.accessTokenJti, rotation.successorToken, now);
+    const response = respond(deps, grant, scopes, rotation.accessTokenJti, rotation.successorToken, now, dpopJkt);
     logAudit(origin.log, {
       type: 'token_issued',
       userId: grant.userId,
@@ -137,6 +139,8 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
       throw invalidGrant();
     case 'invalid_scope':
       throw new OAuthError('invalid_scope', 'the requested scope exceeds what was granted');
+    case 'wrong_key':
+      throw invalidGrant('the refresh token is bound to another DPoP key (or needs a DPoP proof)');
     default:
       throw invalidGrant();
   }

@@ -37,9 +37,9 @@ export async function startUserGrant(
   trx: Trx,
   deps: OAuthDeps,
   settings: TokenEndpointSettings,
-  start: { grantId: string; client: Client; user: PublicUser; approval: UserApproval; origin: RequestOrigin; now: Date },
+  start: { grantId: string; client: Client; user: PublicUser; approval: UserApproval; origin: RequestOrigin; now: Date; dpopJkt: string | null },
 ): Promise<StartedUserGrant> {
-  const { grantId, client, user, approval, origin, now } = start;
+  const { grantId, client, user, approval, origin, now, dpopJkt } = start;
   if (!audiencesStillAllowed(client, settings.issuer).includes(approval.audience)) return { ok: false, reason: 'the audience is no longer registered for this client' };
   const scopes = scopesStillAllowed(approval.scope, client);
   if (scopes.length === 0) return { ok: false, reason: 'none of the authorized scopes is allowed for this client any more' };
@@ -60,6 +60,9 @@ export async function startUserGrant(
       authTime: approval.authTime,
       nonce: approval.nonce,
       ...lifetimes,
+      // RFC 9449 5: a public client's refresh tokens are bound to the key; a confidential
+      // client's are bound to its authentication already.
+      dpopJkt: client.type === 'public' ? dpopJkt : null,
       ip: origin.ip,
       userAgent: origin.userAgent,
     },
@@ -80,6 +83,7 @@ export async function startUserGrant(
       nonce: approval.nonce ?? undefined,
       withRefreshToken,
       jti,
+      dpopJkt,
     },
     now,
   );

@@ -17,6 +17,8 @@ export interface UserTokenRequest {
   nonce?: string;
   /** A jti already stored with the grant (refresh rotation records it in its own statement). */
   jti?: string;
+  /** The DPoP key the access token is bound to (RFC 9449 6.1); unbound when absent. */
+  dpopJkt?: string | null;
 }
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -33,10 +35,11 @@ export function mintUserTokens(context: TokenContext, input: UserTokenRequest): 
     authTime,
     sid,
     jti: input.jti,
+    ...(input.dpopJkt ? { jkt: input.dpopJkt } : {}),
   });
   const response: TokenResponse = {
     access_token: access.token,
-    token_type: 'Bearer',
+    token_type: input.dpopJkt ? 'DPoP' : 'Bearer',
     expires_in: access.expiresAt - access.issuedAt,
     scope: input.scopes.join(' '),
   };

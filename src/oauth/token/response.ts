@@ -1,7 +1,8 @@
 /** RFC 6749 5.1 successful response. */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** DPoP when the access token is bound to a DPoP key (RFC 9449 5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   scope: string;
   id_token?: string;

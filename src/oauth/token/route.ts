@@ -7,6 +7,7 @@ import type { OAuthDeps } from '../deps.js';
 import type { Grant } from '../grants/grant.js';
 import { grantFor } from '../grants/registry.js';
 import { setRefreshCookie } from './refresh-cookie.js';
+import { requireValidDpopProof } from './dpop-binding.js';
 import type { TokenResponse } from './response.js';
 import type { TokenEndpointSettings } from './settings.js';
 
@@ -55,12 +56,12 @@ function declaredParams(params: Params, grant: Grant): Params {
 export function registerTokenRoute(app: FastifyInstance, deps: OAuthDeps, settings: TokenEndpointSettings, hooks: TokenRouteHooks): void {
   app.post(
     '/token',
-    { onRequest: hooks.onRequest, preValidation: requireSupportedGrantType, preHandler: [requireClientAllowedGrant, ...hooks.preHandler] },
+    { onRequest: hooks.onRequest, preValidation: requireSupportedGrantType, preHandler: [requireClientAllowedGrant, ...hooks.preHandler, requireValidDpopProof(deps)] },
     async (request, reply) => {
       const grant = requestedGrant(request);
       const caller = authenticatedCaller(request);
       const origin = { ip: request.ip, userAgent: request.headers['user-agent'], log: request.log };
-      const response = await grant.handle({ deps, settings, caller, params: declaredParams(formParams(request), grant), origin, request });
+      const response = await grant.handle({ deps, settings, caller, params: declaredParams(formParams(request), grant), origin, request, dpopJkt: request.dpopJkt });
       return reply.send(deliverRefreshToken(settings, caller, response, reply));
     },
   );

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
+
+/**
+ * RFC 9449 4.3: the checks a DPoP proof must pass, in one place, without I/O (the jti replay
+ * check and the nonce policy are the caller's: see ./verifier.ts). The signature, typ and the
+ * embedded key are jose's (`EmbeddedJWK`); the rest is written out here so each refusal names
+ * its reason for the log.
+ */
+
+/** Asymmetric algorithms a proof may use (never none, never an HMAC: the key is in the header). */
+export const DPOP_SIGNING_ALGS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const;
+
+/** A proof longer than this is refused unread: an RSA-4096 proof is about 2 KB. */
+export const MAX_PROOF_LENGTH = 4096;
+/** RFC 9449 4.2: jti is a unique identifier; ours only need to be unique, not long. */
+export const MAX_JTI_LENGTH = 256;
+/** How old a proof may be (its iat), besides the clock tolerance: it is made for one request. */
+export const PROOF_MAX_AGE_SECONDS = 60;
+
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+export type ProofRefusal = 'missing' | 'multiple' | 'oversized' | 'malformed' | 'bad_header' | 'bad_signature' | 'bad_claims' | 'htm' | 'htu' | 'iat' | 'ath';
+
+export interface ProofRequest {
+  /** Every DPoP header the request carried (RFC 9449 4.3 item 1: exactly one). */
+  headers: readonly string[];
+  /** The request's method, as htm must name it. */
+  method: string;
+  /** The endpoint's URL as the server publishes it (issuer-based); query and fragment are ignored. */
+  url: string;
+  /** NumericDate (whole seconds) of now, from the injected clock. */
+  now: number;
+  toleranceSeconds: number;
+  /** At a resource: the access token the proof must hash into `ath` (RFC 9449 4.3 item 11). */
+  accessToken?: string;
+}
+
+export interface ValidProof {
+  /** RFC 7638 SHA-256 thumbprint of the proof's key: what cnf.jkt binds. */
+  jkt: string;
+  jti: string;
+  iat: number;
+  /** The server nonce the proof carries, if any (its validity is the caller's to judge). */
+  nonce?: string;
+}
+
+export type ProofCheck = { ok: true; proof: ValidProof } | { ok: false; reason: ProofRefusal; detail: string };
+
+const refuse = (reason: ProofRefusal, detail: string): ProofCheck => ({ ok: false, reason, detail });
+
+/** RFC 9449 4.2 / 6.1: base64url(SHA-256(ASCII(access token))). */
+export function accessTokenHash(accessToken: string): string {
+  return createHash('sha256').update(accessToken, 'ascii').digest('base64url');
+}
+
+/** The URL without query and fragment, normalised as RFC 3986 6.2.2/6.2.3 (scheme and host case, default port, dot segments). */
+function comparableUrl(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function hasPrivateParts(jwk: Record<string, unknown>): boolean {
+  return PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(jwk, member));
+}
+
+/** Checks the header before any crypto: typ, an allowed alg, a public jwk. */
+function headerProblem(proof: string): string | undefined {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  try {
+    header = decodeProtectedHeader(proof);
+  } catch {
+    return 'the header is not valid JSON';
+  }
+  if (header.typ !== 'dpop+jwt') return 'typ must be dpop+jwt';
+  if (typeof header.alg !== 'string' || !(DPOP_SIGNING_ALGS as readonly string[]).includes(header.alg)) return 'alg is not an allowed asymmetric algorithm';
+  const jwk = header.jwk as Record<string, unknown> | undefined;
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return 'jwk header is missing';
+  if (hasPrivateParts(jwk)) return 'jwk must be a public key';
+  if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) return 'crit and b64 are not understood';
+  return undefined;
+}
+
+export async function checkDpopProof(request: ProofRequest): Promise<ProofCheck> {
+  if (request.headers.length === 0) return refuse('missing', 'no DPoP header');
+  if (request.headers.length > 1) return refuse('multiple', 'more than one DPoP header');
+  const proof = request.headers[0]!;
+  // Node joins repeated unknown headers with ", "; a compact JWS never contains either.
+  if (/[,\s]/.test(proof)) return refuse('multiple', 'more than one DPoP header');
+  if (proof.length > MAX_PROOF_LENGTH) return refuse('oversized', 'the proof is too large');
+  if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof)) return refuse('malformed', 'not a compact JWS');
+  const problem = headerProblem(proof);
+  if (problem) return refuse('bad_header', problem);
+
+  let payload: Record<string, unknown>;
+  let jwk: JWK;
+  try {
+    const verified = await jwtVerify(proof, EmbeddedJWK, {
+      typ: 'dpop+jwt',
+      algorithms: [...DPOP_SIGNING_ALGS],
+      // jose judges exp and nbf, if a proof carries them, on our clock, not its own.
+      currentDate: new Date(request.now * 1000),
+      clockTolerance: request.toleranceSeconds,
+    });
+    payload = verified.payload;
+    jwk = verified.protectedHeader.jwk!;
+  } catch (error) {
+    if (error instanceof errors.JWSSignatureVerificationFailed) return refuse('bad_signature', 'the signature does not verify with the jwk header');
+    if (error instanceof errors.JOSEError) return refuse('bad_header', `the proof does not verify: ${error.code}`);
+    return refuse('malformed', 'the proof cannot be read');
+  }
+
+  const { jti, htm, htu, iat, ath, nonce } = payload;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) return refuse('bad_claims', 'jti must be a string of 1 to 256 characters');
+  if (typeof htm !== 'string' || typeof htu !== 'string') return refuse('bad_claims', 'htm and htu are required strings');
+  if (nonce !== undefined && (typeof nonce !== 'string' || nonce.length > 256)) return refuse('bad_claims', 'nonce must be a string');
+  if (htm !== request.method) return refuse('htm', 'htm does not match the request method');
+  const expected = comparableUrl(request.url);
+  if (expected === undefined || comparableUrl(htu) !== expected) return refuse('htu', 'htu does not match the request URL');
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return refuse('iat', 'iat is required');
+  if (iat > request.now + request.toleranceSeconds) return refuse('iat', 'iat is in the future');
+  if (iat < request.now - PROOF_MAX_AGE_SECONDS - request.toleranceSeconds) return refuse('iat', 'the proof is too old');
+  if (request.accessToken !== undefined) {
+    if (typeof ath !== 'string') return refuse('ath', 'ath is required with an access token');
+    if (ath !== accessTokenHash(request.accessToken)) return refuse('ath', 'ath does not match the access token');
+  }
+  return { ok: true, proof: { jkt: await calculateJwkThumbprint(jwk, 'sha256'), jti, iat, ...(nonce !== undefined ? { nonce } : {}) } };
+}
+
+/** When a proof's jti may be forgotten: no proof with that iat is accepted after this (seconds). */
+export function proofAcceptedUntil(iat: number, toleranceSeconds: number): number {
+  return iat + PROOF_MAX_AGE_SECONDS + 2 * toleranceSeconds;
+}
