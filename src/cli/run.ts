@@ -43,11 +43,10 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** What the user probably meant by an unknown command: a command ("serv"), or a group's ("user craete"). */
-function suggestion(argv: string[], group: string | undefined): string {
-  const typed = argv.slice(0, group || argv[0]! in GROUP_HELP ? 2 : 1).join(' ');
+function suggestion(argv: string[]): string {
   const names = Object.keys(COMMANDS);
   const twoWords = argv.length >= 2 ? closestMatch(argv.slice(0, 2).join(' '), names) : undefined;
-  const match = twoWords ?? closestMatch(typed, names) ?? closestMatch(argv[0]!, names);
+  const match = twoWords ?? closestMatch(argv[0]!, names);
   return match ? `; did you mean "latchkey ${match}"?` : '';
 }
 
@@ -81,7 +80,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number | 'runni
       io.err(GROUP_HELP[group] ?? MAIN_HELP);
       return 2;
     }
-    const hint = suggestion(argv, group);
+    const hint = suggestion(argv);
     io.err(`latchkey: unknown command "${argv.slice(0, group ? 2 : 1).join(' ')}"${hint}\n\n${hint ? 'Run `latchkey --help` for every command.\n' : MAIN_HELP}`);
     return 2;
   }
