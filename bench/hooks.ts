@@ -45,7 +45,7 @@ const ISSUER = 'https://login.example.test';
 const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', ISSUER, KEY_ENCRYPTION_KEY: 'latchkey-benchmark-key-encryption-key-0123456789' });
 const BODY = JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', kid: 'bench', alg: 'ES256', use: 'sig' }] });
 /** The metrics plugin reads these only when /metrics is scraped, which the bench never does. */
-const metricsDeps = { database: {} as DatabaseHandle, keys: {} as KeyRing, clock: systemClock, clients: {} as ClientCache, passwordHashes: () => ({ running: 0, queued: 0, limit: 0 }) };
+const metricsDeps = { database: {} as DatabaseHandle, keys: {} as KeyRing, clock: systemClock, clients: {} as ClientCache, passwordHashes: () => ({ running: 0, queued: 0, reserved: 0, limit: 0, maxQueued: 0, started: 0, refused: {} }) };
 
 interface Variant {
   options?: FastifyServerOptions;
@@ -55,7 +55,7 @@ interface Variant {
 const VARIANTS: Record<string, Variant> = {
   bare: {},
   'request id (genReqId + x-request-id)': { options: { genReqId: generateRequestId, requestIdHeader: false }, install: installRequestIdHeader },
-  'draining (onSend)': { install: installDraining },
+  'draining (onRequest, onSend, onResponse)': { install: installDraining },
   'metrics (onResponse)': { install: (app) => registerMetrics(app, metricsDeps) },
   'security headers (onRequest)': { install: (app) => installSecurityHeaders(app, securityHeaderOptions(ISSUER)) },
   'logger (LOG_LEVEL=warn)': { options: { logger: loggerOptions(config) } },

@@ -1,11 +1,13 @@
 import { signAndVerify } from './keys.js';
+import { floodScenario } from './flood.js';
 import { loadScenarios } from './load.js';
 
 /**
  * `npm run bench [-- [--cpu-prof=DIR] [FILTER]]`: every scenario bounds its own running time.
  * FILTER (a substring of a scenario name: client_credentials, jwks, introspect, refresh, login,
- * dpop (the two DPoP scenarios with their unbound baselines), sign; `load` for the whole load table; `peer` for node-oidc-provider's scenarios alone) runs only
- * the matching ones, on Latchkey and on the peer (the bare ceiling always runs with the load table);
+ * dpop (the two DPoP scenarios with their unbound baselines), sign; `load` for the whole load
+ * table; `peer` for node-oidc-provider's scenarios alone; `flood` for issue 16's login flood) runs
+ * only the matching ones, on Latchkey and on the peer (the bare ceiling always runs with the load table);
  * --cpu-prof=DIR writes a `node --cpu-prof` profile of the Latchkey server to DIR.
  */
 const args = process.argv.slice(2);
@@ -15,6 +17,7 @@ const only = args.find((a) => !a.startsWith('--'));
 const SCENARIOS: { name: string; run: () => Promise<void> }[] = [
   { name: 'HTTP load (client_credentials, jwks, introspect, refresh, login, dpop; peer)', run: () => loadScenarios({ only: only === 'load' ? undefined : only, cpuProfDir }) },
   { name: 'sign and verify per algorithm', run: signAndVerify },
+  { name: 'password flood (issue 16)', run: floodScenario },
 ];
 
 for (const scenario of SCENARIOS) {

@@ -78,7 +78,7 @@ export async function startChild(args: string[], env: Record<string, string>, po
   return { url, pid: child.pid!, stop };
 }
 
-const PASSED_THROUGH = /^(MALLOC_|GLIBC_TUNABLES$|UV_THREADPOOL_SIZE$|PASSWORD_HASH_CONCURRENCY$)/;
+const PASSED_THROUGH = /^(MALLOC_|GLIBC_TUNABLES$|UV_THREADPOOL_SIZE$|PASSWORD_HASH_CONCURRENCY$|PASSWORD_HASH_QUEUE_SIZE$|PASSWORD_HASH_NICE$)/;
 
 export function latchkeyEnv(databaseUrl: string, port: number): Record<string, string> {
   return {
@@ -92,7 +92,7 @@ export function latchkeyEnv(databaseUrl: string, port: number): Record<string, s
     RATE_LIMIT_ADMIN: '0',
     LOGIN_LOCKOUT_THRESHOLD: '0',
     // Memory knobs pass through, for experiments: glibc's (MALLOC_MMAP_THRESHOLD_, ...), libuv's
-    // pool (UV_THREADPOOL_SIZE) and the argon2 bound (PASSWORD_HASH_CONCURRENCY).
+    // pool (UV_THREADPOOL_SIZE) and the argon2 bounds and priority (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE_SIZE, PASSWORD_HASH_NICE).
     ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => PASSED_THROUGH.test(entry[0]) && entry[1] !== undefined)),
   };
 }

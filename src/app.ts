@@ -7,7 +7,7 @@ import { loggerOptions } from './http/logger.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installSecurityHeaders, securityHeaderOptions } from './http/security-headers.js';
 import { generateRequestId, installRequestIdHeader } from './http/request-id.js';
-import { installDraining } from './http/draining.js';
+import { installDraining, waitForHandlers } from './http/draining.js';
 import { registerHealthRoutes } from './health/routes.js';
 import type { Clock } from './clock.js';
 import type { KeyRing } from './keys/ring.js';
@@ -78,7 +78,7 @@ export function installHttpHooks(app: FastifyInstance, deps: Pick<AppDeps, 'conf
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify(fastifyOptions(config));
-  limitPasswordHashing(config.PASSWORD_HASH_CONCURRENCY);
+  limitPasswordHashing(config.PASSWORD_HASH_CONCURRENCY, config.PASSWORD_HASH_QUEUE_SIZE);
   const clients = deps.clients ?? new ClientCache({ db: deps.database.db, reloadIntervalSeconds: 0 });
   installHttpHooks(app, { ...deps, clients });
   await app.register(formbody);
@@ -113,5 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOAuthRoutes(app, oauthDeps, device);
   registerSignInRoutes(app, oauthDeps, signInSettings(config), device);
   await registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
+  // Last, so that it runs first on close (onClose hooks run last-in, first-out): handlers still
+  // running finish before the batches above settle and before main.ts closes the database.
+  waitForHandlers(app);
   return app;
 }

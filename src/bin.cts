@@ -11,6 +11,13 @@
  * wins. This file reads the environment before src/config.ts can; config.ts still validates
  * PASSWORD_HASH_CONCURRENCY and refuses a bad value before anything listens.
  *
+ * It also lowers the CPU priority of the pool's threads (Linux: nice is per thread) by
+ * PASSWORD_HASH_NICE, default 10, so that under a login flood argon2 takes the cores only when
+ * the event loop, Postgres and whatever else runs here leave them idle: tokens, JWKS and health
+ * checks stay fast while logins slow down. With nothing else to run, the pool gets every core as
+ * before. The pool starts on its first piece of work, so the launcher gives it one (a stat of
+ * this file) and lowers the threads that appeared; 0 leaves them alone. See README, Performance.
+ *
  * The node flags in the first line (the same in `npm start` and the Dockerfile) bound V8's heap:
  * a 4 MiB semi-space (8 MiB of young generation instead of 32) and an old generation that may
  * grow to 1.3 times what the last full collection kept, where V8 would allow up to 4 times. See
@@ -18,7 +25,33 @@
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS on purpose (above)
 import os = require('node:os');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS on purpose (above)
+import fs = require('node:fs');
 
 process.env.UV_THREADPOOL_SIZE ||= process.env.PASSWORD_HASH_CONCURRENCY || String(os.availableParallelism());
 
-void import('./cli.js');
+/** The process's thread ids (Linux); none elsewhere, and then nothing is lowered. */
+function threadIds(): Set<string> {
+  try {
+    return new Set(fs.readdirSync('/proc/self/task'));
+  } catch {
+    return new Set();
+  }
+}
+
+const nice = Number(process.env.PASSWORD_HASH_NICE || 10);
+const before = threadIds();
+fs.stat(__filename, () => {
+  // config.ts refuses a bad PASSWORD_HASH_NICE once the CLI loads; here only a valid one is used.
+  if (Number.isInteger(nice) && nice > 0 && nice <= 19) {
+    for (const id of threadIds()) {
+      if (before.has(id)) continue;
+      try {
+        os.setPriority(Number(id), nice);
+      } catch {
+        // a thread gone meanwhile, or a platform without per-thread priorities: nothing to lower
+      }
+    }
+  }
+  void import('./cli.js');
+});

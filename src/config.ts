@@ -45,6 +45,22 @@ function integer(fallback: number, min: number, max: number) {
     });
 }
 
+/** A whole number from min to max, or undefined when unset (the reader derives a default). */
+function optionalInteger(min: number, max: number) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return undefined;
+      const value = /^\s*\d{1,9}\s*$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return value;
+    });
+}
+
 function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
   return z
     .string()
@@ -149,6 +165,10 @@ const schema = z.object({
   PASSWORD_HASH_CONCURRENCY: integer(availableParallelism(), 1, 1024),
   // Where a password is set (users/password-policy.ts); 8 is NIST SP 800-63B's floor. Login ignores it.
   PASSWORD_MIN_LENGTH: integer(8, 1, 1024),
+  /** Unset: 32 per argon2 slot (src/users/password.ts, defaultPasswordQueueSize). */
+  PASSWORD_HASH_QUEUE_SIZE: optionalInteger(0, 100_000),
+  // Read by src/bin.cts before this schema runs (it lowers libuv's pool threads); validated here.
+  PASSWORD_HASH_NICE: integer(10, 0, 19),
   REDIS_URL: url(['redis:', 'rediss:']),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
 });

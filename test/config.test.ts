@@ -135,6 +135,9 @@ describe('configuration', () => {
     ['LOGIN_LOCKOUT_DURATION', '0', /^LOGIN_LOCKOUT_DURATION must be a duration/],
     ['PASSWORD_HASH_CONCURRENCY', '0', /^PASSWORD_HASH_CONCURRENCY must be a whole number from 1 to 1024 \(got "0"\)$/],
     ['PASSWORD_HASH_CONCURRENCY', 'cores', /^PASSWORD_HASH_CONCURRENCY must be a whole number from 1 to 1024/],
+    ['PASSWORD_HASH_QUEUE_SIZE', '-1', /^PASSWORD_HASH_QUEUE_SIZE must be a whole number from 0 to 100000/],
+    ['PASSWORD_HASH_QUEUE_SIZE', 'lots', /^PASSWORD_HASH_QUEUE_SIZE must be a whole number from 0 to 100000/],
+    ['PASSWORD_HASH_NICE', '20', /^PASSWORD_HASH_NICE must be a whole number from 0 to 19/],
     ['REDIS_URL', 'localhost:6379', /^REDIS_URL must be an absolute redis or rediss URL$/],
     ['LOG_LEVEL', 'verbose', /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
   ])('names %s when it is %j', (name, value, expected) => {
@@ -205,6 +208,14 @@ describe('configuration', () => {
     expect(configError({ NODE_ENV: mode, ISSUER: 'https://auth.example.com', DATABASE_URL: 'postgres://db/latchkey' })).toMatch(
       /^KEY_ENCRYPTION_KEY is required with DATABASE_URL: set a random secret of at least 32 characters[^\n]*$/,
     );
+  });
+
+  it('leaves the argon2 line to its default (32 per slot, src/users/password.ts) unless PASSWORD_HASH_QUEUE_SIZE is set; nice 10 by default', () => {
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY }).PASSWORD_HASH_QUEUE_SIZE).toBeUndefined();
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_QUEUE_SIZE: '0' }).PASSWORD_HASH_QUEUE_SIZE).toBe(0);
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_QUEUE_SIZE: '500' }).PASSWORD_HASH_QUEUE_SIZE).toBe(500);
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY }).PASSWORD_HASH_NICE).toBe(10);
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_NICE: '0' }).PASSWORD_HASH_NICE).toBe(0);
   });
 
   it('bounds argon2 work to the available cores unless PASSWORD_HASH_CONCURRENCY says otherwise', () => {

@@ -36,6 +36,10 @@ export function buildOpenApiDocument(routes: readonly RegisteredRoute[], issuer:
       '401': { description: 'no valid access token', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       '403': { description: 'the token is valid but not an admin client’s (client_credentials of an --admin client, scope `admin`)', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
       '429': { description: 'rate limited', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+      '503': {
+        description: '`temporarily_unavailable`, with `Retry-After`: the database does not answer, or (a route that sets a password) the line for password hashing is full or the server is shutting down',
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+      },
     };
     if (route.params) responses['404'] = { description: 'not found', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
     paths[route.path] ??= {};

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { logOutEverywhere } from '../browser/log-out-everywhere.js';
 import { nowDate } from '../clock.js';
 import { withTransaction } from '../db/transaction.js';
+import { workSignal } from '../http/draining.js';
 import { createUser, deleteUser, DuplicateUserError, findUserById, hashedPassword, listUsers, updateUser } from '../users/store.js';
 import { decodeCursor, nextCursor, UUID_SHAPE } from './cursor.js';
 import { auditAdminAction, type AdminDeps } from './deps.js';
@@ -52,11 +53,11 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
     body: newUserBody,
     response: userSchema,
     status: 201,
-    handler: async ({ body, request }) => {
+    handler: async ({ body, request, reply }) => {
       // argon2 runs before the transaction: no connection (PGlite has one) waits on it.
       const { password, ...profile } = body;
       requireAcceptablePassword(password);
-      const passwordHash = await hashedPassword(password);
+      const passwordHash = await hashedPassword(password, workSignal(reply));
       const user = await withTransaction(deps.db, async (trx) => {
         const created = await createUser(trx, { ...profile, passwordHash }).catch(duplicateToConflict);
         await auditAdminAction(trx, request, 'user_created', { userId: created.id });
@@ -88,13 +89,13 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
     params: idParams,
     body: userPatchBody,
     response: userSchema,
-    handler: async ({ params, body, request }) => {
+    handler: async ({ params, body, request, reply }) => {
       const now = nowDate(deps);
       const reason = logOutReason(body);
       requireAcceptablePassword(body.password);
       // One transaction: a user is never left disabled, or with a new password, while the
       // sessions and families from before stay alive; nor logged out by a change that failed.
-      const passwordHash = body.password === undefined ? undefined : await hashedPassword(body.password);
+      const passwordHash = body.password === undefined ? undefined : await hashedPassword(body.password, workSignal(reply));
       const user = await withTransaction(deps.db, async (trx) => {
         const changes = { username: body.username, email: body.email, emailVerified: body.email_verified, name: body.name, passwordHash, disabled: body.disabled };
         const updated = await updateUser(trx, params.id, changes, now).catch(duplicateToConflict);

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { OAuthError } from './oauth-error.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
+import { PasswordWorkRefused } from '../users/password.js';
+import { answerRefusedPasswordWork } from './password-work.js';
 
 /** Client-side failures fastify raises itself (bad JSON, body too large, wrong content type, ...). */
 function fromFrameworkError(error: FastifyError): OAuthError | undefined {
@@ -16,6 +18,7 @@ function fromFrameworkError(error: FastifyError): OAuthError | undefined {
 /** Every error leaves through here: RFC 6749 JSON, never a stack trace. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof PasswordWorkRefused) return answerRefusedPasswordWork(request, reply, error);
     const oauthError = error instanceof OAuthError ? error : fromFrameworkError(error);
     if (oauthError) {
       if (oauthError.status >= 500) request.log.error({ err: error }, oauthError.description);

@@ -22,6 +22,8 @@ export interface LoginAttempt {
   /** The verified device cookie this browser presented, if any. */
   device: DeviceClaim | undefined;
   now: Date;
+  /** Aborts when the verification is no longer wanted (client gone, server closing): it is then never started. */
+  signal?: AbortSignal;
 }
 
 export type LoginOutcome =
@@ -48,12 +50,13 @@ function trustedDevice(row: LoginCandidate, device: DeviceClaim | undefined, pol
  * write (an UPDATE that finds no row for an unknown user), so neither timing, the database work
  * nor the (always generic) page tells an unknown user from a wrong password, a disabled account
  * or a locked one. A name user creation would refuse looks up nothing, after the same work.
- * The reason is for the audit trail only.
+ * The reason is for the audit trail only. When the password gate refuses the verification
+ * (PasswordWorkRefused) nothing is written and nothing counts as a failure: no attempt was made.
  */
 export async function attemptLogin(db: Kysely<Database>, attempt: LoginAttempt, policy: LockoutPolicy): Promise<LoginOutcome> {
   const key = usernameKey(attempt.username) ?? NO_USER_KEY;
   const row = await findLoginCandidate(db, key, attempt.device?.nonce ?? '');
-  const passwordOk = await verifyPassword(row?.password_hash, attempt.password);
+  const passwordOk = await verifyPassword(row?.password_hash, attempt.password, attempt.signal);
   if (row && trustedDevice(row, attempt.device, policy)) return deviceAttempt(db, row, attempt.device, passwordOk, attempt.now);
   return accountAttempt(db, key, row, passwordOk, policy, attempt.now);
 }

@@ -4,6 +4,8 @@ import { finalStepFor } from '../oauth/authorize/final-steps.js';
 import type { Check, SignInState } from '../oauth/authorize/prompt.js';
 import { findPendingRequest } from '../oauth/authorize/request-store.js';
 import { sendHtml } from '../pages/send-html.js';
+import { workSignal } from '../http/draining.js';
+import { reservePasswordWork } from '../http/password-work.js';
 import { issueDeviceToken, readDeviceToken } from './device-token.js';
 import { establishSession } from './establish-session.js';
 import { attemptLogin } from './login-attempt.js';
@@ -67,7 +69,7 @@ async function submitPassword(context: StepContext, request: FastifyRequest, rep
   const username = (form.username ?? '').trim().slice(0, 256);
   const password = (form.password ?? '').slice(0, 1024);
   const device = readDeviceToken(settings.deviceCookieKey, cookies.readDevice(request));
-  const outcome = await attemptLogin(deps.db, { username, password, device, now }, settings.lockout);
+  const outcome = await attemptLogin(deps.db, { username, password, device, now, signal: workSignal(reply) }, settings.lockout);
   if (!outcome.ok) {
     // The reason stays internal (the page says the same for all). An unknown username is not
     // recorded at all: it is often a password typed into the wrong field.
@@ -93,6 +95,6 @@ export const loginStep: SignInStep = {
   checks: LOGIN_CHECKS,
   registerPage(app, context) {
     app.get('/login', (request, reply) => renderLogin(context, request, reply, (request.query as Record<string, unknown>).request_id));
-    app.post('/login', { preHandler: context.secretFormLimiters }, (request, reply) => submitPassword(context, request, reply));
+    app.post('/login', { preHandler: [reservePasswordWork, ...context.secretFormLimiters] }, (request, reply) => submitPassword(context, request, reply));
   },
 };

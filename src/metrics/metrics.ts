@@ -45,8 +45,11 @@ export interface GaugeSources {
   activeKeyAgeSeconds(): number | undefined;
   poolStats(): { total: number; idle: number; waiting: number } | undefined;
   clientCache(): ClientCacheStats;
-  /** argon2 hashes and verifications running, waiting for a slot, and the bound (PASSWORD_HASH_CONCURRENCY). */
-  passwordHashes(): { running: number; queued: number; limit: number };
+  /**
+   * argon2 hashes and verifications running, waiting for a slot, the bounds (PASSWORD_HASH_CONCURRENCY,
+   * PASSWORD_HASH_QUEUE_SIZE), and the work refused so far by reason.
+   */
+  passwordHashes(): { running: number; queued: number; reserved: number; limit: number; maxQueued: number; started: number; refused: Record<string, number> };
 }
 
 const sources = new Set<GaugeSources>();
@@ -116,7 +119,7 @@ new Counter({
 
 new Gauge({
   name: 'latchkey_password_hashes',
-  help: 'argon2 hashes and verifications by state (running, queued for a slot, limit: the bound)',
+  help: 'argon2 hashes and verifications by state (running, queued for a slot, reserved: places taken by logins still reading the stored hash, limit: the slots, queue_limit: the places in line)',
   labelNames: ['state'] as const,
   registers: [registry],
   collect() {
@@ -124,7 +127,33 @@ new Gauge({
       const load = source.passwordHashes();
       this.set({ state: 'running' }, load.running);
       this.set({ state: 'queued' }, load.queued);
+      this.set({ state: 'reserved' }, load.reserved);
       this.set({ state: 'limit' }, load.limit);
+      this.set({ state: 'queue_limit' }, load.maxQueued);
+    }
+  },
+});
+
+// Kept by the gate itself (users/ cannot import metrics/), read at scrape time.
+new Counter({
+  name: 'latchkey_password_work_started_total',
+  help: 'argon2 hashes and verifications started',
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const source of sources) this.inc(source.passwordHashes().started);
+  },
+});
+
+new Counter({
+  name: 'latchkey_password_work_refused_total',
+  help: 'argon2 work refused (answered 503) by reason: queue_full, client_gone (never started: the client left), shutting_down',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const source of sources) {
+      for (const [reason, count] of Object.entries(source.passwordHashes().refused)) this.inc({ reason }, count);
     }
   },
 });

@@ -20,7 +20,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   keys: ['audit', 'clock.ts', 'config.ts', 'db', 'http'],
   /** audit: a refresh writes its token_issued row inside the rotation statement (one commit). */
   tokens: ['audit', 'clock.ts', 'config.ts', 'db', 'keys', 'opaque-token.ts', 'users'],
-  http: ['config.ts', 'db', 'users'],
+  /** pages: the error handler answers a browser with a page (a 503 from the password gate). */
+  http: ['config.ts', 'db', 'pages', 'users'],
   /** DPoP proofs (RFC 9449): checks, server nonces, the replay table; oauth/ maps results to OAuthErrors. */
   dpop: ['clock.ts', 'db'],
   clients: ['config.ts', 'db', 'http', 'opaque-token.ts'],

@@ -10,13 +10,16 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
 /**
  * Stands in for dist/src/cli.js next to the real launcher: starts libuv's pool (an asynchronous
- * file read) and prints how many threads the process then has.
+ * file read) and prints how many threads the process then has, and each one's nice value.
  */
 const THREAD_COUNTING_CLI = `
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 await readFile(new URL(import.meta.url));
-console.log(readdirSync('/proc/self/task').length);
+const ids = readdirSync('/proc/self/task');
+// /proc/<pid>/task/<tid>/stat: the 19th field is the nice value (fields after the command name).
+const nice = ids.map((id) => readFileSync('/proc/self/task/' + id + '/stat', 'utf8').split(') ')[1].split(' ')[16]);
+console.log(ids.length + ' ' + nice.join(','));
 `;
 
 // Thread counts come from /proc: Linux only, as the container and the benchmark are.
@@ -35,12 +38,14 @@ describe.skipIf(process.platform !== 'linux')('the launcher (src/bin.cts) as nod
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function threads(env: Record<string, string>): Promise<number> {
+  async function run(env: Record<string, string>): Promise<{ threads: number; nice: number[] }> {
     const result = await collect(spawn(process.execPath, [join(dir, 'bin.cjs')], { env: { PATH: process.env.PATH ?? '', ...env } }));
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
-    return Number(result.stdout.trim());
+    const [count, nice] = result.stdout.trim().split(' ');
+    return { threads: Number(count), nice: nice!.split(',').map(Number) };
   }
+  const threads = async (env: Record<string, string>) => (await run(env)).threads;
 
   it('sizes libuv’s pool to PASSWORD_HASH_CONCURRENCY before any ES module starts it', async () => {
     const one = await threads({ PASSWORD_HASH_CONCURRENCY: '1' });
@@ -52,6 +57,18 @@ describe.skipIf(process.platform !== 'linux')('the launcher (src/bin.cts) as nod
     const perCore = await threads({ PASSWORD_HASH_CONCURRENCY: String(availableParallelism()) });
     expect(await threads({})).toBe(perCore);
     expect(await threads({ PASSWORD_HASH_CONCURRENCY: '1', UV_THREADPOOL_SIZE: '5' })).toBe(await threads({ PASSWORD_HASH_CONCURRENCY: '5' }));
+  });
+
+  it('lowers the priority of the pool’s threads, and of no other, by PASSWORD_HASH_NICE (default 10; 0: none)', async () => {
+    const lowered = (nice: number[], value: number) => nice.filter((n) => n === value).length;
+    const byDefault = await run({ PASSWORD_HASH_CONCURRENCY: '3' });
+    expect(lowered(byDefault.nice, 10)).toBe(3);
+    expect(lowered(byDefault.nice, 0)).toBe(byDefault.threads - 3);
+    const five = await run({ PASSWORD_HASH_CONCURRENCY: '2', PASSWORD_HASH_NICE: '5' });
+    expect(lowered(five.nice, 5)).toBe(2);
+    expect(lowered(five.nice, 0)).toBe(five.threads - 2);
+    const off = await run({ PASSWORD_HASH_CONCURRENCY: '2', PASSWORD_HASH_NICE: '0' });
+    expect(off.nice.every((n) => n === 0)).toBe(true);
   });
 });
 

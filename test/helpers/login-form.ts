@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { BrowserAgent, hiddenField } from './http-agent.js';
 import { authorizeParams, authorizeUrl, pkcePair } from './flow.js';
 
@@ -25,4 +26,31 @@ export function comparableFailurePage(result: { body: string; requestId: string;
     .replaceAll(result.requestId, 'REQ')
     .replaceAll(result.csrf, 'CSRF')
     .replace(/name="username"[^>]*>/, 'USERNAME>');
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A form POST on its own connection, so the test can hang up on it (abort) as a client would. */
+export function postLogin(issuer: string, cookie: string, fields: Record<string, string>, accept?: string): { answer: Promise<Answer>; abort(): void } {
+  const body = new URLSearchParams(fields).toString();
+  const request = http.request(`${issuer}/login`, {
+    method: 'POST',
+    agent: false,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), cookie, ...(accept ? { accept } : {}) },
+  });
+  const answer = new Promise<Answer>((resolve, reject) => {
+    request.on('response', (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: text }));
+    });
+    request.on('error', reject);
+  });
+  request.end(body);
+  return { answer, abort: () => request.destroy() };
 }
