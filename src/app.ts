@@ -21,6 +21,7 @@ import { registerMetrics } from './metrics/routes.js';
 import { tokenContext } from './tokens/context.js';
 import { deriveSecret } from './keys/derived-secret.js';
 import { registerSignInRoutes } from './login/routes.js';
+import { registerAccountRoutes } from './account/routes.js';
 import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
@@ -111,7 +112,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const device = deviceSettings(config);
   await registerOAuthRoutes(app, oauthDeps, device);
-  registerSignInRoutes(app, oauthDeps, signInSettings(config), device);
+  const signIn = registerSignInRoutes(app, oauthDeps, signInSettings(config), device);
+  registerAccountRoutes(app, signIn);
   await registerAdminRoutes(app, { ...oauthDeps, keys: deps.keys });
   // Last, so that it runs first on close (onClose hooks run last-in, first-out): handlers still
   // running finish before the batches above settle and before main.ts closes the database.

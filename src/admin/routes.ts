@@ -4,6 +4,7 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { requireAdmin } from './auth.js';
 import { registerClientRoutes } from './clients-routes.js';
 import type { AdminDeps } from './deps.js';
+import { registerFactorRoutes } from './factors-routes.js';
 import { registerKeyRoutes } from './keys-routes.js';
 import { acceptEmptyJsonBodies } from './json-body.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -21,6 +22,7 @@ export async function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps)
     const limiter = perMinuteLimiter(admin, 'admin-ip', deps.config.RATE_LIMIT_ADMIN, (request) => request.ip);
     const router = new AdminRouter(admin, [...limiter, requireAdmin(deps)]);
     registerUserRoutes(router, deps);
+    registerFactorRoutes(router, deps);
     registerSessionRoutes(router, deps);
     registerClientRoutes(router, deps);
     registerKeyRoutes(router, deps);

@@ -79,6 +79,7 @@ const clientSettings = {
   refresh_cookie: z.boolean(),
   third_party: z.boolean(),
   always_issue_refresh: z.boolean(),
+  require_mfa: z.boolean().describe('every sign-in for this client must reach urn:latchkey:loa:2 (two factors)'),
   admin: z.boolean(),
   dpop_bound_access_tokens: z.boolean().describe('RFC 9449 5.2: /token refuses requests without a DPoP proof'),
   jwks_uri: z.string().nullable(),

@@ -16,6 +16,20 @@ export type AuditEventType =
   | 'device_authorization_approved'
   /** The user denied it (or the sign-in ended without a yes, e.g. the client shrank). */
   | 'device_authorization_denied'
+  /** A second factor became usable (details: kind; by: user or operator). */
+  | 'second_factor_enrolled'
+  /** Second factors were removed (details: kinds; by: user or operator). */
+  | 'second_factor_removed'
+  /** A second factor was presented and accepted (details: method, sessionId). */
+  | 'second_factor_succeeded'
+  /** A second factor was presented and refused (details: reason); counted by latchkey_second_factor_failures_total. */
+  | 'second_factor_failed'
+  /** New recovery codes replaced the old ones (details: by). */
+  | 'recovery_codes_generated'
+  /** The user changed their password on /account (details: revoked_families, ended_sessions). */
+  | 'password_changed'
+  /** The user ended one of their own sessions or refresh families on /account (details: sessionId or grantId). */
+  | 'session_ended'
   | 'key_created'
   | 'key_activated'
   | 'key_retired'

@@ -6,6 +6,7 @@ import { clientCreate, CLIENT_CREATE_HELP } from './commands/client-create.js';
 import { migrate } from './commands/migrate.js';
 import { serve } from './commands/serve.js';
 import { GENERATED_KEY_NOTICE } from '../db/embedded-key-file.js';
+import { userMfaReset, userTotpEnroll, USER_MFA_RESET_HELP, USER_TOTP_ENROLL_HELP } from './commands/user-factors.js';
 import { keysList, keysRotate, KEYS_LIST_HELP, KEYS_ROTATE_HELP } from './commands/keys.js';
 
 export const MAIN_HELP = `Usage: latchkey <command> [options]
@@ -14,6 +15,8 @@ Commands:
   serve                 run the issuer (what \`npm start\` and the container run)
   migrate               bring the database schema up to date
   user create           create a user (password on standard input)
+  user totp enroll      turn on TOTP for a user (prints the otpauth URI and recovery codes)
+  user mfa reset        remove every second factor of a user
   client create         register an OAuth client
   keys list             show the signing keys and their states
   keys rotate [--now]   publish the next signing key (--now: switch to it at once)
@@ -26,9 +29,9 @@ the checkout npx would fetch whatever the public registry holds under that name)
 
 type Command = (argv: string[], io: CliIO, config: () => Config) => Promise<number | 'running'>;
 
-// Each command's help begins with its own Usage line.
+// Each command's help begins with its own Usage line (user has three, so a summary line first).
 const GROUP_HELP: Record<string, string> = {
-  user: USER_CREATE_HELP,
+  user: `Usage: latchkey user create | user totp enroll | user mfa reset\n\n${USER_CREATE_HELP}\n${USER_TOTP_ENROLL_HELP}\n${USER_MFA_RESET_HELP}`,
   client: CLIENT_CREATE_HELP,
   keys: `${KEYS_LIST_HELP}\n${KEYS_ROTATE_HELP}`,
 };
@@ -37,6 +40,8 @@ const COMMANDS: Record<string, Command> = {
   serve,
   migrate,
   'user create': userCreate,
+  'user totp': (argv, io, config) => (argv[0] === 'enroll' ? userTotpEnroll(argv.slice(1), io, config) : unknownSubcommand(io, 'user totp', argv[0])),
+  'user mfa': (argv, io, config) => (argv[0] === 'reset' ? userMfaReset(argv.slice(1), io, config) : unknownSubcommand(io, 'user mfa', argv[0])),
   'client create': clientCreate,
   'keys list': keysList,
   'keys rotate': keysRotate,
@@ -48,6 +53,11 @@ function suggestion(argv: string[]): string {
   const twoWords = argv.length >= 2 ? closestMatch(argv.slice(0, 2).join(' '), names) : undefined;
   const match = twoWords ?? closestMatch(argv[0]!, names);
   return match ? `; did you mean "latchkey ${match}"?` : '';
+}
+
+async function unknownSubcommand(io: CliIO, group: string, given: string | undefined): Promise<number> {
+  io.err(`latchkey: unknown command "${group}${given ? ` ${given}` : ''}"\n\n${MAIN_HELP}`);
+  return 2;
 }
 
 function resolveCommand(argv: string[]): { command?: Command; rest: string[]; group?: string } {

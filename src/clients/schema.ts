@@ -77,6 +77,8 @@ export const clientMetadataFields = {
   refresh_cookie: z.boolean().optional(),
   third_party: z.boolean().optional(),
   always_issue_refresh: z.boolean().optional(),
+  /** Every sign-in for this client must reach urn:latchkey:loa:2 (users/assurance.ts). */
+  require_mfa: z.boolean().optional(),
   admin: z.boolean().optional(),
   /** RFC 9449 5.2: /token refuses this client's requests without a DPoP proof. */
   dpop_bound_access_tokens: z.boolean().optional(),
@@ -111,6 +113,7 @@ function withDefaults(input: z.output<z.ZodObject<typeof clientMetadataFields>>)
     refreshCookie: input.refresh_cookie ?? false,
     thirdParty: input.third_party ?? false,
     alwaysIssueRefresh: input.always_issue_refresh ?? false,
+    requireMfa: input.require_mfa ?? false,
     admin,
     dpopBoundAccessTokens: input.dpop_bound_access_tokens ?? false,
     jwksUri: input.jwks_uri ?? null,

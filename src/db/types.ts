@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { SignInTables } from './tables/sign-in.js';
 import type { DeviceTables } from './tables/device.js';
+import type { SecondFactorTables } from './tables/second-factors.js';
 import type { ClientAssertionTables } from './tables/client-assertions.js';
 import type { PushedRequestTables } from './tables/pushed-requests.js';
 
@@ -17,6 +18,8 @@ export interface UsersTable {
   password_hash: string;
   disabled: Generated<boolean>;
   failed_logins: Generated<number>;
+  /** Wrong second-factor codes in a row (migrations/0012); reset only by a correct code. */
+  failed_second_factors: Generated<number>;
   locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: Generated<Date>;
   updated_at: Timestamp;
@@ -43,6 +46,8 @@ export interface ClientsTable {
   is_admin: Generated<boolean>;
   third_party: Generated<boolean>;
   always_issue_refresh: Generated<boolean>;
+  /** Every sign-in for this client must reach urn:latchkey:loa:2 (migrations/0012). */
+  require_mfa: Generated<boolean>;
   resources: ColumnType<string[], string | undefined, string>;
   default_audience: string | null;
   previous_secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
@@ -82,7 +87,7 @@ export interface DpopProofsTable {
   expires_at: ColumnType<Date, Date | string, Date | string>;
 }
 
-export interface Database extends SignInTables, DeviceTables, ClientAssertionTables, PushedRequestTables {
+export interface Database extends SignInTables, DeviceTables, ClientAssertionTables, PushedRequestTables, SecondFactorTables {
   users: UsersTable;
   dpop_proofs: DpopProofsTable;
   clients: ClientsTable;

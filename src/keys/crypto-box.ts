@@ -21,8 +21,9 @@ const TAG_BYTES = 16;
 export class KeyBox {
   private readonly key: Buffer;
 
-  constructor(keyEncryptionKey: string) {
-    this.key = Buffer.from(hkdfSync('sha256', keyEncryptionKey, HKDF_SALT, HKDF_INFO, 32));
+  /** `purpose` selects an independent key (HKDF info) for another kind of secret; signing keys use the default. */
+  constructor(keyEncryptionKey: string, purpose: string = HKDF_INFO) {
+    this.key = Buffer.from(hkdfSync('sha256', keyEncryptionKey, HKDF_SALT, purpose, 32));
   }
 
   seal(plaintext: string, kid: string): string {

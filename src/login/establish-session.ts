@@ -8,10 +8,19 @@ import { withTransaction } from '../db/transaction.js';
 /**
  * What a first factor does once it has identified the user: a fresh browser session (never
  * reusing an identifier the browser held before), recorded as the login made for this pending
- * request (it satisfies prompt=login and max_age: see the login step). Later steps (a second
- * factor, consent) are the loop's business, not the first factor's.
+ * request (it satisfies prompt=login and max_age: see the login step). `amr` says how (RFC 8176:
+ * ['pwd'] for a password; a passwordless passkey brings its own). Later steps (a second factor,
+ * consent) are the loop's business, not the first factor's.
  */
-export async function establishSession(context: StepContext, request: FastifyRequest, reply: FastifyReply, pending: PendingRequest, userId: string, now: Date) {
+export async function establishSession(
+  context: StepContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  pending: PendingRequest,
+  user: { id: string; amr: string[] },
+  now: Date,
+) {
+  const userId = user.id;
   const { deps, cookies, settings } = context;
   // The old session ends, the new one starts, the login is audited and tied to the pending
   // request: all or nothing.
@@ -20,6 +29,7 @@ export async function establishSession(context: StepContext, request: FastifyReq
     const created = await createSession(trx, {
       userId,
       now,
+      amr: user.amr,
       lifetimes: settings.sessionLifetimes,
       ip: request.ip,
       userAgent: request.headers['user-agent'],
@@ -29,7 +39,7 @@ export async function establishSession(context: StepContext, request: FastifyReq
       userId,
       clientId: pending.request.clientId,
       ip: request.ip,
-      details: { sessionId: created.session.id },
+      details: { sessionId: created.session.id, amr: user.amr.join(' ') },
     });
     await recordLoginForRequest(trx, pending.id, created.session.id);
     return created;

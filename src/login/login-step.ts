@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { nowDate } from '../clock.js';
-import { finalStepFor } from '../oauth/authorize/final-steps.js';
+import { AMR } from '../users/assurance.js';
+import { finalStepFor, signInClient } from '../oauth/authorize/final-steps.js';
 import type { Check, SignInState } from '../oauth/authorize/prompt.js';
 import { findPendingRequest } from '../oauth/authorize/request-store.js';
 import { sendHtml } from '../pages/send-html.js';
@@ -46,7 +47,7 @@ async function renderLogin(context: StepContext, request: FastifyRequest, reply:
   const pending = await findPendingRequest(deps.db, requestId, nowDate(deps));
   const final = pending && finalStepFor(pending.kind);
   if (!pending || !final) return expiredPage(reply);
-  const client = await deps.clients.find(pending.request.clientId);
+  const client = await signInClient(deps, final, pending.request.clientId);
   if (!client) return expiredPage(reply);
   const body = loginPage({
     requestId: pending.id,
@@ -82,7 +83,7 @@ async function submitPassword(context: StepContext, request: FastifyRequest, rep
     });
     return renderLogin(context, request, reply, pending.id, { username, error: LOGIN_FAILED_MESSAGE });
   }
-  await establishSession(context, request, reply, pending, outcome.user.id, now);
+  await establishSession(context, request, reply, pending, { id: outcome.user.id, amr: [AMR.password] }, now);
   // A fresh nonce on every sign-in: this browser is now known for this user (device-token.ts).
   cookies.setDevice(reply, issueDeviceToken(settings.deviceCookieKey, outcome.user.id));
   return backToTheLoop(reply, pending.id);

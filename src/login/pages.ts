@@ -46,6 +46,7 @@ export function consentPage(input: ConsentPageInput): string {
 <input type="hidden" name="request_id" value="${input.requestId}">
 <button type="submit" name="decision" value="allow">Allow</button>
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
-</form>`,
+</form>
+<p class="hint">Signed in as ${input.username}. <a href="/account">Manage your account</a></p>`,
   );
 }

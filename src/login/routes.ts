@@ -15,8 +15,9 @@ import { SIGN_IN_STEPS } from './steps.js';
 /**
  * Browser sign-in: /authorize and its loop over the registered steps, each step's page, the
  * device flow's code entry (/device, RFC 8628) and /logout. Needs installRateLimiting() to have run.
+ * Returns the steps' context, which /account (account/routes.ts) shares.
  */
-export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, settings: SignInSettings, device: DeviceSettings): void {
+export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, settings: SignInSettings, device: DeviceSettings): StepContext {
   const cookies = browserCookies(settings.issuer);
   const { loginPerMinute, authorizePerMinute } = settings.rateLimits;
   const context: StepContext = {
@@ -39,4 +40,5 @@ export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, sett
   for (const step of SIGN_IN_STEPS) step.registerPage(app, context);
   registerDeviceEntryRoutes(app, context, device);
   registerLogoutRoutes(app, deps, cookies);
+  return context;
 }

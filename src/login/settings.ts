@@ -1,6 +1,7 @@
 import type { SessionLifetimes } from '../browser/session-store.js';
 import type { Config } from '../config.js';
 import { deriveSecret } from '../keys/derived-secret.js';
+import { secondFactorSettings, type SecondFactorSettings } from '../mfa/settings.js';
 import type { LockoutPolicy } from './attempt-store.js';
 
 /** What browser sign-in needs, built once at start-up (app.ts). */
@@ -12,6 +13,8 @@ export interface SignInSettings {
   sessionLifetimes: SessionLifetimes;
   /** Requests per minute and IP (and per username for the login form); 0 turns a limit off. */
   rateLimits: { loginPerMinute: number; authorizePerMinute: number };
+  /** TOTP secrets' key, the issuer name apps show, the lockout for wrong codes (mfa/settings.ts). */
+  secondFactors: SecondFactorSettings;
   /** REQUIRE_PAR (RFC 9126 5). */
   requirePar: boolean;
 }
@@ -23,6 +26,7 @@ export function signInSettings(config: Config): SignInSettings {
     deviceCookieKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'device-cookie'),
     sessionLifetimes: { idleSeconds: config.SESSION_IDLE_TTL, absoluteSeconds: config.SESSION_ABSOLUTE_TTL },
     rateLimits: { loginPerMinute: config.RATE_LIMIT_LOGIN, authorizePerMinute: config.RATE_LIMIT_AUTHORIZE },
+    secondFactors: secondFactorSettings(config),
     requirePar: config.REQUIRE_PAR === 'true',
   };
 }

@@ -33,6 +33,12 @@ export const loginFailures = new Counter({
   registers: [registry],
 });
 
+export const secondFactorFailures = new Counter({
+  name: 'latchkey_second_factor_failures_total',
+  help: 'Second-factor codes refused (wrong, reused, malformed, or the account locked)',
+  registers: [registry],
+});
+
 export const rateLimitRejections = new Counter({
   name: 'latchkey_rate_limit_rejections_total',
   help: 'Requests refused with 429, by route',
@@ -167,4 +173,5 @@ export function addGaugeSources(source: GaugeSources): () => void {
 onAuditEvent((event) => {
   if (event.type === 'refresh_reuse_detected') refreshReuseDetected.inc();
   if (event.type === 'login_failed') loginFailures.inc();
+  if (event.type === 'second_factor_failed') secondFactorFailures.inc();
 });

@@ -1,4 +1,5 @@
 import { DEFAULT_SCOPES } from '../clients/schema.js';
+import { ASSURANCE_LEVELS } from '../users/assurance.js';
 import { DPOP_SIGNING_ALGS } from '../dpop/proof.js';
 import { deviceDiscoveryCapability } from './device/discovery.js';
 import { parDiscoveryCapability } from './par/discovery.js';
@@ -22,6 +23,12 @@ const signedTokens: DiscoveryCapability = ({ ring }) => ({
 
 const pkce: DiscoveryCapability = () => ({ code_challenge_methods_supported: ['S256'] });
 
+/** Authentication levels (users/assurance.ts): acr_values at /authorize, acr and amr in ID tokens. */
+const assuranceLevels: DiscoveryCapability = () => ({
+  acr_values_supported: ASSURANCE_LEVELS,
+  claims_supported: ['acr', 'amr'],
+});
+
 /** RFC 9449 5.1: the algorithms a DPoP proof may use (dpop/proof.ts). */
 const dpop: DiscoveryCapability = () => ({ dpop_signing_alg_values_supported: DPOP_SIGNING_ALGS });
 
@@ -29,7 +36,7 @@ const dpop: DiscoveryCapability = () => ({ dpop_signing_alg_values_supported: DP
  * What Latchkey implements right now, and nothing more. Later features (authorize, token,
  * revocation, introspection, userinfo, logout) append a capability here.
  */
-export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, dpop, signInCapability, deviceDiscoveryCapability, parDiscoveryCapability];
+export const DISCOVERY_CAPABILITIES: readonly DiscoveryCapability[] = [issuerAndKeys, signedTokens, pkce, assuranceLevels, dpop, signInCapability, deviceDiscoveryCapability, parDiscoveryCapability];
 
 /** Merges the capabilities; list-valued members are united, so two features may add to one list. */
 export function buildDiscoveryDocument(

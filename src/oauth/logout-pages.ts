@@ -35,5 +35,5 @@ export function loggedOutPage(): string {
 }
 
 export function logoutCancelledPage(): string {
-  return page('Still signed in', html`<h1>Still signed in</h1><p class="sub">You are still signed in to Latchkey. You can close this page.</p>`);
+  return page('Still signed in', html`<h1>Still signed in</h1><p class="sub">You are still signed in to Latchkey. You can close this page.</p><p><a href="/account">Manage your account</a></p>`);
 }

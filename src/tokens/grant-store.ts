@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { executePrepared } from '../db/prepared.js';
 import type { Queryable, Trx } from '../db/queryable.js';
+import { jsonb } from '../db/json.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../opaque-token.js';
 
 export interface NewGrant {
@@ -11,6 +12,8 @@ export interface NewGrant {
   scope: string;
   audience: string;
   authTime: Date | null;
+  /** How the user authenticated (RFC 8176); empty for a client's own grant. */
+  amr: string[];
   nonce: string | null;
   idleSeconds: number;
   absoluteSeconds: number;
@@ -32,6 +35,7 @@ export async function createGrant(q: Queryable, grant: NewGrant, now: Date): Pro
       scope: grant.scope,
       audience: grant.audience,
       auth_time: grant.authTime,
+      amr: jsonb(grant.amr),
       nonce: grant.nonce,
       created_at: now,
       last_used_at: now,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { epochSeconds } from '../clock.js';
+import { acrFor } from '../users/assurance.js';
 import type { SigningAlg } from '../keys/lifecycle.js';
 import { newJti } from './access-token.js';
 import type { MintedToken, TokenContext } from './context.js';
@@ -11,6 +12,8 @@ export interface IdTokenRequest {
   clientId: string;
   /** When the user authenticated (seconds). */
   authTime: number;
+  /** How (RFC 8176); the acr claim is derived from it (users/assurance.ts). */
+  amr: string[];
   nonce?: string;
   /** The access token issued alongside, for at_hash. */
   accessToken?: string;
@@ -43,6 +46,8 @@ export function mintIdToken(context: TokenContext, request: IdTokenRequest): Min
       exp: expiresAt,
       iat: issuedAt,
       auth_time: request.authTime,
+      amr: request.amr,
+      acr: acrFor(request.amr),
       jti,
       ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
       ...(request.accessToken !== undefined ? { at_hash: accessTokenHash(request.accessToken, signer.alg) } : {}),

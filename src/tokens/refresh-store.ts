@@ -6,6 +6,7 @@ import type { ClaimsUser } from '../users/claims.js';
 import type { GrantRow } from '../db/tables/sign-in.js';
 import { insertAuditEventsFrom } from '../audit/store.js';
 import { executePrepared } from '../db/prepared.js';
+import { storedAmr } from '../users/assurance.js';
 
 /** The grant (family) a refresh succeeded in, with what the new tokens need about its user. */
 export interface RefreshedGrant {
@@ -16,6 +17,8 @@ export interface RefreshedGrant {
   scope: string;
   audience: string;
   authTime: Date | null;
+  /** How the user authenticated when the family started (RFC 8176). */
+  amr: string[];
   absoluteExpiresAt: Date;
   /** The user behind the family (absent for client grants), for ID-token claims. */
   user?: ClaimsUser;
@@ -44,6 +47,7 @@ export interface RotationInput {
 
 /** A grant row joined with its user, as the rotation statement and the diagnosis read it. */
 type GrantRowShape = Pick<GrantRow, 'id' | 'client_id' | 'user_id' | 'session_id' | 'scope' | 'audience' | 'auth_time' | 'absolute_expires_at'> & {
+  amr?: unknown;
   username?: string | null;
   name?: string | null;
   email?: string | null;
@@ -60,6 +64,7 @@ function toRefreshedGrant(row: GrantRowShape): RefreshedGrant {
     scope: row.scope,
     audience: row.audience,
     authTime: row.auth_time === null ? null : new Date(row.auth_time),
+    amr: storedAmr(row.amr),
     absoluteExpiresAt: new Date(row.absolute_expires_at),
     user:
       row.user_id && row.username
@@ -100,7 +105,7 @@ function familyUsable(input: RotationInput) {
 }
 
 /** What both refresh statements return of the family they touched (GrantRowShape). */
-const GRANT_COLUMNS = sql.raw('g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time, g.absolute_expires_at');
+const GRANT_COLUMNS = sql.raw('g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time, g.amr, g.absolute_expires_at');
 
 /**
  * The tail both refresh statements share, after a CTE `touched` holding the family they updated:

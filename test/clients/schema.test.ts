@@ -29,6 +29,7 @@ describe('the client-metadata schema', () => {
       refreshCookie: false,
       thirdParty: false,
       alwaysIssueRefresh: false,
+      requireMfa: false,
       admin: false,
       dpopBoundAccessTokens: false,
       jwksUri: null,

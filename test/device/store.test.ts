@@ -51,7 +51,7 @@ describe('device authorization store (RFC 8628)', () => {
     });
   }
   const poll = (deviceCode: string, now: Date, client = clientId) => pollDeviceCode(db, { deviceCode, clientId: client, now });
-  const approval = () => ({ approve: { userId, sessionId: randomUUID(), authTime: at(-MINUTE) } });
+  const approval = () => ({ approve: { userId, sessionId: randomUUID(), authTime: at(-MINUTE), amr: ['pwd'] } });
   const row = (id: string) => db.selectFrom('device_authorizations').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
   describe('issuing', () => {
@@ -206,6 +206,7 @@ describe('device authorization store (RFC 8628)', () => {
           userId,
           sessionId: decision.approve.sessionId,
           authTime: decision.approve.authTime,
+          amr: ['pwd'],
           scope: 'openid profile offline_access',
           audience: 'https://api.example.com',
         },

@@ -144,7 +144,7 @@ describe('verifyToken rejects forged and invalid tokens', () => {
   });
 
   it('rejects a token of the wrong type (an ID token presented as an access token, and back)', async () => {
-    const idToken = mintIdToken(tokens, { subject: 'user-1', clientId: AUDIENCE, authTime: NOW_S }).token;
+    const idToken = mintIdToken(tokens, { subject: 'user-1', clientId: AUDIENCE, authTime: NOW_S, amr: ['pwd'] }).token;
     await expectRejected(idToken, 'claim_invalid', 'typ');
     const accessToken = mintAccessToken(tokens, { subject: 'user-1', audience: AUDIENCE, clientId: 'c', scope: [] }).token;
     await expect(verifyToken(tokens, accessToken, { typ: ID_TOKEN_TYP, audience: AUDIENCE })).rejects.toMatchObject({ reason: 'claim_invalid', claim: 'typ' });

@@ -13,7 +13,7 @@ import { Jar } from '../helpers/inject-cookie-jar.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 const NOW = new Date('2030-01-01T12:00:00Z');
-const SESSION: ActiveSession = { id: 'session-1', userId: 'user-1', authTime: NOW };
+const SESSION: ActiveSession = { id: 'session-1', userId: 'user-1', authTime: NOW, amr: ['pwd'] };
 
 interface CheckRow {
   name: string;
@@ -48,6 +48,7 @@ function stateOf(row: CheckRow): SignInState {
     completedNow: row.completedNow,
     now: NOW,
     rememberedConsent: async () => row.remembered ?? false,
+    enrolledFactors: async () => [],
   };
 }
 

@@ -56,7 +56,7 @@ describe('device code at /token (inject)', () => {
     expect(response.headers['cache-control']).toBe('no-store');
     return `${response.statusCode} ${(response.json() as { error?: string }).error}`;
   };
-  const approve = (id: string, userId = user.id) => decideDeviceAuthorization(subject.db, id, { approve: { userId, sessionId: randomUUID(), authTime: now() } }, now());
+  const approve = (id: string, userId = user.id) => decideDeviceAuthorization(subject.db, id, { approve: { userId, sessionId: randomUUID(), authTime: now(), amr: ['pwd'] } }, now());
 
   it.each([
     ['no device_code', undefined, '400 invalid_request'],

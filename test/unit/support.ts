@@ -16,6 +16,7 @@ export function testClient(overrides: Partial<Client> = {}): Client {
     admin: false,
     thirdParty: false,
     alwaysIssueRefresh: false,
+    requireMfa: false,
     resources: [],
     defaultAudience: null,
     dpopBoundAccessTokens: false,

@@ -42,6 +42,8 @@ its client_secret. The secret is shown only this once; Latchkey keeps only its S
                                   returned in a body (needs --origin)
   --third-party                   show a consent page to users (default: first-party, no consent)
   --always-refresh                issue a refresh token even without the offline_access scope
+  --require-mfa                   every sign-in for this client needs two factors
+                                  (acr urn:latchkey:loa:2); users without one are led to enrol
   --resource URI                  repeatable; an RFC 8707 resource (API) the client may ask tokens for
   --audience URI                  audience of its access tokens when it names no resource
                                   (default: the issuer, accepted only by Latchkey's own
@@ -80,6 +82,7 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     'refresh-cookie': { type: 'boolean' },
     'third-party': { type: 'boolean' },
     'always-refresh': { type: 'boolean' },
+    'require-mfa': { type: 'boolean' },
     admin: { type: 'boolean' },
     resource: { type: 'string', multiple: true },
     audience: { type: 'string' },
@@ -109,6 +112,7 @@ export async function clientCreate(argv: string[], io: CliIO, config: () => Conf
     refresh_cookie: values['refresh-cookie'],
     third_party: values['third-party'],
     always_issue_refresh: values['always-refresh'],
+    require_mfa: values['require-mfa'],
     admin: values.admin,
     resources: values.resource,
     default_audience: values.audience,

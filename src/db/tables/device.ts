@@ -18,6 +18,7 @@ export interface DeviceAuthorizationsTable {
   user_id: Nullable<string>;
   session_id: Nullable<string>;
   auth_time: NullableTimestamp;
+  amr: ColumnType<string[], string | undefined, string>;
   interval_seconds: number;
   created_at: Timestamp;
   expires_at: Timestamp;

@@ -2,6 +2,8 @@ import type { ColumnType, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** RFC 8176 authentication method references, as JSON text (db/json.ts); '["pwd"]' for rows from before migrations/0012. */
+export type AmrColumn = ColumnType<string[], string | undefined, string>;
 
 export interface LoginSessionsTable {
   id: string;
@@ -14,6 +16,7 @@ export interface LoginSessionsTable {
   ended_at: NullableTimestamp;
   ip: string | null;
   user_agent: string | null;
+  amr: AmrColumn;
 }
 
 export interface AuthorizationRequestsTable {
@@ -50,6 +53,7 @@ export interface GrantsTable {
   scope: string;
   audience: string;
   auth_time: NullableTimestamp;
+  amr: AmrColumn;
   nonce: string | null;
   created_at: Timestamp;
   last_used_at: Timestamp;
@@ -79,6 +83,7 @@ export interface AuthCodesTable {
   /** RFC 9449 10: the DPoP key the code is bound to (/authorize's dpop_jkt); null: unbound. */
   dpop_jkt: ColumnType<string | null, string | null | undefined, string | null>;
   auth_time: Timestamp;
+  amr: AmrColumn;
   created_at: Timestamp;
   expires_at: Timestamp;
   consumed_at: NullableTimestamp;

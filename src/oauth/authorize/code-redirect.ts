@@ -42,6 +42,7 @@ export const codeRedirect = finalStep<ValidAuthorizationRequest>({
           nonce: request.nonce,
           codeChallenge: request.codeChallenge,
           authTime: session.authTime,
+          amr: session.amr,
           dpopJkt: request.dpopJkt,
         },
         now,

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/queryable.js';
 import type { AuthCodeRow } from '../../db/tables/sign-in.js';
+import { jsonb } from '../../db/json.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../../opaque-token.js';
 
 export const CODE_LIFETIME_SECONDS = 60;
@@ -16,6 +17,8 @@ export interface NewCode {
   nonce?: string;
   codeChallenge: string;
   authTime: Date;
+  /** How the user authenticated (RFC 8176), carried to the ID token. */
+  amr: string[];
   /** RFC 9449 10: only a DPoP proof with this key may redeem the code. */
   dpopJkt?: string;
 }
@@ -38,6 +41,7 @@ export async function issueCode(q: Queryable, input: NewCode, now: Date): Promis
       code_challenge: input.codeChallenge,
       dpop_jkt: input.dpopJkt ?? null,
       auth_time: input.authTime,
+      amr: jsonb(input.amr),
       created_at: now,
       expires_at: new Date(now.getTime() + CODE_LIFETIME_SECONDS * 1000),
     })

@@ -30,6 +30,11 @@ export interface CompletedSignIn<R> {
  */
 export interface FinalStep<R extends SignInRequest = SignInRequest> {
   kind: string;
+  /**
+   * A kind that signs in for Latchkey itself (/account) names no registered client: this one
+   * stands in for it (first-party, never stored). Every other kind reads its request's client.
+   */
+  builtInClient?: Client;
   /** A parked request measured against its client as it is now (a shrunk client reaches requests in flight). */
   recheck(request: R, client: Client): Rechecked<R>;
   /** Where a page's form may lead next (its CSP form-action): the client's redirect URI, if the kind has one. */

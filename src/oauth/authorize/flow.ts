@@ -4,6 +4,7 @@ import type { ActiveSession } from '../../browser/session-store.js';
 import type { Client } from '../../clients/store.js';
 import type { OAuthDeps } from '../deps.js';
 import { parseScope } from '../scopes.js';
+import { enrolledFactorKinds } from '../../users/second-factors.js';
 import type { FinalStep } from './final-step.js';
 import { firstUnmetPrompt } from './policy.js';
 import type { Prompt, SignInRequest, SignInState } from './prompt.js';
@@ -15,7 +16,16 @@ export function signInState(
   input: { kind: string; request: SignInRequest; client: Client; session: ActiveSession | undefined; now: Date; pending?: SignInState['pending']; completedNow?: string },
 ): SignInState {
   const { request, client } = input;
-  return { ...input, rememberedConsent: (userId) => hasConsent(deps.db, userId, client.clientId, parseScope(request.scope)) };
+  const factors = new Map<string, Promise<readonly string[]>>();
+  return {
+    ...input,
+    rememberedConsent: (userId) => hasConsent(deps.db, userId, client.clientId, parseScope(request.scope)),
+    enrolledFactors(userId) {
+      let found = factors.get(userId);
+      if (!found) factors.set(userId, (found = enrolledFactorKinds(deps.db, userId)));
+      return found;
+    },
+  };
 }
 
 /**

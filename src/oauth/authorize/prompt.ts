@@ -15,6 +15,8 @@ export interface SignInRequest {
   prompt?: 'none' | 'login' | 'consent';
   maxAge?: number;
   loginHint?: string;
+  /** OIDC Core 3.1.2.1 acr_values, as given (users/assurance.ts demandedLevel reads them). */
+  acrValues?: string[];
 }
 
 /** Everything a check may look at. */
@@ -32,6 +34,8 @@ export interface SignInState {
   now: Date;
   /** Whether the signed-in user already granted this client the request's scopes (read only when a check asks). */
   rememberedConsent(userId: string): Promise<boolean>;
+  /** The kinds of second factor the user has enrolled ('totp', ...; users/second-factors.ts), read once when a check asks. */
+  enrolledFactors(userId: string): Promise<readonly string[]>;
 }
 
 /** One reason a prompt is needed. `error` is what prompt=none answers instead (OIDC Core 3.1.2.6). */

@@ -8,7 +8,7 @@ import { errorPage } from '../../pages/error-page.js';
 import { sendHtml } from '../../pages/send-html.js';
 import type { OAuthDeps } from '../deps.js';
 import { codeRedirect, errorRedirect } from './code-redirect.js';
-import { finalStepFor } from './final-steps.js';
+import { finalStepFor, signInClient } from './final-steps.js';
 import { continueSignIn, signInState } from './flow.js';
 import type { Prompt } from './prompt.js';
 import { deletePendingRequest, findPendingRequest } from './request-store.js';
@@ -101,7 +101,7 @@ export async function resumeSignIn(
   const pending = await findPendingRequest(deps.db, requestId, now);
   const final = pending && finalStepFor(pending.kind);
   if (!pending || !final) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
-  const client = await deps.clients.find(pending.request.clientId);
+  const client = await signInClient(deps, final, pending.request.clientId);
   if (!client) return sendHtml(reply, 400, errorPage('Invalid request', 'The application is no longer registered.'));
   const rechecked = final.recheck(pending.request, client);
   if (!rechecked.ok) {

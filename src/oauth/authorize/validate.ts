@@ -24,6 +24,8 @@ export interface ValidAuthorizationRequest {
   prompt: 'none' | 'login' | 'consent' | undefined;
   maxAge?: number;
   loginHint?: string;
+  /** OIDC Core 3.1.2.1: the authentication levels asked for (users/assurance.ts). */
+  acrValues?: string[];
   audience: string;
   /** RFC 9449 10: the thumbprint of the DPoP key the code is bound to. */
   dpopJkt?: string;
@@ -63,6 +65,7 @@ export function redirectUriRegistered(client: Pick<Client, 'redirectUris'>, redi
 
 const MAX_STATE = 1024;
 const MAX_NONCE = 512;
+const MAX_ACR_VALUES = 512;
 
 /** Step two: everything else. Each failure is redirected to the (now trusted) redirect URI. */
 export function validateAuthorizationRequest(
@@ -113,6 +116,12 @@ export function validateAuthorizationRequest(
     maxAge = Number(params.max_age);
   }
 
+  let acrValues: string[] | undefined;
+  if (params.acr_values !== undefined) {
+    if (params.acr_values.length > MAX_ACR_VALUES) throw fail('invalid_request', 'acr_values is too long');
+    acrValues = params.acr_values.split(' ').filter(Boolean);
+  }
+
   const audience = resolveAudience(client, issuer, params.resource);
 
   return {
@@ -126,6 +135,7 @@ export function validateAuthorizationRequest(
     prompt,
     maxAge,
     loginHint: params.login_hint?.slice(0, 256),
+    ...(acrValues && acrValues.length ? { acrValues } : {}),
     audience,
     ...(params.dpop_jkt !== undefined ? { dpopJkt: params.dpop_jkt } : {}),
   };

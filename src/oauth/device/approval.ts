@@ -83,7 +83,7 @@ export const deviceApproval = finalStep<DeviceSignInRequest>({
   formActionTarget: () => undefined,
   refuse,
   async complete(deps, { request, client, session, pendingId, now }, reply) {
-    const approval = { approve: { userId: session.userId, sessionId: session.id, authTime: session.authTime } };
+    const approval = { approve: { userId: session.userId, sessionId: session.id, authTime: session.authTime, amr: session.amr } };
     const decided = await withTransaction(deps.db, async (trx) => {
       if (pendingId) await deletePendingRequest(trx, pendingId);
       if (!(await decideDeviceAuthorization(trx, request.deviceAuthorizationId, approval, now))) return false;

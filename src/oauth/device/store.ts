@@ -3,6 +3,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/types.js';
 import type { DeviceAuthorizationStatus } from '../../db/tables/device.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../../opaque-token.js';
+import { jsonb } from '../../db/json.js';
+import { storedAmr } from '../../users/assurance.js';
 import { formatUserCode, hashUserCode, newUserCode, normaliseUserCode } from './user-code.js';
 
 /** RFC 8628 3.5: each slow_down adds this much to the interval, for that poll and every later one. */
@@ -108,7 +110,7 @@ export async function findPendingByUserCode(db: Kysely<Database>, typed: unknown
   };
 }
 
-export type DeviceDecision = { approve: { userId: string; sessionId: string; authTime: Date } } | { deny: true };
+export type DeviceDecision = { approve: { userId: string; sessionId: string; authTime: Date; amr: string[] } } | { deny: true };
 
 /**
  * The user's answer, as one compare-and-set on status = 'pending' (and unexpired): of two tabs
@@ -119,7 +121,7 @@ export async function decideDeviceAuthorization(db: Kysely<Database>, id: string
   if (!UUID.test(id)) return false;
   const outcome =
     'approve' in decision
-      ? { status: 'approved' as const, user_id: decision.approve.userId, session_id: decision.approve.sessionId, auth_time: decision.approve.authTime, decided_at: now }
+      ? { status: 'approved' as const, user_id: decision.approve.userId, session_id: decision.approve.sessionId, auth_time: decision.approve.authTime, amr: jsonb(decision.approve.amr), decided_at: now }
       : { status: 'denied' as const, decided_at: now };
   const result = await db
     .updateTable('device_authorizations')
@@ -138,6 +140,8 @@ export interface ApprovedDeviceAuthorization {
   userId: string;
   sessionId: string;
   authTime: Date;
+  /** How the approving user authenticated (RFC 8176). */
+  amr: string[];
   scope: string;
   audience: string;
 }
@@ -178,6 +182,7 @@ interface PollRow {
   user_id: string | null;
   session_id: string | null;
   auth_time: Date | string | null;
+  amr: unknown;
   scope: string;
   audience: string;
   grant_id: string | null;
@@ -203,7 +208,7 @@ export async function pollDeviceCode(db: Kysely<Database>, input: PollInput): Pr
   const now = input.now;
   const result = await sql<PollRow>`
     with found as (
-      select id, client_id, status, user_id, session_id, auth_time, scope, audience, grant_id,
+      select id, client_id, status, user_id, session_id, auth_time, amr, scope, audience, grant_id,
              interval_seconds, expires_at, last_polled_at
       from device_authorizations
       where device_code_hash = ${sha256Hex(input.deviceCode)}
@@ -229,7 +234,7 @@ export async function pollDeviceCode(db: Kysely<Database>, input: PollInput): Pr
       where d.id = j.id and j.outcome in ('approved', 'slow_down', 'authorization_pending')
       returning d.id, d.interval_seconds
     )
-    select j.id, j.client_id, j.status, j.user_id, j.session_id, j.auth_time, j.scope, j.audience, j.grant_id, j.outcome,
+    select j.id, j.client_id, j.status, j.user_id, j.session_id, j.auth_time, j.amr, j.scope, j.audience, j.grant_id, j.outcome,
            updated.interval_seconds as new_interval_seconds
     from judged j left join updated on updated.id = j.id`.execute(db);
   const row = result.rows[0];
@@ -255,6 +260,7 @@ export async function pollDeviceCode(db: Kysely<Database>, input: PollInput): Pr
           userId: row.user_id!,
           sessionId: row.session_id!,
           authTime: new Date(row.auth_time!),
+          amr: storedAmr(row.amr),
           scope: row.scope,
           audience: row.audience,
         },

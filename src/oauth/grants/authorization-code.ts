@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { storedAmr } from '../../users/assurance.js';
 import { recordAudit } from '../../audit/record.js';
 import { withTransaction } from '../../db/transaction.js';
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
@@ -78,7 +79,7 @@ async function exchangeAuthorizationCode(
       grantId,
       client: caller.client,
       user,
-      approval: { userId: code.user_id, sessionId: code.session_id, scope: code.scope, audience: code.audience, authTime: code.auth_time, nonce: code.nonce },
+      approval: { userId: code.user_id, sessionId: code.session_id, scope: code.scope, audience: code.audience, authTime: code.auth_time, amr: storedAmr(code.amr), nonce: code.nonce },
       origin,
       now,
       dpopJkt,

@@ -42,6 +42,7 @@ function respond(deps: OAuthDeps, grant: RefreshedGrant, scopes: string[], jti: 
     scopes,
     audience: grant.audience,
     authTime: grant.authTime,
+    amr: grant.amr,
     sessionId: grant.sessionId,
     jti,
     dpopJkt,

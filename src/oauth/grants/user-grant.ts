@@ -21,6 +21,8 @@ export interface UserApproval {
   scope: string;
   audience: string;
   authTime: Date;
+  /** How the user authenticated (RFC 8176). */
+  amr: string[];
   nonce: string | null;
 }
 
@@ -58,6 +60,7 @@ export async function startUserGrant(
       scope,
       audience: approval.audience,
       authTime: approval.authTime,
+      amr: approval.amr,
       nonce: approval.nonce,
       ...lifetimes,
       // RFC 9449 5: a public client's refresh tokens are bound to the key; a confidential
@@ -79,6 +82,7 @@ export async function startUserGrant(
       scopes,
       audience: approval.audience,
       authTime: approval.authTime,
+      amr: approval.amr,
       sessionId: approval.sessionId,
       nonce: approval.nonce ?? undefined,
       withRefreshToken,

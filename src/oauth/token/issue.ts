@@ -13,6 +13,8 @@ export interface UserTokenRequest {
   scopes: string[];
   audience: string;
   authTime: Date | null;
+  /** How the user authenticated (RFC 8176), for the ID token's amr and acr. */
+  amr: string[];
   sessionId: string | null;
   nonce?: string;
   /** A jti already stored with the grant (refresh rotation records it in its own statement). */
@@ -48,6 +50,7 @@ export function mintUserTokens(context: TokenContext, input: UserTokenRequest): 
       subject: input.user.id,
       clientId: input.clientId,
       authTime: authTime ?? access.issuedAt,
+      amr: input.amr,
       nonce: input.nonce,
       accessToken: access.token,
       sid,
