@@ -22,6 +22,7 @@ import { tokenContext } from './tokens/context.js';
 import { deriveSecret } from './keys/derived-secret.js';
 import { registerSignInRoutes } from './login/routes.js';
 import { registerAccountRoutes } from './account/routes.js';
+import { installPages } from './pages/asset-routes.js';
 import { signInSettings } from './login/settings.js';
 import { deviceSettings } from './oauth/device/settings.js';
 import { systemClock } from './clock.js';
@@ -111,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await Promise.all([oauthDeps.audit.settle(), oauthDeps.revokedJtis.settle(), oauthDeps.dpop.settle()]);
   });
   const device = deviceSettings(config);
+  installPages(app, config.branding);
   await registerOAuthRoutes(app, oauthDeps, device);
   const signIn = registerSignInRoutes(app, oauthDeps, signInSettings(config), device);
   registerAccountRoutes(app, signIn);

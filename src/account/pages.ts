@@ -1,18 +1,20 @@
 import { html, type Html } from '../pages/html.js';
 import { page } from '../pages/layout.js';
+import type { PageUi } from '../pages/ui.js';
 
 /** The /account pages: one overview made of sections (account/sections.ts), and the pages of each action. */
 
-function accountPage(title: string, body: Html): string {
-  return page(title, html`<div class="account">${body}</div>`, { wide: true });
+function accountPage(ui: PageUi, title: string, body: Html): string {
+  return page(ui, title, html`<div class="account">${body}</div>`, { wide: true });
 }
 
 export function hiddenCsrf(csrfToken: string): Html {
   return html`<input type="hidden" name="csrf_token" value="${csrfToken}">`;
 }
 
-export function accountOverviewPage(input: { username: string; notice?: string; error?: string; sections: Html[] }): string {
+export function accountOverviewPage(ui: PageUi, input: { username: string; notice?: string; error?: string; sections: Html[] }): string {
   return accountPage(
+    ui,
     'Your account',
     html`<div class="header"><h1>Your account</h1><a href="/logout">Sign out</a></div>
 <p class="sub">Signed in as <strong>${input.username}</strong></p>
@@ -22,8 +24,9 @@ ${input.sections}`,
   );
 }
 
-export function totpSetupPage(input: { csrfToken: string; qrSvg: Html; secret: string; uri: string; requestId?: string; error?: string }): string {
+export function totpSetupPage(ui: PageUi, input: { csrfToken: string; qrSvg: Html; secret: string; uri: string; requestId?: string; error?: string }): string {
   return accountPage(
+    ui,
     'Set up an authenticator app',
     html`<h1>Set up an authenticator app</h1>
 <p class="sub">Scan this QR code with your authenticator app, or type the key into it by hand. Then enter the 6-digit code it shows.</p>
@@ -43,8 +46,9 @@ ${input.requestId ? html`<input type="hidden" name="request_id" value="${input.r
   );
 }
 
-export function recoveryCodesPage(input: { codes: string[]; heading: string; continueHref: string; continueLabel: string }): string {
+export function recoveryCodesPage(ui: PageUi, input: { codes: string[]; heading: string; continueHref: string; continueLabel: string }): string {
   return accountPage(
+    ui,
     input.heading,
     html`<h1>${input.heading}</h1>
 <p class="sub">Save these recovery codes somewhere safe (a password manager, or printed). Each signs you in once if you lose your authenticator app. <strong>They are shown only now.</strong></p>
@@ -53,8 +57,9 @@ export function recoveryCodesPage(input: { codes: string[]; heading: string; con
   );
 }
 
-export function confirmActionPage(input: { title: string; message: string; action: string; button: string; csrfToken: string; danger?: boolean }): string {
+export function confirmActionPage(ui: PageUi, input: { title: string; message: string; action: string; button: string; csrfToken: string; danger?: boolean }): string {
   return accountPage(
+    ui,
     input.title,
     html`<h1>${input.title}</h1>
 <p class="sub">${input.message}</p>

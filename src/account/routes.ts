@@ -1,3 +1,4 @@
+import { pageUi } from '../pages/ui.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ActiveSession } from '../browser/session-store.js';
 import { nowDate } from '../clock.js';
@@ -31,5 +32,5 @@ async function renderOverview(context: StepContext, request: FastifyRequest, rep
   if (!user) return reply.redirect('/account', 303);
   const view = { session, user, csrfToken: context.cookies.csrfToken(request, reply), now: nowDate(deps) };
   const sections = await Promise.all(ACCOUNT_SECTIONS.map((section) => section.render(context, view)));
-  return sendHtml(reply, options.status, accountOverviewPage({ username: user.username, notice: options.notice, error: options.error, sections }));
+  return sendHtml(reply, options.status, accountOverviewPage(pageUi(request), { username: user.username, notice: options.notice, error: options.error, sections }));
 }

@@ -5,9 +5,8 @@ import { nowDate } from '../clock.js';
 import { withTransaction } from '../db/transaction.js';
 import type { StepContext } from '../login/step.js';
 import { forbiddenPage, formParams } from '../login/step-pages.js';
-import { errorPage } from '../pages/error-page.js';
+import { sendErrorPage } from '../pages/error-page.js';
 import { html } from '../pages/html.js';
-import { sendHtml } from '../pages/send-html.js';
 import { findGrantOwner, listUserFamilies, revokeGrant } from '../tokens/grant-store.js';
 import { accountSession } from './guard.js';
 import { backToAccount } from './notices.js';
@@ -58,7 +57,7 @@ ${
 }
 
 function notFound(reply: FastifyReply) {
-  return sendHtml(reply, 404, errorPage('Not found', 'There is no such session of yours, or it has already ended.'));
+  return sendErrorPage(reply, 404, 'sessionNotFound');
 }
 
 /** POST /account/sessions/end: one of the user's own browser sessions or refresh families; never anyone else's. */
@@ -72,7 +71,7 @@ async function endOne(context: StepContext, request: FastifyRequest, reply: Fast
   const now = nowDate(deps);
   const sessionId = form.session_id;
   const grantId = form.grant_id;
-  if ((sessionId === undefined) === (grantId === undefined)) return sendHtml(reply, 400, errorPage('Invalid request', 'Name one session or one app to sign out.'));
+  if ((sessionId === undefined) === (grantId === undefined)) return sendErrorPage(reply, 400, 'badRequest', { detail: 'name exactly one of session_id and grant_id' });
   const id = (sessionId ?? grantId)!;
   if (!UUID.test(id)) return notFound(reply);
   const ended = await withTransaction(deps.db, async (trx) => {

@@ -1,3 +1,4 @@
+import { pageUi } from '../pages/ui.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { recordAudit } from '../audit/record.js';
@@ -48,7 +49,7 @@ async function showSetup(context: StepContext, request: FastifyRequest, reply: F
   if (!provisioning) return backToAccount(reply);
   // Drawn here, inline: the page fetches nothing (its CSP allows no image from anywhere else).
   const qrSvg = new Html(await QRCode.toString(provisioning.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }));
-  const body = totpSetupPage({ csrfToken: context.cookies.csrfToken(request, reply), qrSvg, secret: provisioning.secret, uri: provisioning.uri, requestId, error });
+  const body = totpSetupPage(pageUi(request), { csrfToken: context.cookies.csrfToken(request, reply), qrSvg, secret: provisioning.secret, uri: provisioning.uri, requestId, error });
   return sendHtml(reply, error ? 400 : 200, body);
 }
 
@@ -81,7 +82,7 @@ async function confirmSetup(context: StepContext, request: FastifyRequest, reply
   }
   if (confirmed.cookieValue) cookies.setSession(reply, confirmed.cookieValue, settings.sessionLifetimes.absoluteSeconds);
   const continueHref = requestId ? `/authorize/resume?request_id=${requestId}` : '/account?notice=totp_enabled';
-  return sendHtml(reply, 200, recoveryCodesPage({ codes: confirmed.recoveryCodes, heading: 'Authenticator app on', continueHref, continueLabel: requestId ? 'Continue signing in' : 'Done' }));
+  return sendHtml(reply, 200, recoveryCodesPage(pageUi(request), { codes: confirmed.recoveryCodes, heading: 'Authenticator app on', continueHref, continueLabel: requestId ? 'Continue signing in' : 'Done' }));
 }
 
 /** GET: asks for a fresh sign-in first (every factor again when the last is older than 5 minutes). */
@@ -93,8 +94,8 @@ async function confirmPage(context: StepContext, request: FastifyRequest, reply:
   const csrfToken = context.cookies.csrfToken(request, reply);
   const body =
     what === 'remove'
-      ? confirmActionPage({ title: 'Remove authenticator app?', message: 'Signing in will ask only for your password, and your recovery codes stop working.', action: REMOVE, button: 'Remove', csrfToken, danger: true })
-      : confirmActionPage({ title: 'New recovery codes?', message: 'New codes replace all your current ones: the old ones stop working at once.', action: NEW_CODES, button: 'Make new codes', csrfToken });
+      ? confirmActionPage(pageUi(request), { title: 'Remove authenticator app?', message: 'Signing in will ask only for your password, and your recovery codes stop working.', action: REMOVE, button: 'Remove', csrfToken, danger: true })
+      : confirmActionPage(pageUi(request), { title: 'New recovery codes?', message: 'New codes replace all your current ones: the old ones stop working at once.', action: NEW_CODES, button: 'Make new codes', csrfToken });
   return sendHtml(reply, 200, body);
 }
 
@@ -122,7 +123,7 @@ async function applyChange(context: StepContext, request: FastifyRequest, reply:
   });
   if (!codes) return backToAccount(reply);
   if (what === 'remove') return backToAccount(reply, 'totp_removed');
-  return sendHtml(reply, 200, recoveryCodesPage({ codes, heading: 'New recovery codes', continueHref: '/account', continueLabel: 'Done' }));
+  return sendHtml(reply, 200, recoveryCodesPage(pageUi(request), { codes, heading: 'New recovery codes', continueHref: '/account', continueLabel: 'Done' }));
 }
 
 export const totpSection: AccountSection = {

@@ -44,3 +44,15 @@ export async function authenticateClient(clients: ClientLookup, presented: Prese
   if (authMethodNamed(method.name).clientType !== client.type || !(await method.verify(client, presented, context))) throw invalidClient(challenge);
   return { client, method: method.name };
 }
+
+/**
+ * The client a request names (client_id in the body or the Basic header), before and whether or
+ * not it authenticates: what CORS on /token and /revoke is answered for (oauth/cors.ts).
+ */
+export function namedClientId(presented: PresentedCredentials): string | undefined {
+  try {
+    return selectAuthMethod(presented).clientId(presented);
+  } catch {
+    return undefined;
+  }
+}

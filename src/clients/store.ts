@@ -2,6 +2,7 @@ import type { Queryable, Trx } from '../db/queryable.js';
 import { sql } from 'kysely';
 import type { ClientRow } from '../db/types.js';
 import { jsonb } from '../db/json.js';
+import { redirectUriPrefixes } from './browser-origins.js';
 import { credentialsCutOff } from './credentials.js';
 import { generateClientId, generateClientSecret, sha256Hex } from './secret.js';
 import { authMethodNamed, type AuthMethodName } from './auth-methods/registry.js';
@@ -176,11 +177,23 @@ export async function rotateClientSecret(q: Queryable, clientId: string, overlap
  * Whether any client registered this browser origin (CORS answers only those, with credentials;
  * which client may use it is checked per request once the client is known).
  */
+/**
+ * Whether any client accepts browser calls from `origin` (browser-origins.ts): registered with
+ * --origin, or a public client with a redirect URI on it. What a CORS preflight, which names no
+ * client, answers.
+ */
 export async function anyClientAllowsOrigin(q: Queryable, origin: string): Promise<boolean> {
+  const { exact, prefixes } = redirectUriPrefixes(origin);
+  const onRedirectOrigin = exact.length === 0
+    ? sql<boolean>`false`
+    : sql<boolean>`exists (select 1 from jsonb_array_elements_text(redirect_uris) as r(uri) where ${sql.join(
+        [...exact.map((value) => sql`r.uri = ${value}`), ...prefixes.map((prefix) => sql`starts_with(r.uri, ${prefix})`)],
+        sql` or `,
+      )})`;
   const row = await q
     .selectFrom('clients')
     .select('id')
-    .where(sql<boolean>`allowed_origins @> ${JSON.stringify([origin])}::jsonb`)
+    .where(sql<boolean>`(allowed_origins @> ${JSON.stringify([origin])}::jsonb or (type = 'public' and ${onRedirectOrigin}))`)
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;

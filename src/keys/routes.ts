@@ -13,7 +13,7 @@ export function registerJwksRoute(app: FastifyInstance, ring: KeyRing, config: P
   const cacheControl = `public, max-age=${config.JWKS_CACHE_TTL}`;
   app.get('/.well-known/jwks.json', (request, reply) => {
     const { body, etag } = ring.jwks();
-    allowCrossOriginRead(reply).header('cache-control', cacheControl).header('etag', etag);
+    allowCrossOriginRead(request, reply).header('cache-control', cacheControl).header('etag', etag);
     if (etagMatches(request.headers['if-none-match'], etag)) reply.code(304).send();
     else reply.type('application/json').send(body);
   });

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { recordAudit } from '../audit/record.js';
 import { recordConsent } from '../browser/consent-store.js';
-import { findActiveSession, type ActiveSession } from '../browser/session-store.js';
+import { endSession, findActiveSession, type ActiveSession } from '../browser/session-store.js';
 import { nowDate } from '../clock.js';
 import type { Client } from '../clients/store.js';
 import type { FinalStep } from '../oauth/authorize/final-step.js';
@@ -9,12 +9,13 @@ import { finalStepFor } from '../oauth/authorize/final-steps.js';
 import type { Check } from '../oauth/authorize/prompt.js';
 import { deletePendingRequest, findPendingRequest, type PendingRequest } from '../oauth/authorize/request-store.js';
 import { resumeSignIn } from '../oauth/authorize/route.js';
-import { describeScope, parseScope } from '../oauth/scopes.js';
+import { parseScope } from '../oauth/scopes.js';
 import { sendHtml } from '../pages/send-html.js';
+import { pageUi } from '../pages/ui.js';
 import { findUserById } from '../users/store.js';
-import { consentPage } from './pages.js';
+import { consentPage, SWITCH_ACCOUNT_PATH } from './pages.js';
 import type { SignInStep, StepContext } from './step.js';
-import { expiredPage, formParams, forbiddenPage } from './step-pages.js';
+import { backToTheLoop, expiredPage, formParams, forbiddenPage } from './step-pages.js';
 import { withTransaction } from '../db/transaction.js';
 
 const CONSENT = 'consent';
@@ -58,14 +59,46 @@ async function showConsent(context: StepContext, request: FastifyRequest, reply:
   if (found.status === 'expired') return expiredPage(reply);
   if (found.status === 'refused') return resumeSignIn(context, found.requestId, request, reply);
   const user = await findUserById(context.deps.db, found.session.userId);
-  const body = consentPage({
+  const destination = found.final.formActionTarget(found.pending.request);
+  const body = consentPage(pageUi(request), {
     requestId: found.pending.id,
     csrfToken: context.cookies.csrfToken(request, reply),
     clientName: found.client.name,
     username: user?.username ?? '',
-    scopes: parseScope(found.pending.request.scope).map((name) => ({ name, description: describeScope(name) })),
+    scopes: parseScope(found.pending.request.scope),
+    destinationHost: destination === undefined ? undefined : hostOf(destination),
   });
-  return sendHtml(reply, 200, body, found.final.formActionTarget(found.pending.request));
+  return sendHtml(reply, 200, body, destination);
+}
+
+/** What the person recognises of a redirect URI: its host, or the app's scheme for a native app (com.example.app:/cb). */
+function hostOf(uri: string): string {
+  const url = new URL(uri);
+  return url.host || url.protocol.replace(/:$/, '');
+}
+
+/**
+ * POST /consent/switch-account ("not you?"): ends this browser's session, as a sign-out does, and
+ * hands the same parked request back to the loop, whose first step is then the login page;
+ * whoever signs in there answers the consent. A form with the CSRF token (a plain link would let any site sign people out).
+ */
+async function switchAccount(context: StepContext, request: FastifyRequest, reply: FastifyReply) {
+  const { deps, cookies } = context;
+  const form = formParams(request);
+  if (!cookies.csrfValid(request, form.csrf_token)) return forbiddenPage(reply);
+  const now = nowDate(deps);
+  const pending = await findPendingRequest(deps.db, form.request_id, now);
+  if (!pending) return expiredPage(reply);
+  const session = await findActiveSession(deps.db, cookies.readSession(request), now, context.sessionLifetimes);
+  if (session) {
+    await withTransaction(deps.db, async (trx) => {
+      await endSession(trx, session.id, now);
+      await recordAudit(trx, request.log, { type: 'logout', userId: session.userId, clientId: pending.request.clientId, ip: request.ip, details: { sessionId: session.id, reason: 'switch_account' } });
+    });
+  }
+  cookies.clearSession(reply);
+  // Without a session the loop's first step is the login page, for this same request.
+  return backToTheLoop(reply, pending.id);
 }
 
 async function submitConsent(context: StepContext, request: FastifyRequest, reply: FastifyReply) {
@@ -103,5 +136,6 @@ export const consentStep: SignInStep = {
   registerPage(app, context) {
     app.get('/consent', (request, reply) => showConsent(context, request, reply));
     app.post('/consent', (request, reply) => submitConsent(context, request, reply));
+    app.post(SWITCH_ACCOUNT_PATH, (request, reply) => switchAccount(context, request, reply));
   },
 };

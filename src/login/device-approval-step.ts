@@ -12,6 +12,7 @@ import { DEVICE_CODE_GRANT_TYPE } from '../oauth/device/grant-type.js';
 import { deviceApprovalPage, deviceCodeUnusablePage } from '../oauth/device/pages.js';
 import { findPendingByUserCode } from '../oauth/device/store.js';
 import { sendHtml } from '../pages/send-html.js';
+import { pageUi } from '../pages/ui.js';
 import { findUserById } from '../users/store.js';
 import type { SignInStep, StepContext } from './step.js';
 import { backToTheLoop, expiredPage, formParams, forbiddenPage } from './step-pages.js';
@@ -71,7 +72,7 @@ function notReady(context: StepContext, found: Exclude<ApprovalContext, { status
     case 'refused':
       return resumeSignIn(context, found.requestId, request, reply);
     case 'unusable':
-      return sendHtml(reply, 400, deviceCodeUnusablePage());
+      return sendHtml(reply, 400, deviceCodeUnusablePage(pageUi(request)));
   }
 }
 
@@ -79,7 +80,7 @@ async function showApproval(context: StepContext, request: FastifyRequest, reply
   const found = await approvalContext(context, request, (request.query as Record<string, unknown>).request_id);
   if (found.status !== 'ready') return notReady(context, found, request, reply);
   const user = await findUserById(context.deps.db, found.session.userId);
-  const body = deviceApprovalPage({
+  const body = deviceApprovalPage(pageUi(request), {
     csrfToken: context.cookies.csrfToken(request, reply),
     requestId: found.id,
     userCode: found.request.userCode,

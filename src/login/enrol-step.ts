@@ -1,3 +1,4 @@
+import { pageUi } from '../pages/ui.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { findActiveSession } from '../browser/session-store.js';
 import { nowDate } from '../clock.js';
@@ -42,7 +43,7 @@ async function showEnrolment(context: StepContext, request: FastifyRequest, repl
   // Signed out meanwhile, or enrolled already (in another tab): the loop knows what is next.
   if (!session || !belowLevelTwo(session)) return backToTheLoop(reply, pending.id);
   const options = SECOND_FACTOR_METHODS.map((method) => method.enrolment(pending.id));
-  return sendHtml(reply, 200, enrolPage({ clientName: client.name, options }));
+  return sendHtml(reply, 200, enrolPage(pageUi(request), { clientName: client.name, options }));
 }
 
 /** GET /login/enrol: why a second factor is needed, and the ways to set one up. */

@@ -5,6 +5,7 @@ import { finalStepFor, signInClient } from '../oauth/authorize/final-steps.js';
 import type { Check, SignInState } from '../oauth/authorize/prompt.js';
 import { findPendingRequest } from '../oauth/authorize/request-store.js';
 import { sendHtml } from '../pages/send-html.js';
+import { pageUi } from '../pages/ui.js';
 import { workSignal } from '../http/draining.js';
 import { reservePasswordWork } from '../http/password-work.js';
 import { issueDeviceToken, readDeviceToken } from './device-token.js';
@@ -13,9 +14,6 @@ import { attemptLogin } from './login-attempt.js';
 import { loginPage } from './pages.js';
 import type { SignInStep, StepContext } from './step.js';
 import { backToTheLoop, expiredPage, formParams, forbiddenPage } from './step-pages.js';
-
-/** The one message for every failed login: it never says which part was wrong. */
-export const LOGIN_FAILED_MESSAGE = 'Incorrect username or password.';
 
 /**
  * A login made for this very request satisfies prompt=login and any max_age (OIDC Core 3.1.2.1):
@@ -42,19 +40,19 @@ export const LOGIN_CHECKS: readonly Check[] = [
   },
 ];
 
-async function renderLogin(context: StepContext, request: FastifyRequest, reply: FastifyReply, requestId: unknown, extra: { username?: string; error?: string } = {}) {
+async function renderLogin(context: StepContext, request: FastifyRequest, reply: FastifyReply, requestId: unknown, extra: { username?: string; failed?: boolean } = {}) {
   const { deps, cookies } = context;
   const pending = await findPendingRequest(deps.db, requestId, nowDate(deps));
   const final = pending && finalStepFor(pending.kind);
   if (!pending || !final) return expiredPage(reply);
   const client = await signInClient(deps, final, pending.request.clientId);
   if (!client) return expiredPage(reply);
-  const body = loginPage({
+  const body = loginPage(pageUi(request), {
     requestId: pending.id,
     csrfToken: cookies.csrfToken(request, reply),
     clientName: client.name,
     username: extra.username ?? pending.request.loginHint,
-    error: extra.error,
+    failed: extra.failed,
   });
   return sendHtml(reply, 200, body, final.formActionTarget(pending.request));
 }
@@ -81,7 +79,7 @@ async function submitPassword(context: StepContext, request: FastifyRequest, rep
       ip: request.ip,
       details: { reason: outcome.reason },
     });
-    return renderLogin(context, request, reply, pending.id, { username, error: LOGIN_FAILED_MESSAGE });
+    return renderLogin(context, request, reply, pending.id, { username, failed: true });
   }
   await establishSession(context, request, reply, pending, { id: outcome.user.id, amr: [AMR.password] }, now);
   // A fresh nonce on every sign-in: this browser is now known for this user (device-token.ts).

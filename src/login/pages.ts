@@ -1,52 +1,70 @@
 import { html } from '../pages/html.js';
 import { page } from '../pages/layout.js';
+import { describeScope } from '../pages/messages/index.js';
+import type { PageUi } from '../pages/ui.js';
 
 export interface LoginPageInput {
   requestId: string;
   csrfToken: string;
   clientName: string;
   username?: string;
-  error?: string;
+  /** The login failed: the page says so in the person's language, never which part was wrong. */
+  failed?: boolean;
 }
 
-export function loginPage(input: LoginPageInput): string {
+export function loginPage(ui: PageUi, input: LoginPageInput): string {
+  const { t } = ui;
   return page(
-    'Sign in',
-    html`<h1>Sign in</h1>
-<p class="sub">to continue to <strong>${input.clientName}</strong></p>
-${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
+    ui,
+    t.signInTitle,
+    html`<h1>${t.signInTitle}</h1>
+<p class="sub">${t.signInTo(html`<strong>${input.clientName}</strong>`)}</p>
+${input.failed ? html`<p class="error" role="alert">${t.loginFailed}</p>` : ''}
 <form method="post" action="/login" novalidate>
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 <input type="hidden" name="request_id" value="${input.requestId}">
-<label for="username">Username</label>
+<label for="username">${t.username}</label>
 <input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${input.username ?? ''}"${input.username ? '' : html` autofocus`}>
-<label for="password">Password</label>
+<label for="password">${t.password}</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${input.username ? html` autofocus` : ''}>
-<button type="submit">Sign in</button>
+<button type="submit">${t.signInButton}</button>
 </form>`,
   );
 }
+
+export const SWITCH_ACCOUNT_PATH = '/consent/switch-account';
 
 export interface ConsentPageInput {
   requestId: string;
   csrfToken: string;
   clientName: string;
   username: string;
-  scopes: { name: string; description: string }[];
+  scopes: string[];
+  /** Where the browser goes after the answer (the redirect URI's host), when there is one. */
+  destinationHost?: string;
 }
 
-export function consentPage(input: ConsentPageInput): string {
+export function consentPage(ui: PageUi, input: ConsentPageInput): string {
+  const { t } = ui;
   return page(
-    'Allow access',
-    html`<h1>Allow access?</h1>
-<p class="sub"><strong>${input.clientName}</strong> asks to access your account <strong>${input.username}</strong>:</p>
-<ul class="scopes">${input.scopes.map((s) => html`<li><code>${s.name}</code>: ${s.description}</li>`)}</ul>
+    ui,
+    t.consentTitle,
+    html`<h1>${t.consentTitle}</h1>
+<p class="sub">${t.consentAsks(html`<strong>${input.clientName}</strong>`, html`<strong>${input.username}</strong>`)}</p>
+<ul class="scopes">${input.scopes.map((name) => html`<li><code>${name}</code>: ${describeScope(t, name)}</li>`)}</ul>
+${input.destinationHost ? html`<p class="sub">${t.consentReturnsTo(html`<strong>${input.destinationHost}</strong>`)}</p>` : ''}
 <form method="post" action="/consent">
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 <input type="hidden" name="request_id" value="${input.requestId}">
-<button type="submit" name="decision" value="allow">Allow</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+<button type="submit" name="decision" value="allow">${t.allow}</button>
+<button type="submit" name="decision" value="deny" class="secondary">${t.deny}</button>
 </form>
-<p class="hint">Signed in as ${input.username}. <a href="/account">Manage your account</a></p>`,
+<div class="switch">${t.notYou(input.username)}
+<form class="inline" method="post" action="${SWITCH_ACCOUNT_PATH}">
+<input type="hidden" name="csrf_token" value="${input.csrfToken}">
+<input type="hidden" name="request_id" value="${input.requestId}">
+<button type="submit" class="link">${t.switchAccount}</button>
+</form></div>
+<p class="hint"><a href="/account">${t.manageAccount}</a></p>`,
   );
 }

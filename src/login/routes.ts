@@ -6,7 +6,6 @@ import type { OAuthDeps } from '../oauth/deps.js';
 import { registerDeviceEntryRoutes } from '../oauth/device/entry-routes.js';
 import type { DeviceSettings } from '../oauth/device/settings.js';
 import { registerLogoutRoutes } from '../oauth/logout.js';
-import { registerStylesheetRoute } from '../pages/stylesheet-route.js';
 import { tooManyRequestsPage } from '../pages/too-many-requests.js';
 import type { SignInSettings } from './settings.js';
 import type { StepContext } from './step.js';
@@ -28,14 +27,13 @@ export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, sett
     sessionLifetimes: settings.sessionLifetimes,
     requirePar: settings.requirePar,
     secretFormLimiters: [
-      ...perMinuteLimiter(app, 'login-ip', loginPerMinute, (request) => request.ip),
-      ...perMinuteLimiter(app, 'login-user', loginPerMinute, submittedUsername),
+      ...perMinuteLimiter(app, 'login-ip', loginPerMinute, (request) => request.ip, tooManyRequestsPage),
+      ...perMinuteLimiter(app, 'login-user', loginPerMinute, submittedUsername, tooManyRequestsPage),
     ],
   };
   // Every unauthenticated /authorize request parks a row until it expires: bound that per IP.
   const authorizeLimiters = perMinuteLimiter(app, 'authorize-ip', authorizePerMinute, (request) => request.ip, tooManyRequestsPage);
 
-  registerStylesheetRoute(app);
   registerAuthorizeRoutes(app, context, { preHandler: authorizeLimiters });
   for (const step of SIGN_IN_STEPS) step.registerPage(app, context);
   registerDeviceEntryRoutes(app, context, device);

@@ -1,5 +1,6 @@
 import { html, type Html } from '../pages/html.js';
 import { page } from '../pages/layout.js';
+import type { PageUi } from '../pages/ui.js';
 
 /** What each method's section of the second-factor page gets. */
 export interface SecondFactorSectionInput {
@@ -9,8 +10,9 @@ export interface SecondFactorSectionInput {
   error?: string;
 }
 
-export function secondFactorPage(input: SecondFactorSectionInput & { clientName: string; username: string; sections: Html[] }): string {
+export function secondFactorPage(ui: PageUi, input: SecondFactorSectionInput & { clientName: string; username: string; sections: Html[] }): string {
   return page(
+    ui,
     'Two-step verification',
     html`<h1>Two-step verification</h1>
 <p class="sub">Signing in as <strong>${input.username}</strong> to continue to <strong>${input.clientName}</strong></p>
@@ -38,8 +40,9 @@ export interface EnrolmentOption {
   href: string;
 }
 
-export function enrolPage(input: { clientName: string; options: EnrolmentOption[] }): string {
+export function enrolPage(ui: PageUi, input: { clientName: string; options: EnrolmentOption[] }): string {
   return page(
+    ui,
     'Set up two-step verification',
     html`<h1>Set up two-step verification</h1>
 <p class="sub"><strong>${input.clientName}</strong> asks for a second factor on top of your password. You have none yet: set one up, then sign-in continues.</p>

@@ -1,3 +1,4 @@
+import { pageUi } from '../pages/ui.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { recordAudit } from '../audit/record.js';
 import { addSessionFactors, findActiveSession, type ActiveSession } from '../browser/session-store.js';
@@ -83,7 +84,7 @@ async function renderSecondFactor(context: StepContext, request: FastifyRequest,
   const user = await findUserById(context.deps.db, found.session.userId);
   const input = { requestId: found.pending.id, csrfToken: context.cookies.csrfToken(request, reply), error };
   const sections = SECOND_FACTOR_METHODS.filter((method) => found.kinds.includes(method.kind)).map((method) => method.section(input));
-  const body = secondFactorPage({ ...input, clientName: found.client.name, username: user?.username ?? '', sections });
+  const body = secondFactorPage(pageUi(request), { ...input, clientName: found.client.name, username: user?.username ?? '', sections });
   return sendHtml(reply, error ? 400 : 200, body, found.final.formActionTarget(found.pending.request));
 }
 

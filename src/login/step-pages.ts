@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readParams, type Params } from '../http/params.js';
-import { errorPage } from '../pages/error-page.js';
-import { sendHtml } from '../pages/send-html.js';
+import { sendErrorPage } from '../pages/error-page.js';
 
 /** What every step page shares: reading its form, its two refusals, and handing back to the loop. */
 
@@ -14,15 +13,16 @@ export function formParams(request: FastifyRequest): Params {
 }
 
 export function expiredPage(reply: FastifyReply): FastifyReply {
-  return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown. Start again from the application.'));
+  return sendErrorPage(reply, 400, 'expired', { detail: 'sign-in request expired or unknown' });
 }
 
 /** The CSRF double-submit check failed. */
 export function forbiddenPage(reply: FastifyReply): FastifyReply {
-  return sendHtml(reply, 403, errorPage('Request refused', 'The form could not be verified. Reload the page and try again.'));
+  return sendErrorPage(reply, 403, 'formExpired', { detail: 'CSRF token missing or not matching' });
 }
 
 /** A step is done: the loop (GET /authorize/resume) decides what comes next. */
 export function backToTheLoop(reply: FastifyReply, requestId: string): FastifyReply {
   return reply.redirect(`/authorize/resume?request_id=${requestId}`, 303);
 }
+

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest,
 import { authenticateClient } from '../clients/authenticate.js';
 import { authenticatedCaller, formParams } from './client-request.js';
 import { requireFormBody } from '../http/form-body.js';
-import { corsHeaders, registerPreflights, requireAllowedOrigin, type RegisteredOrigins } from './cors.js';
+import { corsForNamedClient, registerPreflights, requireAllowedOrigin, varyOnOrigin, type RegisteredOrigins } from './cors.js';
 import type { OAuthDeps } from './deps.js';
 import { nowDate } from '../clock.js';
 import { registerDeviceAuthorizationRoute } from './device/authorization-endpoint.js';
@@ -19,7 +19,7 @@ export interface ClientEndpointsOptions {
   settings: TokenEndpointSettings;
   /** The device flow's settings (RFC 8628), for /device_authorization. */
   device: DeviceSettings;
-  /** Browser origins some client registered (CORS). */
+  /** Browser origins some client accepts (CORS preflights, which name no client). */
   origins: RegisteredOrigins;
   /** The per-IP limit of /token, /revoke, /par and /device_authorization; empty when off. */
   tokenLimiters: onRequestHookHandler[];
@@ -50,7 +50,7 @@ async function requireClientOrigin(request: FastifyRequest): Promise<void> {
  * need no client, e.g. grant_type) -> preHandler (authenticate, then the route's checks that need
  * the client) -> handler.
  */
-async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, device, origins, tokenLimiters }: ClientEndpointsOptions): Promise<void> {
+async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, device, tokenLimiters }: ClientEndpointsOptions): Promise<void> {
   scope.decorateRequest('client', null);
   scope.decorateRequest('form', null);
   scope.decorateRequest('dpopJkt', null);
@@ -64,7 +64,7 @@ async function authenticatedEndpoints(scope: FastifyInstance, { deps, settings, 
     );
   });
 
-  const browserEndpoint = { onRequest: [corsHeaders(origins), ...tokenLimiters], preHandler: [requireClientOrigin] };
+  const browserEndpoint = { onRequest: [varyOnOrigin, ...tokenLimiters], preValidation: [corsForNamedClient(deps.clients)], preHandler: [requireClientOrigin] };
   registerTokenRoute(scope, deps, settings, browserEndpoint);
   registerRevokeRoute(scope, deps, settings, browserEndpoint);
   registerIntrospectRoute(scope, deps, settings);

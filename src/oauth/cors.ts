@@ -1,14 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
+import { namedClientId } from '../clients/authenticate.js';
+import { clientAllowsOrigin, clientHasBrowserOrigins } from '../clients/browser-origins.js';
+import type { ClientLookup } from '../clients/cache.js';
 import { anyClientAllowsOrigin, type Client } from '../clients/store.js';
 import type { Database } from '../db/types.js';
 import { OAuthError } from '../http/oauth-error.js';
+import { formParams } from './client-request.js';
 
 const CACHE_MS = 5_000;
 const MAX_ORIGIN_LENGTH = 300;
 
-/** Whether some client registered a browser origin. */
+/** Whether some client accepts browser calls from an origin (clients/browser-origins.ts). */
 export type RegisteredOrigins = (origin: string) => Promise<boolean>;
 
 /** Registered origins, remembered for a few seconds per origin (a preflight and its request ask twice). */
@@ -24,34 +28,61 @@ export function registeredOrigins(db: Kysely<Database>, clock: Clock): Registere
   };
 }
 
-/**
- * Answers CORS for origins some client registered, with credentials (the refresh cookie), and
- * sends nothing at all to any other origin. Which client may use which origin is checked per
- * request by requireAllowedOrigin, once the client is known.
- */
-async function allowRegisteredOrigin(isRegistered: RegisteredOrigins, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+function requestOrigin(request: FastifyRequest): string | undefined {
   const origin = request.headers.origin;
-  reply.header('vary', 'Origin');
-  if (typeof origin !== 'string' || origin.length > MAX_ORIGIN_LENGTH || !(await isRegistered(origin))) return false;
-  reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
-  // A DPoP client in a browser must read the nonce and the challenge (RFC 9449 8, 7.1).
-  if (request.method !== 'OPTIONS') reply.header('access-control-expose-headers', 'DPoP-Nonce, WWW-Authenticate');
-  return true;
+  return typeof origin === 'string' && origin.length <= MAX_ORIGIN_LENGTH ? origin : undefined;
 }
 
-/** An onRequest hook giving a browser endpoint's responses their CORS headers (preflights answer themselves). */
-export function corsHeaders(isRegistered: RegisteredOrigins) {
+function allowWithCredentials(reply: FastifyReply, origin: string): void {
+  reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
+  // A DPoP client in a browser must read the nonce and the challenge (RFC 9449 8, 7.1).
+  if (reply.request.method !== 'OPTIONS') reply.header('access-control-expose-headers', 'DPoP-Nonce, WWW-Authenticate');
+}
+
+/** Answers depend on Origin: every response of a CORS endpoint says so, allowed or not, so no cache mixes them up. */
+export async function varyOnOrigin(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  reply.header('vary', 'Origin');
+}
+
+/**
+ * /token and /revoke (preValidation, once the form is read and before the client authenticates,
+ * so a browser can read an invalid_client too): CORS for the origins of the client the request
+ * names, and for no other. A page of client A's origin calling with client B's id gets no CORS
+ * header, so the browser hides the answer, and requireAllowedOrigin refuses the call itself.
+ */
+export function corsForNamedClient(clients: ClientLookup) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (request.method === 'OPTIONS') return;
-    await allowRegisteredOrigin(isRegistered, request, reply);
+    const origin = requestOrigin(request);
+    if (origin === undefined) return;
+    const clientId = namedClientId({ authorization: request.headers.authorization, params: formParams(request) });
+    const client = clientId === undefined ? undefined : await clients.find(clientId);
+    if (client && clientAllowsOrigin(client, origin)) allowWithCredentials(reply, origin);
   };
 }
 
-/** CORS preflights (OPTIONS) for endpoints that browsers on registered origins call. */
+/** /userinfo (a bearer token, no client): CORS for any origin some client accepts calls from. */
+export function corsForAnyClient(isRegistered: RegisteredOrigins) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    reply.header('vary', 'Origin');
+    if (request.method === 'OPTIONS') return;
+    const origin = requestOrigin(request);
+    if (origin !== undefined && (await isRegistered(origin))) allowWithCredentials(reply, origin);
+  };
+}
+
+/**
+ * CORS preflights (OPTIONS). A preflight carries no body and no credentials, so it cannot say
+ * which client is calling: it is answered for the union of all clients' origins (with Vary:
+ * Origin), and only the real request is held to the named client's own (corsForNamedClient).
+ * An origin no client has gets no CORS header, and the browser sends nothing further.
+ */
 export function registerPreflights(app: FastifyInstance, paths: readonly string[], isRegistered: RegisteredOrigins): void {
   for (const path of paths) {
     app.options(path, async (request, reply) => {
-      if (await allowRegisteredOrigin(isRegistered, request, reply)) {
+      reply.header('vary', 'Origin');
+      const origin = requestOrigin(request);
+      if (origin !== undefined && (await isRegistered(origin))) {
+        allowWithCredentials(reply, origin);
         reply
           .header('access-control-allow-methods', 'GET, POST')
           .header('access-control-allow-headers', 'authorization, content-type, dpop')
@@ -63,8 +94,9 @@ export function registerPreflights(app: FastifyInstance, paths: readonly string[
 }
 
 /**
- * A browser call must come from one of the client's own origins. Cookie-mode clients are
- * accepted only from a browser on such an origin.
+ * A browser call must come from one of the client's own origins (clientAllowsOrigin). A client
+ * with no browser origin at all is not held to one (a server may send an Origin header); a
+ * cookie-mode client is accepted only from a browser on its origins.
  */
 export function requireAllowedOrigin(request: FastifyRequest, client: Client): void {
   const origin = request.headers.origin;
@@ -72,7 +104,7 @@ export function requireAllowedOrigin(request: FastifyRequest, client: Client): v
     if (client.refreshCookie) throw new OAuthError('invalid_client', 'this client is accepted only from its registered origins', 401);
     return;
   }
-  if ((client.origins.length > 0 || client.refreshCookie) && !client.origins.includes(origin)) {
+  if ((clientHasBrowserOrigins(client) || client.refreshCookie) && !clientAllowsOrigin(client, origin)) {
     throw new OAuthError('invalid_client', 'this origin is not registered for the client', 401);
   }
 }

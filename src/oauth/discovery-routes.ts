@@ -9,8 +9,8 @@ export const DISCOVERY_PATHS = ['/.well-known/openid-configuration', '/.well-kno
 export function registerDiscoveryRoutes(app: FastifyInstance, issuer: string, ring: KeyRing, options: { requirePushedAuthorizationRequests: boolean }): void {
   for (const path of DISCOVERY_PATHS) {
     // Built per request (cheap): the signing algorithms follow the ring.
-    app.get(path, async (_request, reply) =>
-      allowCrossOriginRead(reply).header('cache-control', 'public, max-age=300').send(buildDiscoveryDocument({ issuer, ring, ...options })),
+    app.get(path, async (request, reply) =>
+      allowCrossOriginRead(request, reply).header('cache-control', 'public, max-age=300').send(buildDiscoveryDocument({ issuer, ring, ...options })),
     );
   }
 }

@@ -1,5 +1,6 @@
 import { html } from '../pages/html.js';
 import { page } from '../pages/layout.js';
+import type { PageUi } from '../pages/ui.js';
 
 export interface LogoutConfirmationInput {
   csrfToken: string;
@@ -16,24 +17,26 @@ function hidden(name: string, value: string | undefined) {
 }
 
 /** OpenID RP-Initiated Logout 1.0 section 3: ask the user before ending their session. */
-export function logoutConfirmationPage(input: LogoutConfirmationInput): string {
+export function logoutConfirmationPage(ui: PageUi, input: LogoutConfirmationInput): string {
+  const { t, brand } = ui;
   return page(
-    'Sign out?',
-    html`<h1>Sign out?</h1>
-<p class="sub">${input.clientName ? html`<strong>${input.clientName}</strong> asks to sign you out of Latchkey` : 'Sign out of Latchkey'}${input.username ? html` (signed in as <strong>${input.username}</strong>)` : ''}.</p>
+    ui,
+    t.signOutTitle,
+    html`<h1>${t.signOutTitle}</h1>
+<p class="sub">${input.clientName ? t.signOutAskedBy(html`<strong>${input.clientName}</strong>`, brand.productName) : t.signOutOf(brand.productName)}${input.username ? html` ${t.signedInAs} <strong>${input.username}</strong>.` : ''}</p>
 <form method="post" action="/logout">
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 ${hidden('client_id', input.clientId)}${hidden('post_logout_redirect_uri', input.postLogoutRedirectUri)}${hidden('state', input.state)}
-<button type="submit" name="decision" value="sign_out">Sign out</button>
-<button type="submit" name="decision" value="cancel" class="secondary">Cancel</button>
+<button type="submit" name="decision" value="sign_out">${t.signOutButton}</button>
+<button type="submit" name="decision" value="cancel" class="secondary">${t.cancel}</button>
 </form>`,
   );
 }
 
-export function loggedOutPage(): string {
-  return page('Signed out', html`<h1>Signed out</h1><p class="sub">You have been signed out of Latchkey.</p>`);
+export function loggedOutPage(ui: PageUi): string {
+  return page(ui, ui.t.signedOutTitle, html`<h1>${ui.t.signedOutTitle}</h1><p class="sub">${ui.t.signedOutText(ui.brand.productName)}</p>`);
 }
 
-export function logoutCancelledPage(): string {
-  return page('Still signed in', html`<h1>Still signed in</h1><p class="sub">You are still signed in to Latchkey. You can close this page.</p><p><a href="/account">Manage your account</a></p>`);
+export function logoutCancelledPage(ui: PageUi): string {
+  return page(ui, ui.t.stillSignedInTitle, html`<h1>${ui.t.stillSignedInTitle}</h1><p class="sub">${ui.t.stillSignedInText(ui.brand.productName)}</p><p><a href="/account">${ui.t.manageAccount}</a></p>`);
 }

@@ -6,8 +6,9 @@ import { readParams, type Params } from '../http/params.js';
 import type { BrowserCookies } from '../browser/cookies.js';
 import { endSession, findOpenSessionByCookie } from '../browser/session-store.js';
 import { nowDate } from '../clock.js';
-import { errorPage } from '../pages/error-page.js';
+import { sendErrorPage } from '../pages/error-page.js';
 import { sendHtml } from '../pages/send-html.js';
+import { pageUi } from '../pages/ui.js';
 import { loggedOutPage, logoutCancelledPage, logoutConfirmationPage } from './logout-pages.js';
 import { findUserById } from '../users/store.js';
 import { ID_TOKEN_TYP } from '../tokens/id-token.js';
@@ -69,19 +70,19 @@ async function logout(deps: OAuthDeps, cookies: BrowserCookies, source: unknown,
     const params = readParams(source, (m) => new LogoutRequestError(m));
     const decision = readDecision(request, params);
     if (decision !== undefined && !cookies.csrfValid(request, params.csrf_token)) {
-      return sendHtml(reply, 403, errorPage('Request refused', 'The form could not be verified. Reload the page and try again.'));
+      return sendErrorPage(reply, 403, 'formExpired', { detail: 'CSRF token missing or not matching' });
     }
     const hint = params.id_token_hint ? await verifyHint(deps, params.id_token_hint, params.client_id) : undefined;
     const clientId = hint?.clientId ?? params.client_id;
     const client = clientId === undefined ? undefined : await deps.clients.find(clientId);
     if (clientId !== undefined && !client) throw new LogoutRequestError('The application is not registered with this server.');
     const redirect = params.post_logout_redirect_uri === undefined ? undefined : requirePostLogoutRedirect(client, params.post_logout_redirect_uri);
-    if (decision === 'cancel') return sendHtml(reply, 200, logoutCancelledPage());
+    if (decision === 'cancel') return sendHtml(reply, 200, logoutCancelledPage(pageUi(request)));
 
     const session = await findOpenSessionByCookie(deps.db, cookies.readSession(request));
     if (session && decision !== 'sign_out' && hint?.sid !== session.id) {
       const user = await findUserById(deps.db, session.userId);
-      const body = logoutConfirmationPage({
+      const body = logoutConfirmationPage(pageUi(request), {
         csrfToken: cookies.csrfToken(request, reply),
         username: user?.username,
         clientName: client?.name,
@@ -103,9 +104,9 @@ async function logout(deps: OAuthDeps, cookies: BrowserCookies, source: unknown,
       if (params.state !== undefined) url.searchParams.append('state', params.state);
       return reply.redirect(url.toString(), 303);
     }
-    return sendHtml(reply, 200, loggedOutPage());
+    return sendHtml(reply, 200, loggedOutPage(pageUi(request)));
   } catch (error) {
-    if (error instanceof LogoutRequestError) return sendHtml(reply, 400, errorPage('Sign-out failed', error.message));
+    if (error instanceof LogoutRequestError) return sendErrorPage(reply, 400, 'signOutFailed', { detail: error.message });
     throw error;
   }
 }

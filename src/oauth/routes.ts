@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { perMinuteLimiter } from '../http/rate-limits.js';
 import type { OAuthDeps } from './deps.js';
 import { registerUserinfoRoutes } from './userinfo.js';
-import { corsHeaders, registerPreflights, registeredOrigins } from './cors.js';
+import { corsForAnyClient, registerPreflights, registeredOrigins } from './cors.js';
 import { clientEndpoints } from './client-endpoints.js';
 import { tokenEndpointSettings } from './token/settings.js';
 import type { DeviceSettings } from './device/settings.js';
@@ -15,7 +15,7 @@ export async function registerOAuthRoutes(app: FastifyInstance, deps: OAuthDeps,
   await app.register(clientEndpoints, { deps, settings: tokenEndpointSettings(deps.config), device, origins, tokenLimiters });
   // /userinfo is called from browsers too (bearer token, no client authentication).
   await app.register(async (userinfo) => {
-    userinfo.addHook('onRequest', corsHeaders(origins));
+    userinfo.addHook('onRequest', corsForAnyClient(origins));
     registerPreflights(userinfo, ['/userinfo'], origins);
     registerUserinfoRoutes(userinfo, deps);
   });

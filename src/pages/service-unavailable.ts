@@ -1,9 +1,8 @@
 import type { FastifyReply } from 'fastify';
-import { errorPage } from './error-page.js';
-import { sendHtml } from './send-html.js';
+import { sendErrorPage } from './error-page.js';
+import { pageUi } from './ui.js';
 
 /** The 503 a browser endpoint answers when it cannot take the work now (the caller has set Retry-After). */
 export function serviceUnavailablePage(reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
-  const wait = retryAfterSeconds === 1 ? 'a second' : `${retryAfterSeconds} seconds`;
-  return sendHtml(reply, 503, errorPage('Busy right now', `The server is busy checking other passwords right now. Please wait ${wait}.`));
+  return sendErrorPage(reply, 503, 'busy', { detail: `password work full; retry after ${retryAfterSeconds} s`, next: pageUi(reply.request).t.retryIn(retryAfterSeconds) });
 }

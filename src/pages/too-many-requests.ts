@@ -1,8 +1,8 @@
 import type { FastifyReply } from 'fastify';
-import { errorPage } from './error-page.js';
-import { sendHtml } from './send-html.js';
+import { sendErrorPage } from './error-page.js';
+import { pageUi } from './ui.js';
 
-/** The 429 a browser endpoint answers (the limiter has set Retry-After). */
+/** The 429 a browser endpoint answers (the limiter has set Retry-After): when to try again, in words. */
 export function tooManyRequestsPage(reply: FastifyReply, retryAfterSeconds: number): FastifyReply {
-  return sendHtml(reply, 429, errorPage('Too many requests', `Too many sign-in requests from your network. Try again in ${retryAfterSeconds} seconds.`));
+  return sendErrorPage(reply, 429, 'tooManyRequests', { detail: `rate limit; retry after ${retryAfterSeconds} s`, next: pageUi(reply.request).t.retryIn(retryAfterSeconds) });
 }

@@ -15,8 +15,11 @@ const ALLOWED: Record<string, readonly string[]> = {
   db: ['../migrations'],
   users: ['db'],
   audit: ['db'],
-  /** The embedded store's generated key file (db/embedded-key-file.ts) is read while loading the configuration. */
-  'config.ts': ['db'],
+  /**
+   * The embedded store's generated key file (db/embedded-key-file.ts) is read while loading the
+   * configuration; so are the branding settings, checked by pages/ (logo file, accent colour).
+   */
+  'config.ts': ['db', 'pages'],
   keys: ['audit', 'clock.ts', 'config.ts', 'db', 'http'],
   /** audit: a refresh writes its token_issued row inside the rotation statement (one commit). */
   tokens: ['audit', 'clock.ts', 'config.ts', 'db', 'keys', 'opaque-token.ts', 'users'],

@@ -6,12 +6,18 @@ import {
   deviceApprovedPage,
   deviceCodeUnusablePage,
   deviceDeniedPage,
-  USER_CODE_ERRORS,
   userCodePage,
+  userCodeErrorText,
 } from '../../src/oauth/device/pages.js';
-import { STYLESHEET, STYLESHEET_PATH } from '../../src/pages/layout.js';
+import { DEFAULT_BRANDING } from '../../src/pages/branding.js';
+import { installPages } from '../../src/pages/asset-routes.js';
+import { STYLESHEET_PATH } from '../../src/pages/stylesheet.js';
 import { sendHtml } from '../../src/pages/send-html.js';
 import { launchChromium, openTab } from '../helpers/chromium.js';
+import { testUi } from '../helpers/page-ui.js';
+
+const ui = testUi();
+const USER_CODE_ERRORS = { malformed: userCodeErrorText(ui, 'malformed'), unusable: userCodeErrorText(ui, 'unusable') };
 
 const HOSTILE_NAME = `</strong><script>alert(1)</script><img src=x onerror="alert(2)">'"&amp;`;
 const HOSTILE_SCOPE = `openid "><script>alert(3)</script> profile`;
@@ -31,12 +37,12 @@ interface Layout {
 /** Every page the device flow shows, with hostile values wherever a value goes in. */
 function allPages(name = HOSTILE_NAME): Record<string, string> {
   return {
-    entry: userCodePage({ csrfToken: 'csrf"><x>', userCode: `"><script>alert(4)</script>`, error: USER_CODE_ERRORS.unusable }),
-    empty: userCodePage({ csrfToken: 'csrf' }),
-    approval: deviceApprovalPage({ csrfToken: 'csrf', userCode: 'BCDF-GHJK', clientName: name, scope: HOSTILE_SCOPE, username: `<b>mallory</b>` }),
-    approved: deviceApprovedPage(name),
-    denied: deviceDeniedPage(name),
-    unusable: deviceCodeUnusablePage(),
+    entry: userCodePage(ui, { csrfToken: 'csrf"><x>', userCode: `"><script>alert(4)</script>`, error: 'unusable' }),
+    empty: userCodePage(ui, { csrfToken: 'csrf' }),
+    approval: deviceApprovalPage(ui, { csrfToken: 'csrf', userCode: 'BCDF-GHJK', clientName: name, scope: HOSTILE_SCOPE, username: `<b>mallory</b>` }),
+    approved: deviceApprovedPage(ui, name),
+    denied: deviceDeniedPage(ui, name),
+    unusable: deviceCodeUnusablePage(ui),
   };
 }
 
@@ -61,7 +67,7 @@ describe('device pages (RFC 8628 3.3)', () => {
   });
 
   it('the code form: one user_code field made for typing a code, its label, the format, CSRF, and an error slot', () => {
-    const empty = userCodePage({ csrfToken: 'the-csrf' });
+    const empty = userCodePage(ui, { csrfToken: 'the-csrf' });
     expect(empty).toContain('<form method="post" action="/device">');
     expect(empty).toContain('<input type="hidden" name="csrf_token" value="the-csrf">');
     expect(empty).toContain('<label for="user_code">');
@@ -75,17 +81,17 @@ describe('device pages (RFC 8628 3.3)', () => {
     expect(empty).not.toContain('class="error"');
     expect(empty.match(/<(input|button|select|textarea)[^>]* name="/g)).toHaveLength(2);
 
-    const failed = userCodePage({ csrfToken: 'c', userCode: 'bcdf-ghj', error: USER_CODE_ERRORS.malformed, action: '/device/code' });
+    const failed = userCodePage(ui, { csrfToken: 'c', userCode: 'bcdf-ghj', error: 'malformed', action: '/device/code' });
     expect(failed).toContain('<form method="post" action="/device/code">');
     expect(failed).toContain('value="bcdf-ghj"');
     expect(failed).toContain(`<p class="error" role="alert" id="user_code_error">${USER_CODE_ERRORS.malformed}</p>`);
     expect(failed).toContain('aria-invalid="true"');
     expect(failed).toContain('aria-describedby="user_code_error user_code_hint"');
-    expect(userCodePage({ csrfToken: 'c', userCode: 'B'.repeat(1000) })).toContain(`value="${'B'.repeat(32)}"`);
+    expect(userCodePage(ui, { csrfToken: 'c', userCode: 'B'.repeat(1000) })).toContain(`value="${'B'.repeat(32)}"`);
   });
 
   it('the approval page: client, the code to compare, the scopes described, Allow and Deny with CSRF', () => {
-    const body = deviceApprovalPage({ csrfToken: 'the-csrf', userCode: 'BCDF-GHJK', clientName: 'Living-room TV', scope: 'openid profile offline_access orders:read', username: 'alice' });
+    const body = deviceApprovalPage(ui, { csrfToken: 'the-csrf', userCode: 'BCDF-GHJK', clientName: 'Living-room TV', scope: 'openid profile offline_access orders:read', username: 'alice' });
     expect(body).toContain('<h1>Allow <strong>Living-room TV</strong> on your device?</h1>');
     expect(body).toContain('<p class="user-code">BCDF-GHJK</p>');
     expect(body).toContain('Signed in as <strong>alice</strong>');
@@ -97,13 +103,13 @@ describe('device pages (RFC 8628 3.3)', () => {
     expect(body).toContain('<button type="submit" name="decision" value="allow">Allow</button>');
     expect(body).toContain('<button type="submit" name="decision" value="deny" class="secondary">Deny</button>');
     expect(body).toMatch(/If someone sent you this code or link, deny/);
-    expect(deviceApprovalPage({ csrfToken: 'c', userCode: 'BCDF-GHJK', clientName: 'TV', scope: '' })).not.toContain('<ul');
+    expect(deviceApprovalPage(ui, { csrfToken: 'c', userCode: 'BCDF-GHJK', clientName: 'TV', scope: '' })).not.toContain('<ul');
   });
 
   it('the result pages say what happened, and one page covers unknown, expired and used codes', () => {
-    expect(deviceApprovedPage('TV')).toMatch(/<h1>Device connected<\/h1>[\s\S]*return to your device/);
-    expect(deviceDeniedPage('TV')).toMatch(/<h1>Request denied<\/h1>[\s\S]*Nothing was shared with <strong>TV<\/strong>/);
-    const unusable = deviceCodeUnusablePage();
+    expect(deviceApprovedPage(ui, 'TV')).toMatch(/<h1>Device connected<\/h1>[\s\S]*return to your device/);
+    expect(deviceDeniedPage(ui, 'TV')).toMatch(/<h1>Request denied<\/h1>[\s\S]*Nothing was shared with <strong>TV<\/strong>/);
+    const unusable = deviceCodeUnusablePage(ui);
     expect(unusable).toContain('<h1>Code not valid or expired</h1>');
     expect(unusable).toContain(USER_CODE_ERRORS.unusable);
     expect(unusable).toContain('<a href="/device">');
@@ -117,7 +123,7 @@ describe('device pages (RFC 8628 3.3)', () => {
     beforeAll(async () => {
       const pages = { ...allPages(LONG_NAME), hostile: allPages().approval };
       server = Fastify();
-      server.get(STYLESHEET_PATH, (_request, reply) => reply.header('content-type', 'text/css; charset=utf-8').send(STYLESHEET));
+      installPages(server, DEFAULT_BRANDING);
       server.get<{ Params: { name: string } }>('/pages/:name', (request, reply) => sendHtml(reply, 200, pages[request.params.name as keyof typeof pages] ?? ''));
       base = await server.listen({ host: '127.0.0.1', port: 0 });
       browser = await launchChromium();

@@ -191,7 +191,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     await page.waitForURL((url) => url.pathname === '/consent');
     await expect(page.locator('h1').textContent()).resolves.toBe('Allow access?');
     await expect(consentScopes()).resolves.toEqual(['openid', 'email']);
-    await expect(page.locator('p.sub').textContent()).resolves.toBe('Elsewhere asks to access your account alice:');
+    await expect(page.locator('p.sub').first().textContent()).resolves.toBe('Elsewhere asks to access your account alice:');
     await page.getByRole('button', { name: 'Deny' }).click();
     const deniedAt = await landedAtCallback(tab);
     expect(deniedAt.searchParams.get('error')).toBe('access_denied');
@@ -223,6 +223,43 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     expect(tokens.claims()!.sub).toBe(user.id);
     expect(tokens.scope).toBe('openid email');
     expect(tab.blocked).toEqual([]);
+    await tab.context.close();
+  });
+
+  it('consent: "not you?" ends the session and asks for a login for the same request; the code is then the other person\'s', async () => {
+    const bob = await makeUser(server.database.db, { username: 'bob' });
+    const tab = await openTab(browser);
+    const { page } = tab;
+    const request = await authorizationRequest(thirdParty, 'openid profile');
+    await page.goto(request.url);
+    await signIn(page);
+    await page.waitForURL((url) => url.pathname === '/consent');
+    const requestId = new URL(page.url()).searchParams.get('request_id');
+    expect(await page.textContent('main')).toContain(`After your answer you return to ${new URL(app.callback).host}.`);
+    expect(await page.textContent('.switch')).toContain('Not alice?');
+    const aliceSessions = () => server.database.db.selectFrom('login_sessions').select('ended_at').where('user_id', '=', user.id).where('ended_at', 'is', null).execute();
+    const openBefore = (await aliceSessions()).length;
+
+    await page.getByRole('button', { name: 'Sign in as someone else' }).click();
+    await page.waitForURL((url) => url.pathname === '/login');
+    expect(new URL(page.url()).searchParams.get('request_id')).toBe(requestId);
+    expect((await aliceSessions()).length).toBe(openBefore - 1);
+    expect((await tab.context.cookies()).map((cookie) => cookie.name)).not.toContain('lk_session');
+
+    await page.getByLabel('Username').fill('bob');
+    await page.getByLabel('Password').fill(bob.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.pathname === '/consent');
+    expect(await page.textContent('.switch')).toContain('Not bob?');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    const callback = await landedAtCallback(tab);
+    const tokens = await client.authorizationCodeGrant(thirdParty, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });
+    expect(tokens.claims()!.sub).toBe(bob.id);
+
+    // Without the form's CSRF token nothing ends: a cross-site POST cannot sign anyone out.
+    const forged = await fetch(`${server.url}/consent/switch-account`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `request_id=${requestId}&csrf_token=forged` });
+    expect(forged.status).toBe(403);
+    expect(tab.consoleErrors).toEqual([]);
     await tab.context.close();
   });
 

@@ -55,7 +55,11 @@ describe('pushed authorization requests (RFC 9126)', () => {
     expect(leftTo).toBeUndefined();
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await response.text()).toContain('invalid_request_uri');
+    // The person reads that the sign-in expired (never which case it was); the log has invalid_request_uri under the reference.
+    const body = await response.text();
+    expect(body).toContain('Sign-in expired');
+    expect(body).toContain(`<code>${response.headers.get('x-request-id')}</code>`);
+    expect(body).not.toContain('request_uri');
   }
 
   it('runs the code flow, a refresh and userinfo with a pushed request (oauth4webapi, client_secret_basic)', async () => {

@@ -39,7 +39,7 @@ describe('/authorize is rate-limited per IP (RATE_LIMIT_AUTHORIZE)', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     const body = await limited.text();
-    expect(body).toMatch(/<title>Too many requests · Latchkey<\/title>/);
+    expect(body).toMatch(/<title>Too many attempts · Latchkey<\/title>/);
     expect(body).not.toMatch(/stack|Error:/);
 
     // POST /authorize shares the count.

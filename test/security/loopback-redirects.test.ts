@@ -28,7 +28,7 @@ describe('loopback redirect URIs (RFC 8252 7.3)', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('location')).toBeNull();
     expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await response.text()).toMatch(/redirect_uri is not registered/);
+    expect(await response.text()).toMatch(/an address it has not registered/);
   }
 
   it.each([

@@ -4,7 +4,10 @@ import { SIGN_IN_STEPS } from '../../src/login/steps.js';
 import { firstUnmetPrompt } from '../../src/oauth/authorize/policy.js';
 import type { SignInState } from '../../src/oauth/authorize/prompt.js';
 import { recheckDeviceRequest, type DeviceSignInRequest } from '../../src/oauth/device/approval.js';
-import { USER_CODE_ERRORS } from '../../src/oauth/device/pages.js';
+import { userCodeErrorText } from '../../src/oauth/device/pages.js';
+import { testUi } from '../helpers/page-ui.js';
+
+const USER_CODE_ERRORS = { malformed: userCodeErrorText(testUi(), 'malformed'), unusable: userCodeErrorText(testUi(), 'unusable') };
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { hiddenField } from '../helpers/http-agent.js';
 import { injectableApp, type InjectableApp } from './app.js';
@@ -66,7 +69,7 @@ describe('the device approval step (RFC 8628 3.3)', () => {
     ['the device grant removed: refused', { grantTypes: ['authorization_code'] as never, scopes: ['openid', 'profile', 'offline_access'] }, 'refused unauthorized_client'],
   ])('recheck: %s', (_name, client, expected) => {
     const result = recheckDeviceRequest(parked, testClient(client));
-    expect(result.ok ? `ok ${result.request.scope}` : `refused ${result.redirectable ? result.error : result.message}`).toBe(expected);
+    expect(result.ok ? `ok ${result.request.scope}` : `refused ${result.redirectable ? result.error : result.page}`).toBe(expected);
   });
 });
 

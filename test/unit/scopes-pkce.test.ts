@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isValidS256Challenge, verifierMatchesChallenge } from '../../src/oauth/pkce.js';
-import { describeScope, formatScope, isSubset, parseScope } from '../../src/oauth/scopes.js';
+import { formatScope, isSubset, parseScope } from '../../src/oauth/scopes.js';
+import { CATALOGUES, describeScope } from '../../src/pages/messages/index.js';
 
 const s256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 
@@ -30,8 +31,8 @@ describe('scope strings (RFC 6749 3.3)', () => {
   });
 
   it('describes unknown scopes generically', () => {
-    expect(describeScope('email')).toBe('your email address');
-    expect(describeScope('orders:write')).toBe('access defined by the application');
+    expect(describeScope(CATALOGUES.en, 'email')).toBe('your email address');
+    expect(describeScope(CATALOGUES.en, 'orders:write')).toBe('access defined by the application');
   });
 });
 

@@ -1,7 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Client } from '../../clients/store.js';
-import { errorPage } from '../../pages/error-page.js';
-import { sendHtml } from '../../pages/send-html.js';
+import { sendErrorPage } from '../../pages/error-page.js';
 import { finalStep } from './final-step.js';
 import type { SignInRequest } from './prompt.js';
 import { deletePendingRequest } from './request-store.js';
@@ -62,7 +61,7 @@ export function accountSignInRequest(returnTo: string, options: { maxAge?: numbe
 }
 
 function refuse(_deps: unknown, _request: AccountSignInRequest, refusal: { redirectable: boolean; description?: string; message?: string }, reply: FastifyReply): FastifyReply {
-  return sendHtml(reply, 400, errorPage('Sign-in refused', refusal.description ?? refusal.message ?? 'The sign-in could not be completed.'));
+  return sendErrorPage(reply, 400, 'badRequest', { detail: refusal.description ?? refusal.message ?? 'account sign-in refused' });
 }
 
 export const accountReturn = finalStep<AccountSignInRequest>({
@@ -72,7 +71,7 @@ export const accountReturn = finalStep<AccountSignInRequest>({
   formActionTarget: () => undefined,
   refuse,
   async complete(deps, { request, pendingId }, reply) {
-    if (pendingId && !(await deletePendingRequest(deps.db, pendingId))) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
+    if (pendingId && !(await deletePendingRequest(deps.db, pendingId))) return sendErrorPage(reply, 400, 'expired', { detail: 'account sign-in request expired or unknown' });
     return reply.redirect(isAccountPath(request.returnTo) ? request.returnTo : '/account', 303);
   },
 });

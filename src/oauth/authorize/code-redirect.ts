@@ -1,6 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { errorPage } from '../../pages/error-page.js';
-import { sendHtml } from '../../pages/send-html.js';
+import { sendErrorPage } from '../../pages/error-page.js';
 import type { OAuthDeps } from '../deps.js';
 import { issueCode } from './code-store.js';
 import { withTransaction } from '../../db/transaction.js';
@@ -16,7 +15,7 @@ export function errorRedirect(deps: OAuthDeps, request: Pick<ValidAuthorizationR
 }
 
 function refuse(deps: OAuthDeps, request: ValidAuthorizationRequest, refusal: Refusal, reply: FastifyReply, status: 302 | 303): FastifyReply {
-  if (!refusal.redirectable) return sendHtml(reply, 400, errorPage('Invalid request', refusal.message));
+  if (!refusal.redirectable) return sendErrorPage(reply, 400, refusal.page, { detail: refusal.detail });
   return reply.redirect(errorRedirect(deps, request, refusal.error, refusal.description), status);
 }
 
@@ -49,7 +48,7 @@ export const codeRedirect = finalStep<ValidAuthorizationRequest>({
       );
     });
     // Another request finished (or refused) this sign-in first: it delivered the one answer.
-    if (code === undefined) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
+    if (code === undefined) return sendErrorPage(reply, 400, 'expired', { detail: 'the parked request was finished by another request' });
     return reply.redirect(authorizationResponseUrl(request.redirectUri, deps.config.ISSUER, { code, state: request.state }), 302);
   },
 });

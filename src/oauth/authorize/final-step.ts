@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { ActiveSession } from '../../browser/session-store.js';
 import type { Client } from '../../clients/store.js';
+import type { ErrorKind } from '../../pages/error-page.js';
 import type { OAuthDeps } from '../deps.js';
 import type { SignInRequest } from './prompt.js';
 
@@ -8,8 +9,8 @@ import type { SignInRequest } from './prompt.js';
 export type Refusal =
   /** The application can be told, with an RFC 6749 4.1.2.1 error code. */
   | { redirectable: true; error: string; description: string }
-  /** It cannot (e.g. its redirect URI is no longer registered): only the user sees this message. */
-  | { redirectable: false; message: string };
+  /** It cannot (e.g. its redirect URI is no longer registered): the user sees this error page, the log the detail. */
+  | { redirectable: false; page: ErrorKind; detail: string };
 
 export type Rechecked<R> = { ok: true; request: R } | ({ ok: false } & Refusal);
 

@@ -20,7 +20,7 @@ export type RecheckedRequest = Rechecked<ValidAuthorizationRequest>;
  */
 export function recheckParkedRequest(request: ValidAuthorizationRequest, client: Client): RecheckedRequest {
   if (!redirectUriRegistered(client, request.redirectUri)) {
-    return { ok: false, redirectable: false, message: 'The redirect_uri is no longer registered for this application.' };
+    return { ok: false, redirectable: false, page: 'untrustedReturn', detail: 'the redirect_uri is no longer registered for the client' };
   }
   if (!client.grantTypes.includes('authorization_code')) {
     return { ok: false, redirectable: true, error: 'unauthorized_client', description: 'this client may no longer use the authorization code flow' };

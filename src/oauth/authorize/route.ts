@@ -4,8 +4,7 @@ import { findActiveSession, type SessionLifetimes } from '../../browser/session-
 import { nowDate } from '../../clock.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import { readParams, type Params } from '../../http/params.js';
-import { errorPage } from '../../pages/error-page.js';
-import { sendHtml } from '../../pages/send-html.js';
+import { sendErrorPage } from '../../pages/error-page.js';
 import type { OAuthDeps } from '../deps.js';
 import { codeRedirect, errorRedirect } from './code-redirect.js';
 import { finalStepFor, signInClient } from './final-steps.js';
@@ -33,7 +32,7 @@ function sessionOf(context: SignInContext, request: FastifyRequest, now: Date) {
   return findActiveSession(context.deps.db, context.cookies.readSession(request), now, context.sessionLifetimes);
 }
 
-/** The one answer for every unusable request_uri (invalid_request_uri, RFC 9101 6.2), shown as a page: without the pushed request there is no trusted redirect URI. */
+/** The log's detail for every unusable request_uri (invalid_request_uri, RFC 9101 6.2); the person gets the 'expired' page: without the pushed request there is no trusted redirect URI. */
 const UNUSABLE_REQUEST_URI =
   'invalid_request_uri: this pushed authorization request is unknown, has expired, was already used, or was pushed by another application.';
 
@@ -55,13 +54,13 @@ async function authorize(context: SignInContext, source: unknown, request: Fasti
     params = readParams(source, (message) => new UnreadableRequestError(message));
   } catch (error) {
     // Without trustworthy parameters we cannot know the redirect URI is safe: show a page.
-    return sendHtml(reply, 400, errorPage('Invalid request', (error as Error).message));
+    return sendErrorPage(reply, 400, 'badRequest', { detail: (error as Error).message });
   }
   const client = params.client_id === undefined ? undefined : await deps.clients.find(params.client_id);
   const pushed = params.request_uri !== undefined;
   if (pushed) {
     const taken = client && (await takePushedRequest(deps.db, params.request_uri!, client.clientId, nowDate(deps)));
-    if (!taken) return sendHtml(reply, 400, errorPage('Invalid request', UNUSABLE_REQUEST_URI));
+    if (!taken) return sendErrorPage(reply, 400, 'expired', { detail: UNUSABLE_REQUEST_URI });
     // RFC 9126 4: the pushed parameters are the request; the query's others are ignored (client_id matched).
     params = taken;
   }
@@ -69,7 +68,7 @@ async function authorize(context: SignInContext, source: unknown, request: Fasti
   try {
     redirectUri = resolveRedirectUri(params, client);
   } catch (error) {
-    if (error instanceof UntrustedRedirectError) return sendHtml(reply, 400, errorPage('Invalid request', error.message));
+    if (error instanceof UntrustedRedirectError) return sendErrorPage(reply, 400, error.page, { detail: `${error.message} (client_id ${JSON.stringify(params.client_id ?? null)})` });
     throw error;
   }
   let valid;
@@ -100,9 +99,9 @@ export async function resumeSignIn(
   const now = nowDate(deps);
   const pending = await findPendingRequest(deps.db, requestId, now);
   const final = pending && finalStepFor(pending.kind);
-  if (!pending || !final) return sendHtml(reply, 400, errorPage('Sign-in expired', 'This sign-in request has expired or is unknown.'));
+  if (!pending || !final) return sendErrorPage(reply, 400, 'expired', { detail: 'sign-in request expired or unknown' });
   const client = await signInClient(deps, final, pending.request.clientId);
-  if (!client) return sendHtml(reply, 400, errorPage('Invalid request', 'The application is no longer registered.'));
+  if (!client) return sendErrorPage(reply, 400, 'unknownApplication', { detail: `client ${pending.request.clientId} no longer registered` });
   const rechecked = final.recheck(pending.request, client);
   if (!rechecked.ok) {
     // A parked request its shrunk client no longer allows ends here, for good.

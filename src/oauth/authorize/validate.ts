@@ -1,4 +1,5 @@
 import { isRegisteredRedirectUri } from '../../clients/redirect-match.js';
+import type { ErrorKind } from '../../pages/error-page.js';
 import type { Client } from '../../clients/store.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
@@ -34,6 +35,13 @@ export interface ValidAuthorizationRequest {
 /** Errors shown as an HTML page because the redirect URI cannot be trusted (or is unknown). */
 export class UntrustedRedirectError extends Error {
   override name = 'UntrustedRedirectError';
+  /** The message is the operator's detail (logged); the person sees this page. */
+  constructor(
+    message: string,
+    readonly page: ErrorKind,
+  ) {
+    super(message);
+  }
 }
 
 /**
@@ -42,14 +50,14 @@ export class UntrustedRedirectError extends Error {
  * for the port of a loopback-literal registration (see isRegisteredRedirectUri).
  */
 export function resolveRedirectUri(params: Params, client: Client | undefined): string {
-  if (!client) throw new UntrustedRedirectError('The application is not registered with this server (unknown client_id).');
+  if (!client) throw new UntrustedRedirectError('unknown client_id', 'unknownApplication');
   const requested = params.redirect_uri;
   if (requested === undefined) {
     if (client.redirectUris.length === 1 && client.redirectUris[0]) return client.redirectUris[0];
-    throw new UntrustedRedirectError('The request has no redirect_uri and the application has several registered.');
+    throw new UntrustedRedirectError('no redirect_uri, and the client has several registered', 'badRequest');
   }
   if (!redirectUriRegistered(client, requested)) {
-    throw new UntrustedRedirectError('The redirect_uri is not registered for this application.');
+    throw new UntrustedRedirectError('the redirect_uri is not registered for the client', 'untrustedReturn');
   }
   return requested;
 }

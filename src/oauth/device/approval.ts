@@ -3,8 +3,9 @@ import { recordAudit } from '../../audit/record.js';
 import type { Client } from '../../clients/store.js';
 import { nowDate } from '../../clock.js';
 import { withTransaction } from '../../db/transaction.js';
-import { errorPage } from '../../pages/error-page.js';
+import { sendErrorPage } from '../../pages/error-page.js';
 import { sendHtml } from '../../pages/send-html.js';
+import { pageUi } from '../../pages/ui.js';
 import { finalStep, type Rechecked, type Refusal } from '../authorize/final-step.js';
 import type { SignInRequest } from '../authorize/prompt.js';
 import { deletePendingRequest } from '../authorize/request-store.js';
@@ -41,7 +42,7 @@ export function recheckDeviceRequest(request: DeviceSignInRequest, client: Clien
 
 /** The page a decision that did not count shows: the code expired, or was answered (in another tab). */
 function unusable(reply: FastifyReply): FastifyReply {
-  return sendHtml(reply, 400, deviceCodeUnusablePage());
+  return sendHtml(reply, 400, deviceCodeUnusablePage(pageUi(reply.request)));
 }
 
 /**
@@ -65,9 +66,9 @@ async function refuse(deps: OAuthDeps, request: DeviceSignInRequest, refusal: Re
   if (!decided) return unusable(reply);
   if (reason === 'access_denied') {
     const client = await deps.clients.find(request.clientId);
-    return sendHtml(reply, 200, deviceDeniedPage(client?.name ?? 'the application'));
+    return sendHtml(reply, 200, deviceDeniedPage(pageUi(reply.request), client?.name));
   }
-  return sendHtml(reply, 400, errorPage('Request denied', refusal.redirectable ? `The device was not connected: ${refusal.description}.` : refusal.message));
+  return sendErrorPage(reply, 400, 'deviceRefused', { detail: refusal.redirectable ? refusal.description : refusal.detail });
 }
 
 /**
@@ -97,6 +98,6 @@ export const deviceApproval = finalStep<DeviceSignInRequest>({
       return true;
     });
     if (!decided) return unusable(reply);
-    return sendHtml(reply, 200, deviceApprovedPage(client.name));
+    return sendHtml(reply, 200, deviceApprovedPage(pageUi(reply.request), client.name));
   },
 });

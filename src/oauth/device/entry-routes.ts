@@ -2,14 +2,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandl
 import { nowDate } from '../../clock.js';
 import { perMinuteLimiter } from '../../http/rate-limits.js';
 import { readParams, type Params } from '../../http/params.js';
-import { errorPage } from '../../pages/error-page.js';
+import { sendErrorPage } from '../../pages/error-page.js';
 import { sendHtml } from '../../pages/send-html.js';
+import { pageUi } from '../../pages/ui.js';
 import { tooManyRequestsPage } from '../../pages/too-many-requests.js';
 import { savePendingRequest } from '../authorize/request-store.js';
 import type { SignInContext } from '../authorize/route.js';
 import type { DeviceSignInRequest } from './approval.js';
 import { DEVICE_CODE_GRANT_TYPE } from './grant-type.js';
-import { DEVICE_PATH, USER_CODE_ERRORS, userCodePage } from './pages.js';
+import { DEVICE_PATH, userCodePage, type UserCodeError } from './pages.js';
 import type { DeviceSettings } from './settings.js';
 import { findPendingByUserCode } from './store.js';
 import { formatUserCode, normaliseUserCode } from './user-code.js';
@@ -53,7 +54,7 @@ function shownCode(typed: string | undefined): string | undefined {
  */
 function showEntry(context: SignInContext, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const csrfToken = context.cookies.csrfToken(request, reply);
-  return sendHtml(reply, 200, userCodePage({ csrfToken, userCode: shownCode(queriedUserCode(request)) }));
+  return sendHtml(reply, 200, userCodePage(pageUi(request), { csrfToken, userCode: shownCode(queriedUserCode(request)) }));
 }
 
 /**
@@ -65,16 +66,16 @@ async function submitEntry(context: SignInContext, request: FastifyRequest, repl
   const { deps, cookies } = context;
   const form = formOf(request);
   if (!cookies.csrfValid(request, form.csrf_token)) {
-    return sendHtml(reply, 403, errorPage('Request refused', 'The form could not be verified. Reload the page and try again.'));
+    return sendErrorPage(reply, 403, 'formExpired', { detail: 'CSRF token missing or not matching' });
   }
-  const again = (error: string, userCode: string | undefined) =>
-    sendHtml(reply, 400, userCodePage({ csrfToken: cookies.csrfToken(request, reply), userCode, error }));
+  const again = (error: UserCodeError, userCode: string | undefined) =>
+    sendHtml(reply, 400, userCodePage(pageUi(request), { csrfToken: cookies.csrfToken(request, reply), userCode, error }));
   const typed = form.user_code;
   const canonical = normaliseUserCode(typed);
-  if (canonical === undefined) return again(USER_CODE_ERRORS.malformed, typed);
+  if (canonical === undefined) return again('malformed', typed);
   const now = nowDate(deps);
   const found = await findPendingByUserCode(deps.db, canonical, now);
-  if (!found) return again(USER_CODE_ERRORS.unusable, formatUserCode(canonical));
+  if (!found) return again('unusable', formatUserCode(canonical));
   const parked: DeviceSignInRequest = { clientId: found.clientId, scope: found.scope, deviceAuthorizationId: found.id, userCode: found.userCode };
   const requestId = await savePendingRequest(deps.db, DEVICE_CODE_GRANT_TYPE, parked, now);
   return reply.redirect(`/authorize/resume?request_id=${requestId}`, 303);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler, preValidationHookHandler } from 'fastify';
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
@@ -13,6 +13,8 @@ import type { TokenEndpointSettings } from './settings.js';
 
 export interface TokenRouteHooks {
   onRequest: onRequestHookHandler[];
+  /** After the form is read, before the client authenticates (CORS for the client the request names). */
+  preValidation: preValidationHookHandler[];
   preHandler: preHandlerHookHandler[];
 }
 
@@ -56,7 +58,7 @@ function declaredParams(params: Params, grant: Grant): Params {
 export function registerTokenRoute(app: FastifyInstance, deps: OAuthDeps, settings: TokenEndpointSettings, hooks: TokenRouteHooks): void {
   app.post(
     '/token',
-    { onRequest: hooks.onRequest, preValidation: requireSupportedGrantType, preHandler: [requireClientAllowedGrant, ...hooks.preHandler, requireValidDpopProof(deps)] },
+    { onRequest: hooks.onRequest, preValidation: [...hooks.preValidation, requireSupportedGrantType], preHandler: [requireClientAllowedGrant, ...hooks.preHandler, requireValidDpopProof(deps)] },
     async (request, reply) => {
       const grant = requestedGrant(request);
       const caller = authenticatedCaller(request);
