@@ -11,6 +11,7 @@ import { html } from '../pages/html.js';
 import { tooManyRequestsPage } from '../pages/too-many-requests.js';
 import { revokeGrantsOf } from '../tokens/grant-store.js';
 import { passwordSchema } from '../users/schema.js';
+import { newPasswordProblem } from '../users/password-policy.js';
 import { findUserById, hashedPassword, updateUser } from '../users/store.js';
 import { accountSession } from './guard.js';
 import { backToAccount } from './notices.js';
@@ -36,6 +37,9 @@ async function changePassword(context: StepContext, overview: OverviewRenderer, 
   const fail = (error: string) => overview(request, reply, session, { status: 400, error });
   const next = passwordSchema.safeParse(form.new_password ?? '');
   if (!next.success) return fail(`The new password is not usable: ${next.error.issues[0]?.message ?? 'invalid'}.`);
+  // The one rule for a password being set (users/password-policy.ts): PASSWORD_MIN_LENGTH and the maximum.
+  const problem = newPasswordProblem(next.data, { minLength: deps.config.PASSWORD_MIN_LENGTH });
+  if (problem) return fail(`The new password is not usable: ${problem}.`);
   if (form.new_password !== form.new_password_confirm) return fail('The new password and its confirmation differ.');
   const now = nowDate(deps);
   const checked = await attemptLogin(deps.db, { username: user.username, password: (form.current_password ?? '').slice(0, 1024), device: undefined, now }, settings.lockout);
