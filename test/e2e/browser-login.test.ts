@@ -6,7 +6,8 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
-import { launchChromium, openTab, type BrowserTab } from '../helpers/chromium.js';
+import { launchChromium, openTab } from '../helpers/chromium.js';
+import { browserAuthorizationRequest, landedAtCallback } from '../helpers/browser-flow.js';
 
 const SCREENSHOT = '/tmp/latchkey-login.png';
 /** Its inline script renames the page, which shows whether page scripts ran. */
@@ -51,31 +52,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     await Promise.all([server?.stop(), app?.stop()]);
   });
 
-  /** An authorization request with PKCE S256, state and nonce. */
-  async function authorizationRequest(config: client.Configuration, scope = 'openid profile email') {
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: app.callback,
-      response_type: 'code',
-      scope,
-      state,
-      nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-    });
-    return { codeVerifier, state, nonce, url: url.toString() };
-  }
 
-  /** Waits until the browser shows the client's /callback and returns that URL. */
-  async function landedAtCallback({ page, consoleErrors }: BrowserTab): Promise<URL> {
-    await page.waitForURL((url) => url.origin === app.origin && url.pathname === '/callback').catch((error: Error) => {
-      throw new Error(`never reached ${app.callback}; stuck at ${page.url()}; console errors: ${JSON.stringify(consoleErrors)}`, { cause: error });
-    });
-    await expect(page.locator('h1').textContent()).resolves.toBe('Back at the client');
-    return new URL(page.url());
-  }
 
   async function signIn(page: Page, password = user.password) {
     await page.getByLabel('Username').fill('alice');
@@ -86,7 +63,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
   it('runs the whole code flow through the real login page, then exchanges the code with PKCE', async () => {
     const tab = await openTab(browser);
     const { page } = tab;
-    const request = await authorizationRequest(firstParty);
+    const request = await browserAuthorizationRequest(firstParty, { redirectUri: app.callback, scope: 'openid profile email' });
     await page.goto(request.url);
 
     expect(new URL(page.url()).pathname).toBe('/login');
@@ -110,7 +87,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     expect(resources.styleRules[0]).toBeGreaterThan(5);
 
     await signIn(page);
-    const callback = await landedAtCallback(tab);
+    const callback = await landedAtCallback(tab, app);
     expect(callback.searchParams.get('code')).toMatch(/^lk_ac_/);
     expect(callback.searchParams.get('state')).toBe(request.state);
     expect(callback.searchParams.get('iss')).toBe(server.url);
@@ -145,7 +122,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
   it('a wrong password shows the generic error, keeps the username, and the right one then works', async () => {
     const tab = await openTab(browser);
     const { page } = tab;
-    const request = await authorizationRequest(firstParty);
+    const request = await browserAuthorizationRequest(firstParty, { redirectUri: app.callback, scope: 'openid profile email' });
     await page.goto(request.url);
     const hitsBefore = app.hits.length;
     await signIn(page, 'not the password');
@@ -159,7 +136,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
 
     await page.getByLabel('Password').fill(user.password);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    const callback = await landedAtCallback(tab);
+    const callback = await landedAtCallback(tab, app);
     expect(callback.searchParams.get('code')).toMatch(/^lk_ac_/);
     expect(callback.searchParams.get('state')).toBe(request.state);
     expect(tab.blocked).toEqual([]);
@@ -169,10 +146,10 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
   it('works with JavaScript disabled', async () => {
     const tab = await openTab(browser, { javaScriptEnabled: false });
     const { page } = tab;
-    const request = await authorizationRequest(firstParty);
+    const request = await browserAuthorizationRequest(firstParty, { redirectUri: app.callback, scope: 'openid profile email' });
     await page.goto(request.url);
     await signIn(page);
-    const callback = await landedAtCallback(tab);
+    const callback = await landedAtCallback(tab, app);
     expect(await page.title()).toBe('Client app'); // page scripts really were off
     expect(callback.searchParams.get('code')).toMatch(/^lk_ac_/);
     expect(callback.searchParams.get('state')).toBe(request.state);
@@ -185,7 +162,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     const { page, navigations } = tab;
     const consentScopes = () => page.locator('ul.scopes li code').allTextContents();
 
-    const denied = await authorizationRequest(thirdParty, 'openid email');
+    const denied = await browserAuthorizationRequest(thirdParty, { redirectUri: app.callback, scope: 'openid email' });
     await page.goto(denied.url);
     await signIn(page);
     await page.waitForURL((url) => url.pathname === '/consent');
@@ -193,28 +170,28 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     await expect(consentScopes()).resolves.toEqual(['openid', 'email']);
     await expect(page.locator('p.sub').first().textContent()).resolves.toBe('Elsewhere asks to access your account alice:');
     await page.getByRole('button', { name: 'Deny' }).click();
-    const deniedAt = await landedAtCallback(tab);
+    const deniedAt = await landedAtCallback(tab, app);
     expect(deniedAt.searchParams.get('error')).toBe('access_denied');
     expect(deniedAt.searchParams.get('state')).toBe(denied.state);
     expect(deniedAt.searchParams.get('iss')).toBe(server.url);
     expect(deniedAt.searchParams.has('code')).toBe(false);
 
     // Still signed in, but nothing was consented to: the consent page again, not the login page.
-    const allowed = await authorizationRequest(thirdParty, 'openid email');
+    const allowed = await browserAuthorizationRequest(thirdParty, { redirectUri: app.callback, scope: 'openid email' });
     navigations.length = 0;
     await page.goto(allowed.url);
     expect(new URL(page.url()).pathname).toBe('/consent');
     await expect(consentScopes()).resolves.toEqual(['openid', 'email']);
     await page.getByRole('button', { name: 'Allow' }).click();
-    const allowedAt = await landedAtCallback(tab);
+    const allowedAt = await landedAtCallback(tab, app);
     expect(allowedAt.searchParams.get('code')).toMatch(/^lk_ac_/);
     expect(allowedAt.searchParams.get('state')).toBe(allowed.state);
     expect(navigations).toEqual([`GET ${server.url}/authorize`, `GET ${server.url}/consent`, `POST ${server.url}/consent`, `GET ${app.callback}`]);
 
-    const again = await authorizationRequest(thirdParty, 'openid email');
+    const again = await browserAuthorizationRequest(thirdParty, { redirectUri: app.callback, scope: 'openid email' });
     navigations.length = 0;
     await page.goto(again.url);
-    const againAt = await landedAtCallback(tab);
+    const againAt = await landedAtCallback(tab, app);
     expect(againAt.searchParams.get('code')).toMatch(/^lk_ac_/);
     expect(againAt.searchParams.get('state')).toBe(again.state);
     expect(navigations).toEqual([`GET ${server.url}/authorize`, `GET ${app.callback}`]);
@@ -230,7 +207,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     const bob = await makeUser(server.database.db, { username: 'bob' });
     const tab = await openTab(browser);
     const { page } = tab;
-    const request = await authorizationRequest(thirdParty, 'openid profile');
+    const request = await browserAuthorizationRequest(thirdParty, { redirectUri: app.callback, scope: 'openid profile' });
     await page.goto(request.url);
     await signIn(page);
     await page.waitForURL((url) => url.pathname === '/consent');
@@ -252,7 +229,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     await page.waitForURL((url) => url.pathname === '/consent');
     expect(await page.textContent('.switch')).toContain('Not bob?');
     await page.getByRole('button', { name: 'Allow' }).click();
-    const callback = await landedAtCallback(tab);
+    const callback = await landedAtCallback(tab, app);
     const tokens = await client.authorizationCodeGrant(thirdParty, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce });
     expect(tokens.claims()!.sub).toBe(bob.id);
 
@@ -266,7 +243,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
   it(`renders the login page for a screenshot at ${SCREENSHOT}`, async () => {
     const { context, page } = await openTab(browser);
     await page.setViewportSize({ width: 800, height: 640 });
-    await page.goto((await authorizationRequest(firstParty)).url);
+    await page.goto((await browserAuthorizationRequest(firstParty, { redirectUri: app.callback, scope: 'openid profile email' })).url);
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect((await readFile(SCREENSHOT)).subarray(1, 4).toString()).toBe('PNG');
     await context.close();

@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/ports.js';
 import { launchChromium, openTab, type BrowserTab } from '../helpers/chromium.js';
+import { browserAuthorizationRequest, landedAtCallback } from '../helpers/browser-flow.js';
 
 /**
  * Passkeys in real headless Chromium with a CDP virtual authenticator (internal transport,
@@ -56,29 +57,9 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     await Promise.all([server?.stop(), app?.stop()]);
   });
 
-  async function authorizationRequest() {
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(oidc, {
-      redirect_uri: app.callback,
-      scope: 'openid profile',
-      state,
-      nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-    });
-    return { codeVerifier, state, nonce, url: url.toString() };
-  }
 
-  async function landedAtCallback({ page, consoleErrors }: BrowserTab): Promise<URL> {
-    await page.waitForURL((url) => url.origin === app.origin && url.pathname === '/callback').catch((error: Error) => {
-      throw new Error(`never reached the callback; stuck at ${page.url()}; console errors: ${JSON.stringify(consoleErrors)}`, { cause: error });
-    });
-    return new URL(page.url());
-  }
 
-  async function idTokenClaims(request: Awaited<ReturnType<typeof authorizationRequest>>, callback: URL) {
+  async function idTokenClaims(request: Awaited<ReturnType<typeof browserAuthorizationRequest>>, callback: URL) {
     const tokens = await client.authorizationCodeGrant(oidc, callback, { pkceCodeVerifier: request.codeVerifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true });
     const jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`));
     const { payload } = await jwtVerify(tokens.id_token!, jwks, { issuer: issuer, audience: oidc.clientMetadata().client_id });
@@ -86,12 +67,12 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
   }
 
   async function signInWithPassword(tab: BrowserTab, as: { username: string; password: string } = user) {
-    const request = await authorizationRequest();
+    const request = await browserAuthorizationRequest(oidc, { redirectUri: app.callback });
     await tab.page.goto(request.url);
     await tab.page.getByLabel('Username').fill(as.username);
     await tab.page.getByLabel('Password').fill(as.password);
     await tab.page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    return { request, callback: await landedAtCallback(tab) };
+    return { request, callback: await landedAtCallback(tab, app) };
   }
 
   async function storedPasskeys() {
@@ -122,10 +103,10 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     // for a passkey through the username field's autofill as it loads; the virtual
     // authenticator answers it as a user picking the passkey there would.
     await tab.context.clearCookies();
-    const viaAutofill = await authorizationRequest();
+    const viaAutofill = await browserAuthorizationRequest(oidc, { redirectUri: app.callback });
     const navigationsBefore = tab.navigations.length;
     await page.goto(viaAutofill.url);
-    const autofillClaims = await idTokenClaims(viaAutofill, await landedAtCallback(tab));
+    const autofillClaims = await idTokenClaims(viaAutofill, await landedAtCallback(tab, app));
     expect(autofillClaims.sub).toBe(user.id);
     // A user-verified passkey on its own: two factors (RFC 8176), level 2.
     expect(autofillClaims.amr).toEqual(['hwk', 'mfa']);
@@ -136,10 +117,10 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     // Sign out again, on a browser without conditional mediation: the button signs in.
     await tab.context.clearCookies();
     await tab.context.addInitScript('PublicKeyCredential.isConditionalMediationAvailable = async () => false;');
-    const viaButton = await authorizationRequest();
+    const viaButton = await browserAuthorizationRequest(oidc, { redirectUri: app.callback });
     await page.goto(viaButton.url);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    const claims = await idTokenClaims(viaButton, await landedAtCallback(tab));
+    const claims = await idTokenClaims(viaButton, await landedAtCallback(tab, app));
     expect(claims.sub).toBe(user.id);
     expect(claims.amr).toEqual(['hwk', 'mfa']);
     expect(claims.acr).toBe('urn:latchkey:loa:2');
@@ -148,7 +129,7 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
 
     // Sign out again: the password now leads to the second-factor page, where the passkey completes it.
     await tab.context.clearCookies();
-    const twoSteps = await authorizationRequest();
+    const twoSteps = await browserAuthorizationRequest(oidc, { redirectUri: app.callback });
     await page.goto(twoSteps.url);
     await page.getByLabel('Username').fill(user.username);
     await page.getByLabel('Password').fill(user.password);
@@ -156,7 +137,7 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     await page.waitForURL((url) => url.pathname === '/login/second-factor');
     await page.screenshot({ path: `${SHOTS}/second-factor-1280-light.png`, fullPage: true });
     await page.getByRole('button', { name: 'Use a passkey' }).click();
-    const twoStepClaims = await idTokenClaims(twoSteps, await landedAtCallback(tab));
+    const twoStepClaims = await idTokenClaims(twoSteps, await landedAtCallback(tab, app));
     expect(twoStepClaims.amr).toEqual(['pwd', 'hwk', 'mfa']);
     expect(twoStepClaims.acr).toBe('urn:latchkey:loa:2');
 
@@ -182,7 +163,7 @@ describe('passkeys in headless Chromium', { timeout: 90_000 }, () => {
     await tab.page.getByRole('button', { name: 'Add a passkey' }).click();
     await tab.page.waitForURL((url) => url.search === '?done=added');
     const cookies = await tab.context.cookies();
-    const loginUrl = (await authorizationRequest()).url;
+    const loginUrl = (await browserAuthorizationRequest(oidc, { redirectUri: app.callback })).url;
     for (const [width, height] of [[1280, 800], [375, 720]] as const) {
       for (const colorScheme of ['light', 'dark'] as const) {
         const context = await browser.newContext({ viewport: { width, height }, colorScheme });

@@ -6,6 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { launchChromium, openTab } from '../helpers/chromium.js';
+import { browserAuthorizationRequest } from '../helpers/browser-flow.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { nextStep, totpCode } from './support.js';
 
@@ -50,21 +51,6 @@ describe('second factors in headless Chromium (no JavaScript on Latchkey’s pag
     await Promise.all([server?.stop(), clientApp?.stop()]);
   });
 
-  async function authorizationRequest(extra: Record<string, string> = {}) {
-    const codeVerifier = client.randomPKCECodeVerifier();
-    const state = client.randomState();
-    const nonce = client.randomNonce();
-    const url = client.buildAuthorizationUrl(config, {
-      redirect_uri: clientApp.callback,
-      scope: 'openid profile',
-      state,
-      nonce,
-      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
-      code_challenge_method: 'S256',
-      ...extra,
-    });
-    return { codeVerifier, state, nonce, url: url.toString() };
-  }
 
   async function fillLogin(page: Page, username: string, password: string) {
     await page.getByLabel('Username').fill(username);
@@ -109,7 +95,7 @@ describe('second factors in headless Chromium (no JavaScript on Latchkey’s pag
     // Sign out, then sign in to the application: password, then the code.
     await page.goto(`${server.url}/logout`);
     await page.getByRole('button', { name: 'Sign out' }).click();
-    const request = await authorizationRequest();
+    const request = await browserAuthorizationRequest(config, { redirectUri: clientApp.callback });
     await page.goto(request.url);
     await fillLogin(page, 'alice', user.password);
     expect(new URL(page.url()).pathname).toBe('/login/second-factor');
@@ -137,7 +123,7 @@ describe('second factors in headless Chromium (no JavaScript on Latchkey’s pag
     const user = await makeUser(server.database.db, { username: 'bob' });
     const tab = await openTab(browser, { javaScriptEnabled: false });
     const { page } = tab;
-    const request = await authorizationRequest({ acr_values: 'urn:latchkey:loa:2' });
+    const request = await browserAuthorizationRequest(config, { redirectUri: clientApp.callback, extra: { acr_values: 'urn:latchkey:loa:2' } });
     await page.goto(request.url);
     await fillLogin(page, 'bob', user.password);
     expect(new URL(page.url()).pathname).toBe('/login/enrol');
