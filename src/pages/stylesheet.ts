@@ -76,6 +76,7 @@ ul.choices { list-style: none; padding: 0; margin: 0; }
 .account details { margin: .75rem 0; }
 .account ol.codes { columns: 2; font: 1rem/1.8 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .account .header { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; flex-wrap: wrap; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 @media (max-width: 560px) {
   main.wide { padding: 1.25rem; }
   .account table thead { display: none; }
