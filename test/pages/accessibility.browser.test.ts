@@ -215,6 +215,7 @@ describe('pages are accessible (axe-core, WCAG 2.2 AA) in light and dark, Englis
         await page.goto(`${server.url}/account`);
         await signIn(page, totpPerson[lang], 'correct horse battery staple');
         await page.waitForURL((url) => url.pathname === '/account');
+        expect(await page.textContent('h1')).toBe(lang === 'en' ? 'Your account' : 'Dein Konto');
         await check(tab, lang, 'account-totp-off');
 
         await page.click('a[href="/account/totp"]');
@@ -245,6 +246,7 @@ describe('pages are accessible (axe-core, WCAG 2.2 AA) in light and dark, Englis
         await page.fill('#otp', '12');
         await page.click('form[action="/login/second-factor"] button[type=submit]');
         await page.waitForSelector('p.error');
+        expect(await page.textContent('p.error')).toBe(lang === 'en' ? 'That code did not work. Check it and try again, or use a recovery code.' : 'Dieser Code hat nicht funktioniert. Prüfe ihn und versuche es noch einmal, oder nutze einen Wiederherstellungscode.');
         await check(tab, lang, 'second-factor-error');
         nextStep(clock);
         await page.fill('#otp', totpCode(secret, clock.now()));
