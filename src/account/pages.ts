@@ -66,7 +66,7 @@ export function confirmActionPage(ui: PageUi, input: { title: string; message: s
 <p class="sub">${input.message}</p>
 <form method="post" action="${input.action}">
 ${hiddenCsrf(input.csrfToken)}
-<button type="submit">${input.button}</button>
+<button type="submit"${input.danger ? html` class="danger"` : ''}>${input.button}</button>
 </form>
 <p><a href="/account">${ui.t.cancel}</a></p>`,
   );

@@ -40,6 +40,7 @@ label { display: block; font-weight: 600; margin: 1rem 0 .35rem; }
 input[type=text], input[type=password] { width: 100%; padding: .65rem .75rem; font: inherit; border: 1px solid var(--border); border-radius: 8px; background: var(--field); color: var(--fg); }
 a:focus-visible, input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 button { margin-top: 1.5rem; width: 100%; padding: .7rem; font: inherit; font-weight: 600; border: 0; border-radius: 8px; background: var(--accent); color: var(--on-accent); cursor: pointer; }
+button.danger { background: var(--danger); color: var(--card); }
 button.secondary { background: transparent; color: var(--fg); border: 1px solid var(--border); margin-top: .75rem; }
 button.link { width: auto; margin: 0; padding: 0; background: none; border: 0; color: var(--accent); font-weight: inherit; text-decoration: underline; text-underline-offset: .15em; }
 form.inline { display: inline; }
