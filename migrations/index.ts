@@ -11,6 +11,7 @@ import * as m0009 from './0009_token_endpoint_auth_method.js';
 import * as m0010 from './0010_device_authorizations.js';
 import * as m0011 from './0011_client_change_notifications.js';
 import * as m0012 from './0012_second_factors.js';
+import * as m0013 from './0013_passkeys.js';
 import * as m0014 from './0014_dpop.js';
 import * as m0015 from './0015_par_and_private_key_jwt.js';
 
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '0010_device_authorizations': m0010,
   '0011_client_change_notifications': m0011,
   '0012_second_factors': m0012,
+  '0013_passkeys': m0013,
   '0014_dpop': m0014,
   '0015_par_and_private_key_jwt': m0015,
 };

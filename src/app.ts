@@ -89,8 +89,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps.database);
   registerJwksRoute(app, deps.keys, config);
   registerDiscoveryRoutes(app, config.ISSUER, deps.keys, { requirePushedAuthorizationRequests: config.REQUIRE_PAR === 'true' });
-  await installRateLimiting(app, config.REDIS_URL);
   const clock = deps.clock ?? systemClock;
+  await installRateLimiting(app, config.REDIS_URL, clock);
   const oauthDeps = {
     db: deps.database.db,
     clients,

@@ -124,7 +124,8 @@ export const SIGNING_ALGS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
 
 const schema = z.object({
   NODE_ENV: oneOf(['development', 'production', 'test'], 'development'),
-  ISSUER: url(["http:", "https:"], "http://localhost:3000").transform((v) => (v ?? "").replace(/\/+$/, '')),
+  // Unset: derived from HOST and PORT outside production (derivedIssuer), required in production.
+  ISSUER: url(['http:', 'https:']).transform((v) => v?.replace(/\/+$/, '')),
   HOST: z.string().min(1, 'must not be empty').default('localhost'),
   PORT: integer(3000, 0, 65535),
   TRUST_PROXY: trustProxy,
@@ -165,6 +166,8 @@ const schema = z.object({
   LOGIN_LOCKOUT_DURATION: duration('15m', { min: 1 }),
   // libuv's threadpool is sized from this too (src/bin.cts), before this schema ever runs.
   PASSWORD_HASH_CONCURRENCY: integer(availableParallelism(), 1, 1024),
+  // Where a password is set (users/password-policy.ts); 8 is NIST SP 800-63B's floor. Login ignores it.
+  PASSWORD_MIN_LENGTH: integer(8, 1, 1024),
   /** Unset: 32 per argon2 slot (src/users/password.ts, defaultPasswordQueueSize). */
   PASSWORD_HASH_QUEUE_SIZE: optionalInteger(0, 100_000),
   // Read by src/bin.cts before this schema runs (it lowers libuv's pool threads); validated here.
@@ -186,7 +189,10 @@ type RawConfig = z.infer<typeof schema>;
 /** Every environment variable Latchkey reads. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
 
-export interface Config extends Omit<RawConfig, 'KEY_ENCRYPTION_KEY'> {
+export interface Config extends Omit<RawConfig, 'KEY_ENCRYPTION_KEY' | 'ISSUER'> {
+  ISSUER: string;
+  /** ISSUER as set, or derived from HOST and PORT because it was unset (development and test only). */
+  issuerSource: 'environment' | 'derived';
   KEY_ENCRYPTION_KEY: string;
   /**
    * Where KEY_ENCRYPTION_KEY came from: the environment, or (embedded store only) the key file in
@@ -211,6 +217,17 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname);
 }
 
+/**
+ * The issuer a server on HOST:PORT is reached at from this machine, for when ISSUER is unset
+ * outside production: a wildcard address (0.0.0.0, ::) becomes localhost, an IPv6 literal gets
+ * brackets. Undefined for PORT=0, whose port is known only once listening.
+ */
+export function derivedIssuer(host: string, port: number): string | undefined {
+  if (port === 0) return undefined;
+  const name = host === '0.0.0.0' || host === '::' || host === '[::]' ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
 /** Parses an environment (process.env by default). Throws ConfigError with one line per bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const relevant: Record<string, string> = {};
@@ -227,21 +244,30 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     });
     throw new ConfigError(lines.join('\n'));
   }
-  const raw = parsed.data;
+  const { ISSUER: issuerSet, ...raw } = parsed.data;
   const problems: string[] = [];
+  const ISSUER = issuerSet ?? (raw.NODE_ENV === 'production' ? undefined : derivedIssuer(raw.HOST, raw.PORT));
+  if (ISSUER === undefined) {
+    problems.push(
+      raw.NODE_ENV === 'production'
+        ? 'ISSUER is required when NODE_ENV=production: set the public https URL clients reach Latchkey at (e.g. https://login.example.com)'
+        : 'ISSUER is required with PORT=0: the port, and so the URL clients reach Latchkey at, is known only once listening',
+    );
+  }
+  const issuerSource = issuerSet === undefined ? 'derived' : 'environment';
   if (raw.DATABASE_URL && !raw.KEY_ENCRYPTION_KEY) {
     problems.push('KEY_ENCRYPTION_KEY is required with DATABASE_URL: set a random secret of at least 32 characters (e.g. `openssl rand -base64 32`) and keep it safe');
   } else if (raw.NODE_ENV === 'production' && !raw.KEY_ENCRYPTION_KEY) {
     // A generated key lives next to the data it protects: fine for development, not for production.
     problems.push('KEY_ENCRYPTION_KEY is required when NODE_ENV=production: set a random secret of at least 32 characters (e.g. `openssl rand -base64 32`) and keep it apart from DATA_DIR');
   }
-  if (raw.NODE_ENV === 'production') {
-    const issuer = new URL(raw.ISSUER);
+  if (raw.NODE_ENV === 'production' && ISSUER !== undefined) {
+    const issuer = new URL(ISSUER);
     if (issuer.protocol !== 'https:' && !isLoopbackHost(issuer.hostname)) {
       problems.push('ISSUER must be an https URL when NODE_ENV=production (http is allowed only for localhost)');
     }
   }
-  if (new URL(raw.ISSUER).search || new URL(raw.ISSUER).hash) problems.push('ISSUER must not have a query or fragment');
+  if (ISSUER !== undefined && (new URL(ISSUER).search || new URL(ISSUER).hash)) problems.push('ISSUER must not have a query or fragment');
   if (raw.REFRESH_IDLE_TTL > raw.REFRESH_ABSOLUTE_TTL) {
     problems.push('REFRESH_IDLE_TTL must not be longer than REFRESH_ABSOLUTE_TTL');
   }
@@ -256,9 +282,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push(`BRAND_LOGO_FILE ${(error as Error).message}`);
     }
   }
-  if (problems.length) throw new ConfigError(problems.join('\n'));
+  if (problems.length || ISSUER === undefined) throw new ConfigError(problems.join('\n'));
   const branding: Branding = { productName: raw.BRAND_NAME, logo, accent: parseHexColour(raw.BRAND_ACCENT_COLOR)!, supportUrl: raw.BRAND_SUPPORT_URL };
-  if (raw.KEY_ENCRYPTION_KEY) return { ...raw, branding, KEY_ENCRYPTION_KEY: raw.KEY_ENCRYPTION_KEY, keyEncryptionKeySource: 'environment' };
+  if (raw.KEY_ENCRYPTION_KEY) return { ...raw, ISSUER, issuerSource, branding, KEY_ENCRYPTION_KEY: raw.KEY_ENCRYPTION_KEY, keyEncryptionKeySource: 'environment' };
   // Only the embedded store gets here (Postgres without a key was refused above).
   let stored: { key: string; generated: boolean };
   try {
@@ -266,7 +292,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   } catch (error) {
     throw new ConfigError(`KEY_ENCRYPTION_KEY is not set and the key file in DATA_DIR cannot be used: ${(error as Error).message}`);
   }
-  return { ...raw, branding, KEY_ENCRYPTION_KEY: stored.key, keyEncryptionKeySource: stored.generated ? 'generated' : 'data-dir' };
+  return { ...raw, ISSUER, issuerSource, branding, KEY_ENCRYPTION_KEY: stored.key, keyEncryptionKeySource: stored.generated ? 'generated' : 'data-dir' };
 }
 
 /** The process environment, for the entry point to hand to loadConfig (and to nothing else). */

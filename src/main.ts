@@ -11,6 +11,8 @@ import { startCleanup, type CleanupJob } from './maintenance/cleanup.js';
 import { warnAboutReservedAdminScope } from './clients/reserved-scope.js';
 import { GENERATED_KEY_NOTICE } from './db/embedded-key-file.js';
 import { ClientCache } from './clients/cache.js';
+import { connectionFailure } from './db/connection-failure.js';
+import { embeddedStoreExists } from './db/embedded-store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -38,6 +40,12 @@ export function databaseOptions(config: Config) {
   };
 }
 
+/** A failure to reach Postgres as one operator-readable error; any other error unchanged. */
+export function describeConnectionFailure(config: Config, error: unknown): unknown {
+  if (!config.DATABASE_URL) return error;
+  return connectionFailure(error, config.DATABASE_URL, config.DB_TIMEOUT * 1000) ?? error;
+}
+
 export interface StartOptions {
   /** Time source for keys and tokens (tests move it); the system clock by default. */
   clock?: Clock;
@@ -49,6 +57,7 @@ export interface StartOptions {
  */
 export async function startServer(config: Config, database?: DatabaseHandle, options: StartOptions = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
+  const creatingStore = !database && !config.DATABASE_URL && !embeddedStoreExists(config.DATA_DIR);
   const db = database ?? (await openDatabase(databaseOptions(config)));
   let app: FastifyInstance | undefined;
   let maintenance: KeyMaintenance | undefined;
@@ -61,6 +70,11 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     keys = await loadKeyRing(rotation);
     app = await buildApp({ config, database: db, keys, clock, clients });
     if (config.keyEncryptionKeySource === 'generated') app.log.warn({ dataDir: config.DATA_DIR }, GENERATED_KEY_NOTICE);
+    if (creatingStore) app.log.info({ dataDir: config.DATA_DIR }, 'created the embedded store');
+    app.log.info(
+      { issuer: config.ISSUER, issuerSource: config.issuerSource },
+      config.issuerSource === 'derived' ? `ISSUER is unset: the issuer is ${config.ISSUER}, derived from HOST and PORT` : `the issuer is ${config.ISSUER}`,
+    );
     await warnAboutReservedAdminScope(db.db, app.log);
     // Before listening, so the first requests already use it (it reads Postgres until LISTEN is up).
     await clients.start(db, app.log);
@@ -73,7 +87,7 @@ export async function startServer(config: Config, database?: DatabaseHandle, opt
     await app?.close().catch(() => undefined);
     await clients.close().catch(() => undefined);
     if (!database) await db.close().catch(() => undefined);
-    throw error;
+    throw describeConnectionFailure(config, error);
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

@@ -22,7 +22,9 @@ describe('configuration', () => {
     expect(config).toMatchObject({
       NODE_ENV: 'development',
       ISSUER: 'http://localhost:3000',
+      issuerSource: 'derived',
       PORT: 3000,
+      PASSWORD_MIN_LENGTH: 8,
       DATA_DIR: './.data',
       SIGNING_ALG: 'ES256',
       ACCESS_TOKEN_TTL: 600,
@@ -55,6 +57,41 @@ describe('configuration', () => {
 
   it.each(['', 'abc', '10x', '-5', '1.5m', '10 minutes', 'm'])('refuses the duration %j', (raw) => {
     expect(parseDuration(raw)).toBeUndefined();
+  });
+
+  describe('ISSUER unset', () => {
+    it.each([
+      [{ PORT: '3917' }, 'http://localhost:3917'],
+      [{ HOST: '127.0.0.1', PORT: '3917' }, 'http://127.0.0.1:3917'],
+      [{ HOST: '0.0.0.0', PORT: '8080' }, 'http://localhost:8080'],
+      [{ HOST: '::', PORT: '8080' }, 'http://localhost:8080'],
+      [{ HOST: '::1', PORT: '8080' }, 'http://[::1]:8080'],
+      [{ HOST: 'devbox.lan', PORT: '80' }, 'http://devbox.lan:80'],
+    ])('outside production, is derived from HOST and PORT (%j -> %s)', (env, issuer) => {
+      for (const mode of ['development', 'test']) {
+        expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, NODE_ENV: mode, ...env })).toMatchObject({ ISSUER: issuer, issuerSource: 'derived' });
+      }
+    });
+
+    it('is what it says when set', () => {
+      expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PORT: '3917', ISSUER: 'https://login.example.com' })).toMatchObject({ ISSUER: 'https://login.example.com', issuerSource: 'environment' });
+    });
+
+    it('is required in production, alongside any other problem', () => {
+      expect(configError({ NODE_ENV: 'production', KEY_ENCRYPTION_KEY: STRONG_KEY, PORT: '3917' })).toBe(
+        'ISSUER is required when NODE_ENV=production: set the public https URL clients reach Latchkey at (e.g. https://login.example.com)',
+      );
+      expect(configError({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/latchkey' }).split('\n')).toEqual([
+        expect.stringMatching(/^ISSUER is required when NODE_ENV=production/),
+        expect.stringMatching(/^KEY_ENCRYPTION_KEY is required with DATABASE_URL/),
+      ]);
+    });
+
+    it('cannot be derived for PORT=0 (the port is known only once listening)', () => {
+      expect(configError({ KEY_ENCRYPTION_KEY: STRONG_KEY, PORT: '0' })).toBe(
+        'ISSUER is required with PORT=0: the port, and so the URL clients reach Latchkey at, is known only once listening',
+      );
+    });
   });
 
   it('strips a trailing slash from the issuer', () => {
@@ -147,7 +184,7 @@ describe('configuration', () => {
 
     it('refuses the embedded store without KEY_ENCRYPTION_KEY and creates no key file', () => {
       const dataDir = join(mkdtempSync(join(tmpdir(), 'latchkey-config-')), 'data');
-      expect(configError({ NODE_ENV: 'production', DATA_DIR: dataDir })).toMatch(/^KEY_ENCRYPTION_KEY is required when NODE_ENV=production[^\n]*$/);
+      expect(configError({ NODE_ENV: 'production', ISSUER: 'https://auth.example.com', DATA_DIR: dataDir })).toMatch(/^KEY_ENCRYPTION_KEY is required when NODE_ENV=production[^\n]*$/);
       expect(existsSync(join(dataDir, 'key-encryption-key'))).toBe(false);
     });
 

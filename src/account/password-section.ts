@@ -12,6 +12,7 @@ import { pageUi } from '../pages/ui.js';
 import { tooManyRequestsPage } from '../pages/too-many-requests.js';
 import { revokeGrantsOf } from '../tokens/grant-store.js';
 import { passwordSchema } from '../users/schema.js';
+import { newPasswordIssue, PASSWORD_MAX_LENGTH } from '../users/password-policy.js';
 import { findUserById, hashedPassword, updateUser } from '../users/store.js';
 import { accountSession } from './guard.js';
 import { backToAccount } from './notices.js';
@@ -36,8 +37,10 @@ async function changePassword(context: StepContext, overview: OverviewRenderer, 
   if (!user) return backToAccount(reply);
   const { t } = pageUi(request);
   const fail = (error: string) => overview(request, reply, session, { status: 400, error });
-  const next = passwordSchema.safeParse(form.new_password ?? '');
-  if (!next.success) return fail(t.newPasswordUnusable);
+  const candidate = form.new_password ?? '';
+  // The one rule for a password being set (users/password-policy.ts): PASSWORD_MIN_LENGTH and the maximum.
+  const issue = newPasswordIssue(candidate, { minLength: deps.config.PASSWORD_MIN_LENGTH }) ?? (passwordSchema.safeParse(candidate).success ? undefined : { kind: 'too_long' as const, limit: PASSWORD_MAX_LENGTH });
+  if (issue) return fail(t.newPasswordUnusable(issue));
   if (form.new_password !== form.new_password_confirm) return fail(t.newPasswordMismatch);
   const now = nowDate(deps);
   const checked = await attemptLogin(deps.db, { username: user.username, password: (form.current_password ?? '').slice(0, 1024), device: undefined, now }, settings.lockout);
@@ -45,7 +48,7 @@ async function changePassword(context: StepContext, overview: OverviewRenderer, 
     await deps.audit.record(request.log, { type: 'login_failed', userId: user.id, ip: request.ip, details: { reason: 'bad_password', at: 'account_password' } });
     return fail(t.currentPasswordWrong);
   }
-  const passwordHash = await hashedPassword(next.data);
+  const passwordHash = await hashedPassword(candidate);
   await withTransaction(deps.db, async (trx) => {
     await updateUser(trx, user.id, { passwordHash }, now);
     const revokedFamilies = await revokeGrantsOf(trx, { userId: user.id }, 'password changed by the user', now);

@@ -8,10 +8,13 @@ import { notFound, type AdminRouter } from './route.js';
 import { idParams } from './schemas.js';
 
 const factorSchema = z.object({
-  kind: z.string().describe('totp, recovery_codes (passkeys add theirs)'),
+  kind: z.string().describe('totp, recovery_codes, passkey (one entry per passkey)'),
   created_at: z.string().describe('RFC 3339 date-time'),
   last_used_at: z.string().nullable().describe('RFC 3339 date-time; null when never used'),
   remaining: z.number().int().optional().describe('recovery codes: how many are still unused'),
+  id: z.string().optional().describe('passkey: its id'),
+  name: z.string().optional().describe('passkey: the name its user gave it'),
+  synced: z.boolean().optional().describe('passkey: backup-eligible (a synced passkey, amr swk) rather than bound to one device (hwk)'),
 });
 const factorList = z.object({ user_id: z.string(), factors: z.array(factorSchema) });
 const factorReset = z.object({ user_id: z.string(), removed: z.array(z.string()).describe('the kinds removed; empty when the user had none') });
@@ -32,7 +35,7 @@ export function registerFactorRoutes(router: AdminRouter, deps: AdminDeps): void
       const factors = await listFactors(deps.db, params.id);
       return {
         user_id: params.id,
-        factors: factors.map((f) => ({ kind: f.kind, created_at: iso(f.createdAt)!, last_used_at: iso(f.lastUsedAt), ...(f.remaining !== undefined ? { remaining: f.remaining } : {}) })),
+        factors: factors.map((f) => ({ kind: f.kind, created_at: iso(f.createdAt)!, last_used_at: iso(f.lastUsedAt), ...(f.remaining !== undefined ? { remaining: f.remaining } : {}), ...(f.kind === 'passkey' ? { id: f.id, name: f.name, synced: f.synced } : {}) })),
       };
     },
   });

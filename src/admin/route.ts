@@ -28,6 +28,11 @@ function validationError(where: string, error: z.ZodError): OAuthError {
   return new OAuthError('invalid_request', first ? `${first.field}: ${first.message}` : 'invalid request', 400, {}, { fields });
 }
 
+/** A 400 for one field, in the shape schema failures have (for checks a schema cannot make). */
+export function fieldError(field: string, message: string): OAuthError {
+  return new OAuthError('invalid_request', `${field}: ${message}`, 400, {}, { fields: [{ field, message }] });
+}
+
 function parse<S extends z.ZodType>(schema: S | undefined, value: unknown, where: string): z.output<S> {
   if (!schema) return undefined as z.output<S>;
   const result = schema.safeParse(value ?? (where === 'body' ? {} : value));

@@ -6,7 +6,8 @@ import { workSignal } from '../http/draining.js';
 import { createUser, deleteUser, DuplicateUserError, findUserById, hashedPassword, listUsers, updateUser } from '../users/store.js';
 import { decodeCursor, nextCursor, UUID_SHAPE } from './cursor.js';
 import { auditAdminAction, type AdminDeps } from './deps.js';
-import { conflict, notFound, type AdminRouter } from './route.js';
+import { conflict, fieldError, notFound, type AdminRouter } from './route.js';
+import { newPasswordProblem } from '../users/password-policy.js';
 import { idParams, newUserBody, userJson, userListQuery, userPage, userPatchBody, userSchema } from './schemas.js';
 
 function duplicateToConflict(error: unknown): never {
@@ -25,6 +26,12 @@ function logOutReason(body: { disabled?: boolean; password?: string }): string |
 }
 
 export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
+  /** The one password rule (users/password-policy.ts), before anything is hashed or written. */
+  const requireAcceptablePassword = (password: string | undefined) => {
+    const problem = password === undefined ? undefined : newPasswordProblem(password, { minLength: deps.config.PASSWORD_MIN_LENGTH });
+    if (problem) throw fieldError('body.password', problem);
+  };
+
   router.add({
     method: 'GET',
     path: '/admin/users',
@@ -49,6 +56,7 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
     handler: async ({ body, request, reply }) => {
       // argon2 runs before the transaction: no connection (PGlite has one) waits on it.
       const { password, ...profile } = body;
+      requireAcceptablePassword(password);
       const passwordHash = await hashedPassword(password, workSignal(reply));
       const user = await withTransaction(deps.db, async (trx) => {
         const created = await createUser(trx, { ...profile, passwordHash }).catch(duplicateToConflict);
@@ -84,6 +92,7 @@ export function registerUserRoutes(router: AdminRouter, deps: AdminDeps): void {
     handler: async ({ params, body, request, reply }) => {
       const now = nowDate(deps);
       const reason = logOutReason(body);
+      requireAcceptablePassword(body.password);
       // One transaction: a user is never left disabled, or with a new password, while the
       // sessions and families from before stay alive; nor logged out by a change that failed.
       const passwordHash = body.password === undefined ? undefined : await hashedPassword(body.password, workSignal(reply));

@@ -16,6 +16,14 @@ export type AuditEventType =
   | 'device_authorization_approved'
   /** The user denied it (or the sign-in ended without a yes, e.g. the client shrank). */
   | 'device_authorization_denied'
+  /** A passkey was registered from /account (details: passkeyId). */
+  | 'passkey_registered'
+  /** A passkey was removed, by its user or an operator (details: passkeyId, by). */
+  | 'passkey_removed'
+  /** A passkey signed a sign-in or a second factor (details: passkeyId, step, backedUp). */
+  | 'passkey_used'
+  /** A passkey ceremony was refused (details: reason, step; possibleClone on a counter that did not grow). */
+  | 'passkey_failed'
   /** A second factor became usable (details: kind; by: user or operator). */
   | 'second_factor_enrolled'
   /** Second factors were removed (details: kinds; by: user or operator). */

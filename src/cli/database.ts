@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { openDatabase, type DatabaseHandle } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { DataDirBusyError } from '../db/data-dir-lock.js';
-import { databaseOptions } from '../main.js';
+import { databaseOptions, describeConnectionFailure } from '../main.js';
 import { UsageError } from './io.js';
 
 /** Opens and migrates the configured database for one command, and always closes it. */
@@ -21,6 +21,8 @@ export async function withDatabase<T>(
   try {
     if (options.migrate !== false) await migrateToLatest(database.db);
     return await work(database);
+  } catch (error) {
+    throw describeConnectionFailure(config, error);
   } finally {
     await database.close();
   }

@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError, type Config } from '../config.js';
 import { UsageError, type CliIO } from './io.js';
+import { closestMatch } from './did-you-mean.js';
 import { userCreate, USER_CREATE_HELP } from './commands/user-create.js';
 import { clientCreate, CLIENT_CREATE_HELP } from './commands/client-create.js';
 import { migrate } from './commands/migrate.js';
@@ -11,7 +12,7 @@ import { keysList, keysRotate, KEYS_LIST_HELP, KEYS_ROTATE_HELP } from './comman
 export const MAIN_HELP = `Usage: latchkey <command> [options]
 
 Commands:
-  serve                 run the issuer (default for \`npm start\`)
+  serve                 run the issuer (what \`npm start\` and the container run)
   migrate               bring the database schema up to date
   user create           create a user (password on standard input)
   user totp enroll      turn on TOTP for a user (prints the otpauth URI and recovery codes)
@@ -22,14 +23,17 @@ Commands:
 
 Run \`latchkey <command> --help\` for a command's options. Configuration is read from the
 environment only (see .env.example). Exit status: 0 success, 2 bad input or configuration, 1 failure.
+In a checkout, run it as \`npm run --silent latchkey -- <command>\` (never \`npx latchkey\`: outside
+the checkout npx would fetch whatever the public registry holds under that name).
 `;
 
 type Command = (argv: string[], io: CliIO, config: () => Config) => Promise<number | 'running'>;
 
+// Each command's help begins with its own Usage line (user has three, so a summary line first).
 const GROUP_HELP: Record<string, string> = {
   user: `Usage: latchkey user create | user totp enroll | user mfa reset\n\n${USER_CREATE_HELP}\n${USER_TOTP_ENROLL_HELP}\n${USER_MFA_RESET_HELP}`,
-  client: `Usage: latchkey client create --name N --type confidential|public [options]\n\n${CLIENT_CREATE_HELP}`,
-  keys: `Usage: latchkey keys list | keys rotate [--now]\n\n${KEYS_LIST_HELP}\n${KEYS_ROTATE_HELP}`,
+  client: CLIENT_CREATE_HELP,
+  keys: `${KEYS_LIST_HELP}\n${KEYS_ROTATE_HELP}`,
 };
 
 const COMMANDS: Record<string, Command> = {
@@ -43,13 +47,21 @@ const COMMANDS: Record<string, Command> = {
   'keys rotate': keysRotate,
 };
 
+/** What the user probably meant by an unknown command: a command ("serv"), or a group's ("user craete"). */
+function suggestion(argv: string[]): string {
+  const names = Object.keys(COMMANDS);
+  const twoWords = argv.length >= 2 ? closestMatch(argv.slice(0, 2).join(' '), names) : undefined;
+  const match = twoWords ?? closestMatch(argv[0]!, names);
+  return match ? `; did you mean "latchkey ${match}"?` : '';
+}
+
 async function unknownSubcommand(io: CliIO, group: string, given: string | undefined): Promise<number> {
   io.err(`latchkey: unknown command "${group}${given ? ` ${given}` : ''}"\n\n${MAIN_HELP}`);
   return 2;
 }
 
 function resolveCommand(argv: string[]): { command?: Command; rest: string[]; group?: string } {
-  const [first = 'serve', second] = argv;
+  const [first = '', second] = argv;
   if (first in GROUP_HELP) {
     const command = second ? COMMANDS[`${first} ${second}`] : undefined;
     return { command, rest: argv.slice(2), group: first };
@@ -63,13 +75,23 @@ export async function runCli(argv: string[], io: CliIO): Promise<number | 'runni
     io.out(MAIN_HELP);
     return 0;
   }
+  // No command is a mistake, not a request to serve: `npm start` and the image say `serve`.
+  if (argv.length === 0) {
+    io.err(MAIN_HELP);
+    return 2;
+  }
   const { command, rest, group } = resolveCommand(argv);
   if (!command) {
-    if (group && (argv[1] === undefined || argv[1] === '--help' || argv[1] === '-h')) {
+    if (group && (argv[1] === '--help' || argv[1] === '-h')) {
       io.out(GROUP_HELP[group] ?? MAIN_HELP);
-      return argv[1] === undefined ? 2 : 0;
+      return 0;
     }
-    io.err(`latchkey: unknown command "${argv.slice(0, group ? 2 : 1).join(' ')}"\n\n${MAIN_HELP}`);
+    if (group && argv[1] === undefined) {
+      io.err(GROUP_HELP[group] ?? MAIN_HELP);
+      return 2;
+    }
+    const hint = suggestion(argv);
+    io.err(`latchkey: unknown command "${argv.slice(0, group ? 2 : 1).join(' ')}"${hint}\n\n${hint ? 'Run `latchkey --help` for every command.\n' : MAIN_HELP}`);
     return 2;
   }
   let config: Config | undefined;

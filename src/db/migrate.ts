@@ -11,9 +11,11 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const result: MigrationResultSet = await migrator.migrateToLatest();
   if (result.error) {
-    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName;
     const reason = result.error instanceof Error ? result.error.message : String(result.error);
-    throw new MigrationError(`migration ${failed} failed: ${reason}`);
+    // No failed migration: the migrator could not even start (no connection, no lock table); the
+    // cause lets callers say which (db/connection-failure.ts).
+    throw new MigrationError(failed ? `migration ${failed} failed: ${reason}` : `migrations could not run: ${reason}`, { cause: result.error });
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { SignInTables } from './tables/sign-in.js';
 import type { DeviceTables } from './tables/device.js';
+import type { PasskeyTables } from './tables/passkeys.js';
 import type { SecondFactorTables } from './tables/second-factors.js';
 import type { ClientAssertionTables } from './tables/client-assertions.js';
 import type { PushedRequestTables } from './tables/pushed-requests.js';
@@ -87,7 +88,7 @@ export interface DpopProofsTable {
   expires_at: ColumnType<Date, Date | string, Date | string>;
 }
 
-export interface Database extends SignInTables, DeviceTables, ClientAssertionTables, PushedRequestTables, SecondFactorTables {
+export interface Database extends SignInTables, DeviceTables, ClientAssertionTables, PushedRequestTables, SecondFactorTables, PasskeyTables {
   users: UsersTable;
   dpop_proofs: DpopProofsTable;
   clients: ClientsTable;

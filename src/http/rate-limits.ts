@@ -3,6 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
 import { OAuthError } from './oauth-error.js';
 import { usernameKey } from '../users/username.js';
+import { OutageLog } from './outage-log.js';
 
 /**
  * Registers @fastify/rate-limit without a global limit; routes opt in through the limiters
@@ -10,11 +11,19 @@ import { usernameKey } from '../users/username.js';
  * instance counts together. If Redis fails, requests pass (skipOnError): an outage of the
  * limiter's store must not become an outage of the issuer.
  */
-export async function installRateLimiting(app: FastifyInstance, redisUrl?: string): Promise<void> {
+export async function installRateLimiting(app: FastifyInstance, redisUrl: string | undefined, clock: { now(): number }): Promise<void> {
   let redis: Redis | undefined;
   if (redisUrl) {
     redis = new Redis(redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false });
-    redis.on('error', (error: Error) => app.log.warn({ err: { message: error.message } }, 'rate-limit store (Redis) unavailable'));
+    // ioredis reports every reconnection attempt (several a second): one line per outage, a reminder a minute.
+    const outage = new OutageLog({
+      what: `rate-limit store (Redis) at ${redisAddress(redisUrl)}`,
+      consequence: 'rate limits are not enforced until it is back',
+      log: app.log,
+      clock,
+    });
+    redis.on('error', (error: Error) => outage.failed(error.message));
+    redis.on('ready', () => outage.recovered());
     app.addHook('onClose', async () => {
       redis?.disconnect();
     });
@@ -24,6 +33,12 @@ export async function installRateLimiting(app: FastifyInstance, redisUrl?: strin
     ...(redis ? { redis, nameSpace: 'latchkey-rl:', skipOnError: true } : {}),
     errorResponseBuilder: (_request, context) => tooManyRequests(context.ttl),
   });
+}
+
+/** host:port of a Redis URL, never its password. */
+export function redisAddress(redisUrl: string): string {
+  const url = new URL(redisUrl);
+  return `${url.hostname || 'localhost'}:${url.port || '6379'}`;
 }
 
 function retryAfterSeconds(ttlMs: number): number {

@@ -54,7 +54,7 @@ async function renderLogin(context: StepContext, request: FastifyRequest, reply:
     username: extra.username ?? pending.request.loginHint,
     failed: extra.failed,
   });
-  return sendHtml(reply, 200, body, final.formActionTarget(pending.request));
+  return sendHtml(reply, 200, body, final.formActionTarget(pending.request), { scripts: true });
 }
 
 /** POST /login: the password, then a session, then back to the loop for whatever comes next. */

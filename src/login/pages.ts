@@ -2,6 +2,8 @@ import { html } from '../pages/html.js';
 import { page } from '../pages/layout.js';
 import { describeScope } from '../pages/messages/index.js';
 import type { PageUi } from '../pages/ui.js';
+import { PASSKEY_SCRIPTS } from '../passkeys/asset-routes.js';
+import { passkeySignInForm } from './passkey-pages.js';
 
 export interface LoginPageInput {
   requestId: string;
@@ -24,11 +26,13 @@ ${input.failed ? html`<p class="error" role="alert">${t.loginFailed}</p>` : ''}
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 <input type="hidden" name="request_id" value="${input.requestId}">
 <label for="username">${t.username}</label>
-<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${input.username ?? ''}"${input.username ? '' : html` autofocus`}>
+<input type="text" id="username" name="username" autocomplete="username webauthn" autocapitalize="none" spellcheck="false" required value="${input.username ?? ''}"${input.username ? '' : html` autofocus`}>
 <label for="password">${t.password}</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${input.username ? html` autofocus` : ''}>
 <button type="submit">${t.signInButton}</button>
-</form>`,
+</form>
+${passkeySignInForm(t, { requestId: input.requestId, csrfToken: input.csrfToken })}`,
+    { scripts: PASSKEY_SCRIPTS },
   );
 }
 

@@ -7,6 +7,8 @@ import { registerDeviceEntryRoutes } from '../oauth/device/entry-routes.js';
 import type { DeviceSettings } from '../oauth/device/settings.js';
 import { registerLogoutRoutes } from '../oauth/logout.js';
 import { tooManyRequestsPage } from '../pages/too-many-requests.js';
+import { registerPasskeyAssetRoutes } from '../passkeys/asset-routes.js';
+import { registerPasskeySecondFactorRoutes, registerPasskeySignInRoutes } from './passkey-sign-in.js';
 import type { SignInSettings } from './settings.js';
 import type { StepContext } from './step.js';
 import { SIGN_IN_STEPS } from './steps.js';
@@ -35,7 +37,10 @@ export function registerSignInRoutes(app: FastifyInstance, deps: OAuthDeps, sett
   const authorizeLimiters = perMinuteLimiter(app, 'authorize-ip', authorizePerMinute, (request) => request.ip, tooManyRequestsPage);
 
   registerAuthorizeRoutes(app, context, { preHandler: authorizeLimiters });
+  registerPasskeyAssetRoutes(app);
   for (const step of SIGN_IN_STEPS) step.registerPage(app, context);
+  registerPasskeySignInRoutes(app, context);
+  registerPasskeySecondFactorRoutes(app, context);
   registerDeviceEntryRoutes(app, context, device);
   registerLogoutRoutes(app, deps, cookies);
   return context;

@@ -1,5 +1,6 @@
 import type { Html } from '../pages/html.js';
 import type { Messages } from '../pages/messages/index.js';
+import { passkeySecondFactorForm } from './passkey-pages.js';
 import { otpSection, type EnrolmentOption, type SecondFactorSectionInput } from './second-factor-pages.js';
 
 /**
@@ -27,4 +28,14 @@ const totpMethod: SecondFactorMethod = {
   }),
 };
 
-export const SECOND_FACTOR_METHODS: readonly SecondFactorMethod[] = [totpMethod];
+const passkeyMethod: SecondFactorMethod = {
+  kind: 'passkey',
+  section: passkeySecondFactorForm,
+  enrolment: (t, requestId) => ({
+    label: t.addPasskey,
+    description: t.enrolPasskeyDescription,
+    href: `/account/passkeys?request_id=${encodeURIComponent(requestId)}`,
+  }),
+};
+
+export const SECOND_FACTOR_METHODS: readonly SecondFactorMethod[] = [passkeyMethod, totpMethod];

@@ -1,6 +1,7 @@
 import { html, type Html } from '../pages/html.js';
 import { page } from '../pages/layout.js';
 import type { PageUi } from '../pages/ui.js';
+import { PASSKEY_SCRIPTS } from '../passkeys/asset-routes.js';
 
 /** What each method's section of the second-factor page gets. */
 export interface SecondFactorSectionInput {
@@ -20,6 +21,7 @@ export function secondFactorPage(input: SecondFactorSectionInput & { clientName:
 <p class="sub">${ui.t.secondFactorSigningInAs(html`<strong>${input.username}</strong>`, html`<strong>${input.clientName}</strong>`)}</p>
 ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
 ${input.sections}`,
+    { scripts: PASSKEY_SCRIPTS },
   );
 }
 

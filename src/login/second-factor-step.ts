@@ -51,7 +51,7 @@ export const SECOND_FACTOR_CHECKS: readonly Check[] = [
   },
 ];
 
-type SecondFactorContext =
+export type SecondFactorContext =
   | { status: 'expired' }
   /** No session (any more): the loop sends the browser to the login page. */
   | { status: 'sign_in'; requestId: string }
@@ -59,7 +59,7 @@ type SecondFactorContext =
   | { status: 'nothing_to_do'; requestId: string }
   | { status: 'ready'; pending: PendingRequest; session: ActiveSession; client: Client; final: FinalStep; kinds: string[] };
 
-async function secondFactorContext(context: StepContext, request: FastifyRequest, requestId: unknown): Promise<SecondFactorContext> {
+export async function secondFactorContext(context: StepContext, request: FastifyRequest, requestId: unknown): Promise<SecondFactorContext> {
   const { deps, cookies } = context;
   const now = nowDate(deps);
   const pending = await findPendingRequest(deps.db, requestId, now);
@@ -84,7 +84,8 @@ async function renderSecondFactor(context: StepContext, request: FastifyRequest,
   const input = { ui, requestId: found.pending.id, csrfToken: context.cookies.csrfToken(request, reply), error: failed ? ui.t.secondFactorFailed : undefined };
   const sections = SECOND_FACTOR_METHODS.filter((method) => found.kinds.includes(method.kind)).map((method) => method.section(input));
   const body = secondFactorPage({ ...input, clientName: found.client.name, username: user?.username ?? '', sections });
-  return sendHtml(reply, failed ? 400 : 200, body, found.final.formActionTarget(found.pending.request));
+  // Scripts: a passkey section runs the WebAuthn ceremony (Latchkey's own files only).
+  return sendHtml(reply, failed ? 400 : 200, body, found.final.formActionTarget(found.pending.request), { scripts: true });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { SessionLifetimes } from '../browser/session-store.js';
 import type { Config } from '../config.js';
 import { deriveSecret } from '../keys/derived-secret.js';
+import { relyingParty, type RelyingParty } from '../passkeys/relying-party.js';
 import { secondFactorSettings, type SecondFactorSettings } from '../mfa/settings.js';
 import type { LockoutPolicy } from './attempt-store.js';
 
@@ -13,6 +14,8 @@ export interface SignInSettings {
   sessionLifetimes: SessionLifetimes;
   /** Requests per minute and IP (and per username for the login form); 0 turns a limit off. */
   rateLimits: { loginPerMinute: number; authorizePerMinute: number };
+  /** WebAuthn relying party: RP ID and origin from ISSUER. */
+  rp: RelyingParty;
   /** TOTP secrets' key, the issuer name apps show, the lockout for wrong codes (mfa/settings.ts). */
   secondFactors: SecondFactorSettings;
   /** REQUIRE_PAR (RFC 9126 5). */
@@ -26,6 +29,7 @@ export function signInSettings(config: Config): SignInSettings {
     deviceCookieKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'device-cookie'),
     sessionLifetimes: { idleSeconds: config.SESSION_IDLE_TTL, absoluteSeconds: config.SESSION_ABSOLUTE_TTL },
     rateLimits: { loginPerMinute: config.RATE_LIMIT_LOGIN, authorizePerMinute: config.RATE_LIMIT_AUTHORIZE },
+    rp: relyingParty(config),
     secondFactors: secondFactorSettings(config),
     requirePar: config.REQUIRE_PAR === 'true',
   };

@@ -25,6 +25,8 @@ const SWEEPS: Sweep[] = [
   { table: 'auth_codes', key: 'code_hash', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
   // Kept a day past expiry like codes, so a replayed device code still finds the grant to revoke.
   { table: 'device_authorizations', key: 'id', expired: (now) => sql`expires_at < ${new Date(now.getTime() - DAY_MS)}` },
+  // Single-use WebAuthn challenges live 5 minutes; an abandoned ceremony leaves its row behind.
+  { table: 'webauthn_challenges', key: 'cookie_hash', expired: (now) => sql`expires_at < ${now}` },
   { table: 'pushed_authorization_requests', key: 'request_uri_hash', expired: (now) => sql`expires_at < ${now}` },
   // Kept until the assertion expired (then exp refuses it anyway); the key is (client_id, jti), so rows go by ctid.
   { table: 'client_assertion_jtis', key: 'ctid', expired: (now) => sql`expires_at < ${now}` },

@@ -33,6 +33,13 @@ export const loginFailures = new Counter({
   registers: [registry],
 });
 
+export const passkeyFailures = new Counter({
+  name: 'latchkey_passkey_failures_total',
+  help: 'Refused passkey ceremonies (registration, sign-in, second factor), by reason',
+  labelNames: ['reason'] as const,
+  registers: [registry],
+});
+
 export const secondFactorFailures = new Counter({
   name: 'latchkey_second_factor_failures_total',
   help: 'Second-factor codes refused (wrong, reused, malformed, or the account locked)',
@@ -173,5 +180,6 @@ export function addGaugeSources(source: GaugeSources): () => void {
 onAuditEvent((event) => {
   if (event.type === 'refresh_reuse_detected') refreshReuseDetected.inc();
   if (event.type === 'login_failed') loginFailures.inc();
+  if (event.type === 'passkey_failed') passkeyFailures.inc({ reason: String(event.details?.reason ?? 'unknown') });
   if (event.type === 'second_factor_failed') secondFactorFailures.inc();
 });

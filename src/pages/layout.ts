@@ -17,8 +17,10 @@ function supportFooter(ui: PageUi): Html | string {
 /**
  * Every Latchkey page: the person's language, the operator's name, logo and support link, our stylesheet.
  * `wide`: a page of sections and tables (/account) rather than one form.
+ * `scripts`: Latchkey's own script paths, for the few pages that need one (a WebAuthn
+ * ceremony); send such a page with sendHtml's `scripts` option so its CSP allows them.
  */
-export function page(ui: PageUi, title: string, body: Html, options: { wide?: boolean } = {}): string {
+export function page(ui: PageUi, title: string, body: Html, options: { wide?: boolean; scripts?: readonly string[] } = {}): string {
   return html`<!doctype html>
 <html lang="${ui.lang}">
 <head>
@@ -28,7 +30,8 @@ export function page(ui: PageUi, title: string, body: Html, options: { wide?: bo
 <title>${ui.t.pageTitle(title, ui.brand.productName)}</title>
 <link rel="icon" href="${FAVICON_PATH}" type="image/svg+xml">
 <link rel="stylesheet" href="${STYLESHEET_PATH}">
-</head>
+${(options.scripts ?? []).map((src) => html`<script src="${src}" defer></script>
+`)}</head>
 <body>
 ${brandHeader(ui)}
 <main${options.wide ? html` class="wide"` : ''}>

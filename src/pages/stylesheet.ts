@@ -52,6 +52,21 @@ ul.scopes { padding-left: 1.2rem; }
 code { font-size: .9em; }
 .device h1, .device strong { overflow-wrap: anywhere; }
 .device p.hint { margin: .35rem 0 0; font-size: .9rem; color: var(--muted); }
+p.divider { display: flex; align-items: center; gap: .75rem; margin: 1.25rem 0 0; color: var(--muted); font-size: .9rem; }
+p.divider::before, p.divider::after { content: ""; flex: 1; border-top: 1px solid var(--card-border); }
+form.passkey .error { margin: 1rem 0 0; }
+.notice { margin: 0 0 1rem; padding: .75rem; border-radius: 8px; border: 1px solid var(--accent); background: color-mix(in srgb, var(--accent) 10%, var(--card)); }
+ul.passkeys { list-style: none; padding: 0; margin: 0 0 1rem; }
+.passkey-item { padding: .9rem 0; border-bottom: 1px solid var(--card-border); }
+.passkey-head { display: flex; flex-wrap: wrap; gap: .5rem; align-items: baseline; overflow-wrap: anywhere; }
+.tag { font-size: .75rem; padding: .1rem .45rem; border-radius: 999px; border: 1px solid var(--border); color: var(--muted); white-space: nowrap; }
+.passkey-item form.inline { display: flex; gap: .5rem; margin-top: .5rem; }
+.passkey-item form.inline input { flex: 1; min-width: 0; }
+.passkey-item form.inline button, .passkey-item button.danger { width: auto; margin-top: 0; padding: .55rem .9rem; }
+.passkey-item form + form { margin-top: .5rem; }
+button.danger { background: transparent; color: var(--danger); border: 1px solid var(--danger); }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+p.back { margin: 1.5rem 0 0; font-size: .9rem; }
 .device .user-code { margin: .5rem 0 1.25rem; padding: .6rem; text-align: center; font: 600 1.6rem/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; letter-spacing: .15em; border: 1px dashed var(--border); border-radius: 8px; }
 .device input[type=text].user-code-input { font: 600 1.35rem/1.3 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; letter-spacing: .15em; text-align: center; text-transform: uppercase; }
 .device input[aria-invalid=true] { border-color: var(--danger); }

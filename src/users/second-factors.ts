@@ -1,4 +1,5 @@
 import type { Queryable, Trx } from '../db/queryable.js';
+import { countPasskeys, deleteUserPasskeys, listPasskeys } from './passkey-store.js';
 import { deleteRecoveryCodes, summariseRecoveryCodes } from './recovery-code-store.js';
 import { deleteTotp, findTotp } from './totp-store.js';
 
@@ -16,6 +17,11 @@ export interface FactorSummary {
   lastUsedAt: Date | null;
   /** Recovery codes: how many are left unused. */
   remaining?: number;
+  /** Passkeys: which one (one summary per passkey). */
+  id?: string;
+  name?: string;
+  /** Passkeys: synced (backup-eligible, amr swk) or bound to one device (hwk). */
+  synced?: boolean;
 }
 
 /**
@@ -24,7 +30,9 @@ export interface FactorSummary {
  */
 export async function enrolledFactorKinds(q: Queryable, userId: string): Promise<string[]> {
   const totp = await findTotp(q, userId);
-  return totp?.confirmedAt ? ['totp'] : [];
+  const kinds = totp?.confirmedAt ? ['totp'] : [];
+  if ((await countPasskeys(q, userId)) > 0) kinds.push('passkey');
+  return kinds;
 }
 
 export async function listFactors(q: Queryable, userId: string): Promise<FactorSummary[]> {
@@ -33,6 +41,9 @@ export async function listFactors(q: Queryable, userId: string): Promise<FactorS
   if (totp?.confirmedAt) factors.push({ kind: 'totp', createdAt: totp.confirmedAt, lastUsedAt: totp.lastUsedAt });
   const codes = await summariseRecoveryCodes(q, userId);
   if (codes.total > 0 && codes.createdAt) factors.push({ kind: 'recovery_codes', createdAt: codes.createdAt, lastUsedAt: codes.lastUsedAt, remaining: codes.remaining });
+  for (const passkey of await listPasskeys(q, userId)) {
+    factors.push({ kind: 'passkey', id: passkey.id, name: passkey.name, synced: passkey.backupEligible, createdAt: passkey.createdAt, lastUsedAt: passkey.lastUsedAt });
+  }
   return factors;
 }
 
@@ -42,5 +53,6 @@ export async function removeAllFactors(trx: Trx, userId: string): Promise<string
   const totp = await findTotp(trx, userId);
   if (await deleteTotp(trx, userId)) if (totp?.confirmedAt) removed.push('totp');
   if ((await deleteRecoveryCodes(trx, userId)) > 0) removed.push('recovery_codes');
+  if ((await deleteUserPasskeys(trx, userId)) > 0) removed.push('passkey');
   return removed;
 }

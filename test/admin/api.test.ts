@@ -30,9 +30,9 @@ describe('admin API', () => {
     it.each([
       ['POST', '/admin/users', { username: 'a b', password: 'x' }, 'body.username'],
       ['POST', '/admin/users', { username: 'ok' }, 'body.password'],
-      ['POST', '/admin/users', { username: 'ok', password: 'pw', email: 'nope' }, 'body.email'],
-      ['POST', '/admin/users', { username: 'ok', password: 'pw', role: 'root' }, 'body'],
-      ['POST', '/admin/users', { username: 42, password: 'pw' }, 'body.username'],
+      ['POST', '/admin/users', { username: 'ok', password: 'long enough', email: 'nope' }, 'body.email'],
+      ['POST', '/admin/users', { username: 'ok', password: 'long enough', role: 'root' }, 'body'],
+      ['POST', '/admin/users', { username: 42, password: 'long enough' }, 'body.username'],
       ['PATCH', '/admin/users/00000000-0000-4000-8000-000000000000', {}, 'body'],
       ['PATCH', '/admin/users/00000000-0000-4000-8000-000000000000', { disabled: 'yes' }, 'body.disabled'],
       ['GET', '/admin/users/not-a-uuid', undefined, 'params.id'],
@@ -74,8 +74,8 @@ describe('admin API', () => {
     it('answers 404 for unknown ids and 409 for a duplicate username', async () => {
       expect((await call('GET', '/admin/users/00000000-0000-4000-8000-000000000000')).status).toBe(404);
       expect((await call('GET', '/admin/clients/no-such-client')).status).toBe(404);
-      expect((await call('POST', '/admin/users', { username: 'dup', password: 'pw' })).status).toBe(201);
-      const duplicate = await call('POST', '/admin/users', { username: 'DUP', password: 'pw' });
+      expect((await call('POST', '/admin/users', { username: 'dup', password: 'long enough' })).status).toBe(201);
+      const duplicate = await call('POST', '/admin/users', { username: 'DUP', password: 'long enough' });
       expect(duplicate.status).toBe(409);
       expect(duplicate.body).toMatchObject({ error: 'conflict' });
     });
@@ -84,7 +84,7 @@ describe('admin API', () => {
   describe('users', () => {
     it('creates, gets, filters, pages, updates and deletes', async () => {
       for (const name of ['page-a', 'page-b', 'page-c']) {
-        expect((await call('POST', '/admin/users', { username: name, password: 'pw', email: `${name}@example.com` })).status).toBe(201);
+        expect((await call('POST', '/admin/users', { username: name, password: 'long enough', email: `${name}@example.com` })).status).toBe(201);
       }
       const filtered = await call('GET', '/admin/users?username=PAGE-');
       expect(filtered.body!.items!.map((u) => u.username).sort()).toEqual(['page-a', 'page-b', 'page-c']);
@@ -110,6 +110,34 @@ describe('admin API', () => {
 
       expect((await call('DELETE', `/admin/users/${user.id}`)).status).toBe(204);
       expect((await call('GET', `/admin/users/${user.id}`)).status).toBe(404);
+    });
+  });
+
+  describe('the password rule (PASSWORD_MIN_LENGTH, default 8)', () => {
+    it('refuses a short password on create and on patch with a 400 naming body.password, and writes nothing', async () => {
+      const created = await call('POST', '/admin/users', { username: 'shorty', password: '1234567' });
+      expect(created.status).toBe(400);
+      expect(created.body).toMatchObject({ error: 'invalid_request', error_description: 'body.password: password must be at least 8 characters' });
+      expect(await server.database.db.selectFrom('users').select('id').where('username', '=', 'shorty').executeTakeFirst()).toBeUndefined();
+
+      const user = await makeUser(server.database.db, { username: 'keeps-password' });
+      const before = await server.database.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow();
+      for (const password of ['x', '       \t', '🔑🔑🔑🔑', 'y'.repeat(1025)]) {
+        const patched = await call('PATCH', `/admin/users/${user.id}`, { password, name: 'changed?' });
+        expect(patched.status, password).toBe(400);
+        expect(patched.body!.error_description, password).toMatch(/^body\.password: password must /);
+      }
+      const after = await server.database.db.selectFrom('users').select(['password_hash', 'name']).where('id', '=', user.id).executeTakeFirstOrThrow();
+      expect(after).toEqual({ password_hash: before.password_hash, name: null });
+      // The one rule counts characters, not UTF-16 units: eight emoji are eight characters.
+      expect((await call('PATCH', `/admin/users/${user.id}`, { password: '🔑'.repeat(8) })).status).toBe(200);
+      expect((await call('POST', '/admin/users', { username: 'exactly-eight', password: '12345678' })).status).toBe(201);
+    });
+
+    it('does not apply to login: a password set before the minimum existed still signs in', async () => {
+      const old = await makeUser(server.database.db, { username: 'old-short', password: 'abc' });
+      const tokens = await loginTokens(server.url, app, REDIRECT, 'old-short', old.password);
+      expect(tokens.access_token).toBeTruthy();
     });
   });
 

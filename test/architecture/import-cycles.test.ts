@@ -35,14 +35,16 @@ const ALLOWED: Record<string, readonly string[]> = {
   pages: [],
   /** What a browser holds: cookies, sessions, consent given; used by oauth/, login/ and admin/. */
   browser: ['clock.ts', 'config.ts', 'db', 'opaque-token.ts', 'tokens', 'users'],
-  oauth: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'dpop', 'http', 'keys', 'opaque-token.ts', 'pages', 'tokens', 'users'],
+  /** WebAuthn: credentials, single-use challenges, the two ceremonies, the browser script; used by login/, admin/ and the CLI. */
+  passkeys: ['audit', 'browser', 'clock.ts', 'config.ts', 'db', 'opaque-token.ts', 'users'],
   /** Second factors: TOTP and recovery codes (the arithmetic, the sealed secret, checking a code); their tables' SQL is in users/. */
   mfa: ['audit', 'clock.ts', 'config.ts', 'db', 'keys', 'opaque-token.ts', 'users'],
+  oauth: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'dpop', 'http', 'keys', 'opaque-token.ts', 'pages', 'tokens', 'users'],
   /** The sign-in pages sit above oauth/authorize: they plug steps into its loop (never the reverse). */
-  login: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'mfa', 'oauth', 'pages', 'users'],
-  /** The self-service pages: sign-in through login/'s loop, factors through mfa/, sessions and families through browser/ and tokens/. */
-  account: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'login', 'mfa', 'oauth', 'pages', 'tokens', 'users'],
-  admin: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'oauth', 'tokens', 'users'],
+  login: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'mfa', 'oauth', 'pages', 'passkeys', 'users'],
+  /** The self-service pages: sign-in through login/'s loop, factors through mfa/ and passkeys/, sessions and families through browser/ and tokens/. */
+  account: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'login', 'mfa', 'oauth', 'pages', 'passkeys', 'tokens', 'users'],
+  admin: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'oauth', 'passkeys', 'tokens', 'users'],
   // Composition roots: they wire everything together and nothing imports them but each other.
   'app.ts': ['*'],
   'main.ts': ['*'],

@@ -27,23 +27,24 @@ describe('latchkey user create', () => {
   });
 
   it('creates a user without email or name', async () => {
-    const result = await cli.run(['user', 'create', '--username', 'bob', '--password-stdin'], 'pw');
+    const result = await cli.run(['user', 'create', '--username', 'bob', '--password-stdin'], 'bob password');
     expect(result.status).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ username: 'bob', email: null, name: null });
   });
 
   it.each([
-    ['a duplicate username', ['--username', 'alice'], 'pw', /a user with that username already exists/],
-    ['a duplicate username in other case', ['--username', 'BOB'], 'pw', /a user with that username already exists/],
-    ['a duplicate email in other case', ['--username', 'carol', '--email', 'ALICE@example.com'], 'pw', /a user with that email already exists/],
+    ['a duplicate username', ['--username', 'alice'], 'long enough', /a user with that username already exists/],
+    ['a duplicate username in other case', ['--username', 'BOB'], 'long enough', /a user with that username already exists/],
+    ['a duplicate email in other case', ['--username', 'carol', '--email', 'ALICE@example.com'], 'long enough', /a user with that email already exists/],
     ['an empty password', ['--username', 'dave'], '', /password must not be empty/],
     ['a password of only a newline', ['--username', 'dave'], '\n', /password must not be empty/],
     ['a blank password', ['--username', 'dave'], '   ', /password must not be only white space/],
     ['an oversized password', ['--username', 'dave'], 'x'.repeat(1025), /password must be at most 1024 characters/],
-    ['a bad email', ['--username', 'dave', '--email', 'not-an-email'], 'pw', /email must be a valid email address/],
-    ['a username with spaces', ['--username', 'da ve'], 'pw', /username must be 1-64 characters/],
-    ['an empty username', ['--username', ''], 'pw', /username must be 1-64 characters/],
-    ['a username with markup', ['--username', '<script>'], 'pw', /username must be 1-64 characters/],
+    ['a password of 7 characters', ['--username', 'dave'], '1234567\n', /^latchkey: password must be at least 8 characters\n$/],
+    ['a bad email', ['--username', 'dave', '--email', 'not-an-email'], 'long enough', /email must be a valid email address/],
+    ['a username with spaces', ['--username', 'da ve'], 'long enough', /username must be 1-64 characters/],
+    ['an empty username', ['--username', ''], 'long enough', /username must be 1-64 characters/],
+    ['a username with markup', ['--username', '<script>'], 'long enough', /username must be 1-64 characters/],
   ])('refuses %s with exit 2 and a clear message', async (_label, args, stdin, message) => {
     const result = await cli.run(['user', 'create', ...args, '--password-stdin'], stdin);
     expect(result.status).toBe(2);
@@ -77,5 +78,17 @@ describe('latchkey user create', () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toMatch(/^Usage: latchkey user create --username U/);
     expect(result.stdout).toContain('--password-stdin');
+  });
+
+  it('takes the minimum from PASSWORD_MIN_LENGTH', async () => {
+    cli.env.PASSWORD_MIN_LENGTH = '12';
+    try {
+      const short = await cli.run(['user', 'create', '--username', 'frank', '--password-stdin'], 'eleven char');
+      expect(short).toMatchObject({ status: 2, stderr: 'latchkey: password must be at least 12 characters\n', stdout: '' });
+      const enough = await cli.run(['user', 'create', '--username', 'frank', '--password-stdin'], 'twelve chars');
+      expect(enough.status).toBe(0);
+    } finally {
+      delete cli.env.PASSWORD_MIN_LENGTH;
+    }
   });
 });

@@ -61,7 +61,7 @@ describe('the device pages in headless Chromium', { timeout: 90_000 }, () => {
   async function signIn(page: Page) {
     await page.getByLabel('Username').fill('viewer');
     await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
   async function shot(page: Page, name: string) {

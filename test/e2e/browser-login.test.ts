@@ -80,7 +80,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
   async function signIn(page: Page, password = user.password) {
     await page.getByLabel('Username').fill('alice');
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
   it('runs the whole code flow through the real login page, then exchanges the code with PKCE', async () => {
@@ -94,7 +94,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     await expect(page.locator('p.sub strong').textContent()).resolves.toBe('Notes');
     await expect(page.locator('label[for=username]').textContent()).resolves.toBe('Username');
     await expect(page.locator('label[for=password]').textContent()).resolves.toBe('Password');
-    await expect(page.locator('#username').getAttribute('autocomplete')).resolves.toBe('username');
+    await expect(page.locator('#username').getAttribute('autocomplete')).resolves.toBe('username webauthn');
     await expect(page.locator('#password').getAttribute('autocomplete')).resolves.toBe('current-password');
     await expect(page.locator('#password').getAttribute('type')).resolves.toBe('password');
     // A string: tsconfig has no DOM lib, and this runs in the page anyway.
@@ -158,7 +158,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
     expect(app.hits.length).toBe(hitsBefore); // nothing reached the client
 
     await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     const callback = await landedAtCallback(tab);
     expect(callback.searchParams.get('code')).toMatch(/^lk_ac_/);
     expect(callback.searchParams.get('state')).toBe(request.state);

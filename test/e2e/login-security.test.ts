@@ -42,9 +42,10 @@ describe('the login page', () => {
     const page = await start.response.text();
     expect(page).toContain('<label for="username">');
     expect(page).toContain('<label for="password">');
-    expect(page).toMatch(/id="username" name="username" autocomplete="username"/);
+    expect(page).toMatch(/id="username" name="username" autocomplete="username webauthn"/);
     expect(page).toMatch(/id="password" name="password" autocomplete="current-password"/);
-    expect(page).not.toMatch(/<script/i);
+    // Scripts only from Latchkey's own files (the passkey ceremony), never inline.
+    expect(page).not.toMatch(/<script(?![^>]*\ssrc="\/assets\/[a-z-]+\.js")/i);
     expect(page).not.toMatch(/(src|href)="(https?:)?\/\//i);
     const csp = start.response.headers.get('content-security-policy')!;
     expect(csp).toContain("default-src 'none'");
@@ -76,7 +77,7 @@ describe('the login page', () => {
       expect(result.response.status).toBe(200);
       expect(result.body).toContain('role="alert">Incorrect username or password.</p>');
       // Only the echoed username and the per-request id may differ; blank them out.
-      bodies.push(result.body.replaceAll(result.requestId, 'REQ').replaceAll(result.csrf, 'CSRF').replace(/value="[^"]*" (autocomplete="username"|required)/, '').replace(/name="username"[^>]*>/, 'USERNAME>'));
+      bodies.push(result.body.replaceAll(result.requestId, 'REQ').replaceAll(result.csrf, 'CSRF').replace(/value="[^"]*" (autocomplete="username webauthn"|required)/, '').replace(/name="username"[^>]*>/, 'USERNAME>'));
     }
     expect(bodies[1]).toBe(bodies[0]);
     expect(bodies[2]).toBe(bodies[0]);

@@ -2,7 +2,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJwt } from 'jose';
 import type { Browser, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { NO_REFRESH_COOKIE } from '../../src/oauth/grants/refresh-token.js';
+import { ROOT } from '../helpers/process.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { freePort } from '../helpers/ports.js';
 import { launchChromium, openTab, type BrowserTab } from '../helpers/chromium.js';
@@ -148,7 +151,7 @@ describe('SPA refresh-cookie mode in headless Chromium', { timeout: 60_000 }, ()
     await page.waitForURL((url) => url.origin === issuer && url.pathname === '/login');
     await page.getByLabel('Username').fill('alice');
     await page.getByLabel('Password').fill('correct horse battery staple');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((url) => url.origin === spaOrigin && url.pathname === '/callback');
     await page.waitForFunction('window.result !== undefined');
     const result = (await page.evaluate('window.result')) as { tokenResponse: CallResult; nonce: string; documentCookie: string; error?: string };
@@ -266,7 +269,11 @@ describe('SPA refresh-cookie mode in headless Chromium', { timeout: 60_000 }, ()
     expect(await refreshCookies()).toEqual([]);
 
     const after = await refresh();
-    expect(after).toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'refresh_token is required' } });
+    // The description says the cookie did not arrive and why that happens (same-site, credentials).
+    expect(after).toEqual({ status: 400, body: { error: 'invalid_request', error_description: NO_REFRESH_COOKIE } });
+    expect(NO_REFRESH_COOKIE).toMatch(/^no refresh cookie arrived .*same site.*credentials: 'include'.*README#the-refresh-cookie-is-sent-only-same-site\)$/);
+    expect(NO_REFRESH_COOKIE).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/); // RFC 6749 5.2's error_description characters
+    expect(readFileSync(`${ROOT}/README.md`, 'utf8')).toMatch(/^#### The refresh cookie is sent only same-site$/m); // the anchor it names
     expect(seen.at(-1)).toEqual({ path: '/token', origin: spaOrigin, refreshCookie: false });
 
     // Revoked on the server too, not just forgotten by the browser: the last value is dead.

@@ -27,6 +27,7 @@ describe('latchkey keys', () => {
     cli.env.KEY_ENCRYPTION_KEY = KEK;
     cli.env.HOST = '127.0.0.1';
     cli.env.PORT = '0';
+    cli.env.ISSUER = 'http://127.0.0.1:3000'; // PORT=0 derives no issuer
     cli.env.JWKS_CACHE_TTL = '120';
   });
   afterAll(async () => cli?.destroy());

@@ -68,7 +68,8 @@ describe('SIGTERM during a login flood', () => {
     expect(statuses.filter((status) => status !== 200 && status !== 503)).toEqual([]);
     expect(statuses).toContain(503); // waiting when SIGTERM came
     expect(result.status).toBe(0);
-    expect(result.stderr).toBe('');
+    // stderr: only serve's start-up sentences (where it listens, the issuer), nothing else.
+    expect(result.stderr).toBe(`latchkey: listening on ${url}, using ${cli.env.DATABASE_URL ? 'Postgres' : `the embedded store in ${cli.env.DATA_DIR}`}\nlatchkey: issuer ${url}\n`);
     const lines = result.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { level: number; msg: string });
     expect(lines.filter((line) => line.level >= 50)).toEqual([]);
     expect(result.stdout).not.toMatch(/destroyed|unhandled/i);

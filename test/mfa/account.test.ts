@@ -5,6 +5,7 @@ import { ManualClock } from '../helpers/manual-clock.js';
 import { BrowserAgent, hiddenField } from '../helpers/http-agent.js';
 import { expectInvalidGrant, refresh } from '../helpers/tokens.js';
 import { accountSignIn, enrolTotp, exchange, nextStep, passwordStep, submitOtp, totpCode, type App } from './support.js';
+import { verifyPassword } from '../../src/users/password.js';
 
 const REDIRECT = 'http://localhost:8080/callback';
 
@@ -209,6 +210,12 @@ describe('/account over real HTTP', { timeout: 120_000 }, () => {
     expect(await setup.response.text()).not.toContain('evil');
     const long = await agent.submit('/account/password', { csrf_token: csrf, current_password: 'x'.repeat(4000), new_password: ' ', new_password_confirm: ' ' });
     expect(long.response.status).toBe(400);
+    // The one password rule (PASSWORD_MIN_LENGTH, default 8) applies here too, before the current password is checked.
+    const short = await agent.submit('/account/password', { csrf_token: csrf, current_password: user.password, new_password: '1234567', new_password_confirm: '1234567' });
+    expect(short.response.status).toBe(400);
+    expect(await short.response.text()).toContain('The new password is not usable: password must be at least 8 characters.');
+    const row = await server.database.db.selectFrom('users').select('password_hash').where('id', '=', user.id).executeTakeFirstOrThrow();
+    expect(await verifyPassword(row.password_hash, user.password)).toBe(true);
     const noTotp = await agent.submit('/account/totp/remove', { csrf_token: csrf });
     expect(noTotp.url).toBe(`${server.url}/account`);
   });

@@ -6,6 +6,7 @@ import { BrowserAgent } from '../helpers/http-agent.js';
 import { authorizeParams, basicAuth, obtainCode, pkcePair, postForm, type PkcePair } from '../helpers/flow.js';
 import { sha256Hex } from '../../src/opaque-token.js';
 import type { TokenSet } from '../helpers/tokens.js';
+import { CONSUMED_BY_FAILED_EXCHANGE } from '../../src/oauth/grants/authorization-code.js';
 
 /*
  * RFC 6749 4.1.3 (and OIDC Core 3.1.3.2): when the authorization request carried redirect_uri,
@@ -79,12 +80,43 @@ describe('authorization code exchange: redirect_uri (RFC 6749 4.1.3)', () => {
 
   it('a failed exchange spends the code: the correct request afterwards is refused too, and no grant exists', async () => {
     const { code, pkce } = await codeFor(twoUris);
+    const before = (await grantsOf(twoUris.clientId)).length;
     await expectInvalidGrant(await exchange(twoUris, code, pkce, undefined));
     await expectInvalidGrant(await exchange(twoUris, code, pkce, REDIRECT));
     const row = await server.database.db.selectFrom('auth_codes').select(['consumed_at', 'grant_id']).where('code_hash', '=', sha256Hex(code)).executeTakeFirstOrThrow();
     expect(row.consumed_at).not.toBeNull();
-    const grant = await server.database.db.selectFrom('grants').select('id').where('id', '=', row.grant_id!).executeTakeFirst();
-    expect(grant).toBeUndefined();
+    expect(row.grant_id).toBeNull();
+    expect(await grantsOf(twoUris.clientId)).toHaveLength(before);
+  });
+
+  it('a wrong PKCE verifier spends the code, and the retry is told the code was consumed by that failed exchange', async () => {
+    const { code, pkce } = await codeFor(oneUri);
+    const before = (await grantsOf(oneUri.clientId)).length;
+    const wrong = await exchange(oneUri, code, { ...pkce, verifier: pkcePair().verifier }, REDIRECT);
+    expect(wrong.status).toBe(400);
+    expect(await wrong.json()).toEqual({ error: 'invalid_grant', error_description: 'code_verifier does not match the code_challenge' });
+
+    const retry = await exchange(oneUri, code, pkce, REDIRECT);
+    expect(retry.status).toBe(400);
+    const body = (await retry.json()) as { error: string; error_description: string };
+    expect(body).toEqual({ error: 'invalid_grant', error_description: CONSUMED_BY_FAILED_EXCHANGE });
+    expect(body.error_description).toMatch(/consumed by an earlier exchange that failed/);
+    // RFC 6749 5.2: error_description is printable ASCII without " and \
+    expect(body.error_description).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
+    // ...and says nothing of why it failed, nor anything about the user or the client.
+    expect(body.error_description).not.toMatch(/verifier|redirect|client|user|exchanger/);
+    expect(await grantsOf(oneUri.clientId)).toHaveLength(before);
+  });
+
+  it('a code that became tokens still answers already been used on replay (and revokes them)', async () => {
+    const { code, pkce } = await codeFor(oneUri);
+    const first = await exchange(oneUri, code, pkce, REDIRECT);
+    expect(first.status).toBe(200);
+    const replay = await exchange(oneUri, code, pkce, REDIRECT);
+    expect(await replay.json()).toEqual({ error: 'invalid_grant', error_description: 'the authorization code has already been used' });
+    const row = await server.database.db.selectFrom('auth_codes').select('grant_id').where('code_hash', '=', sha256Hex(code)).executeTakeFirstOrThrow();
+    const grant = await server.database.db.selectFrom('grants').select('revoked_at').where('id', '=', row.grant_id!).executeTakeFirstOrThrow();
+    expect(grant.revoked_at).not.toBeNull();
   });
 
   it('succeeds with the identical redirect_uri', async () => {

@@ -99,7 +99,7 @@ describe('the embedded DATA_DIR is private (issue 10 item 12), and the CLI and s
     expect(JSON.parse(rotate.stdout)).toMatchObject({ status: 'activated' });
 
     // The server, also without KEY_ENCRYPTION_KEY, opens those keys: same key, read from DATA_DIR.
-    const config = loadConfig({ ...env, HOST: '127.0.0.1', PORT: '0' });
+    const config = loadConfig({ ...env, HOST: '127.0.0.1', PORT: '0', ISSUER: 'http://127.0.0.1:3000' });
     expect(config.keyEncryptionKeySource).toBe('data-dir');
     const server = await startServer(config);
     try {

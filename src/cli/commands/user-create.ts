@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import { newUserSchema } from '../../users/schema.js';
+import { newPasswordProblem } from '../../users/password-policy.js';
 import { createUser, DuplicateUserError } from '../../users/store.js';
 import { parseCommandArgs } from '../args.js';
 import { withDatabase } from '../database.js';
@@ -14,7 +15,8 @@ Creates a user and prints it as JSON (with its id). The password is read from st
   --username U       unique, case-insensitive; letters, digits and . _ @ + -
   --email E          optional, unique
   --name N           optional display name
-  --password-stdin   read the password from standard input (required)
+  --password-stdin   read the password from standard input (required); at least
+                     PASSWORD_MIN_LENGTH characters (default 8), at most 1024
 
 Example: printf '%s' 'correct horse' | latchkey user create --username alice --password-stdin
 `;
@@ -39,7 +41,10 @@ export async function userCreate(argv: string[], io: CliIO, config: () => Config
     name: values.name,
     password,
   });
-  return withDatabase(config(), async ({ db }) => {
+  const settings = config();
+  const passwordProblem = newPasswordProblem(input.password, { minLength: settings.PASSWORD_MIN_LENGTH });
+  if (passwordProblem) throw new UsageError(passwordProblem);
+  return withDatabase(settings, async ({ db }) => {
     try {
       const user = await createUser(db, input);
       printJson(io, { id: user.id, username: user.username, email: user.email, name: user.name, created_at: user.created_at });

@@ -57,7 +57,8 @@ export type CodeRedemption =
 /**
  * Consumes a code in one atomic compare-and-set, recording the grant it becomes: of two
  * concurrent exchanges exactly one wins. Run it in the transaction that creates that grant, so
- * a replay (reported with the grant id to revoke) never sees a consumed code without its grant.
+ * a replay (reported with the grant id to revoke) never sees a consumed code without its grant,
+ * except one whose exchange failed (markExchangeFailed: no grant id at all).
  */
 export async function redeemCode(q: Queryable, code: string, grantId: string, now: Date): Promise<CodeRedemption> {
   if (!code.startsWith(TOKEN_PREFIX.authorizationCode) || code.length > 100) return { status: 'invalid' };
@@ -74,4 +75,13 @@ export async function redeemCode(q: Queryable, code: string, grantId: string, no
   const existing = await q.selectFrom('auth_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
   if (existing?.consumed_at) return { status: 'replayed', code: existing };
   return { status: 'invalid' };
+}
+
+/**
+ * A redeemed code whose exchange was then refused (wrong verifier, client or redirect_uri) stays
+ * consumed but records no grant: a later presentation is then told the code was spent by a failed
+ * exchange rather than that it already became tokens. Run it in the redeeming transaction.
+ */
+export async function markExchangeFailed(q: Queryable, codeHash: string): Promise<void> {
+  await q.updateTable('auth_codes').set({ grant_id: null }).where('code_hash', '=', codeHash).execute();
 }

@@ -6,7 +6,7 @@ import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
 import { findUserById } from '../../users/store.js';
-import { redeemCode } from '../authorize/code-store.js';
+import { markExchangeFailed, redeemCode } from '../authorize/code-store.js';
 import type { OAuthDeps } from '../deps.js';
 import { nowDate } from '../../clock.js';
 import { verifierMatchesChallenge } from '../pkce.js';
@@ -19,6 +19,13 @@ import type { Grant, RequestOrigin } from './grant.js';
 import { revokeReplayedGrant, startUserGrant } from './user-grant.js';
 
 const invalidGrant = (description: string) => new OAuthError('invalid_grant', description);
+
+/**
+ * Says only what the presenter of the code could already know (their exchange failed), not why:
+ * the reason was in the answer to that exchange.
+ */
+export const CONSUMED_BY_FAILED_EXCHANGE =
+  'the authorization code was consumed by an earlier exchange that failed (a code is single-use, even when its exchange is refused): start a new authorization request';
 
 /**
  * RFC 6749 4.1.3: when the authorization request named redirect_uri, the token request must carry
@@ -54,8 +61,12 @@ async function exchangeAuthorizationCode(
     const redemption = await redeemCode(trx, params.code!, grantId, now);
     if (redemption.status !== 'redeemed') return redemption;
     const code = redemption.code;
-    // The code is spent from here on, whatever goes wrong below: a failed exchange is not retried.
-    const reject = (reason: string) => ({ status: 'rejected' as const, reason });
+    // The code is spent from here on, whatever goes wrong below: a failed exchange is not retried
+    // (RFC 6749 4.1.2: single use; an attacker guessing verifiers gets one try).
+    const reject = async (reason: string) => {
+      await markExchangeFailed(trx, code.code_hash);
+      return { status: 'rejected' as const, reason };
+    };
     if (code.client_id !== caller.client.clientId) return reject('the code was issued to another client');
     const redirectProblem = redirectUriProblem(code, params.redirect_uri, caller.client);
     if (redirectProblem) return reject(redirectProblem);
@@ -91,7 +102,9 @@ async function exchangeAuthorizationCode(
       return outcome.response;
     case 'replayed': {
       const { grant_id: replayedGrant, user_id: userId, client_id: clientId } = outcome.code;
-      if (replayedGrant) await revokeReplayedGrant(deps, { grantId: replayedGrant, userId, clientId, reason: 'authorization code replayed' }, origin, now);
+      // No grant: the one exchange this code had was refused (see markExchangeFailed).
+      if (!replayedGrant) throw invalidGrant(CONSUMED_BY_FAILED_EXCHANGE);
+      await revokeReplayedGrant(deps, { grantId: replayedGrant, userId, clientId, reason: 'authorization code replayed' }, origin, now);
       throw invalidGrant('the authorization code has already been used');
     }
     case 'rejected':

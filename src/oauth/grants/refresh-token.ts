@@ -19,9 +19,17 @@ import { audiencesStillAllowed } from '../audience.js';
 
 const invalidGrant = (description = 'the refresh token is invalid, expired or revoked') => new OAuthError('invalid_grant', description);
 
+/**
+ * What a cookie-mode client is told when neither a refresh_token nor its cookie arrived: the usual
+ * causes, from the one the SPA's developer cannot see (the browser withheld a SameSite=Strict
+ * cookie) to the mundane. The anchor is the README section that explains it.
+ */
+export const NO_REFRESH_COOKIE =
+  "no refresh cookie arrived (and no refresh_token): browsers send it only to an issuer on the same site as the page, with fetch credentials: 'include'; it is also gone once the family expired or was revoked (README#the-refresh-cookie-is-sent-only-same-site)";
+
 function presentedToken({ settings, caller: { client }, params, request }: GrantContext): string {
   const token = params.refresh_token ?? (client.refreshCookie ? readRefreshCookie(request, settings.issuer, client) : undefined);
-  if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required');
+  if (token === undefined) throw new OAuthError('invalid_request', client.refreshCookie ? NO_REFRESH_COOKIE : 'refresh_token is required');
   if (!token.startsWith(TOKEN_PREFIX.refreshToken) || token.length > 100) throw invalidGrant();
   return token;
 }

@@ -108,7 +108,8 @@ export const en = {
   newPasswordAgain: 'New password again',
   passwordChangeHint: 'Changing it signs you out everywhere else, apps included.',
   changePasswordButton: 'Change password',
-  newPasswordUnusable: 'The new password is not usable: it must not be empty, only white space, or longer than 1024 characters.',
+  newPasswordUnusable: (issue: { kind: 'empty' | 'blank' | 'too_short' | 'too_long'; limit?: number }) =>
+    `The new password is not usable: ${{ empty: 'password must not be empty', blank: 'password must not be only white space', too_short: `password must be at least ${issue.limit} characters`, too_long: `password must be at most ${issue.limit} characters` }[issue.kind]}.`,
   newPasswordMismatch: 'The new password and its confirmation differ.',
   currentPasswordWrong: 'The current password is not correct.',
   sessionsHeading: 'Where you are signed in',
@@ -164,6 +165,34 @@ export const en = {
   enrolTitle: 'Set up two-step verification',
   enrolIntro: (client: Html) => html`${client} asks for a second factor on top of your password. You have none yet: set one up, then sign-in continues.`,
   enrolTotpDescription: 'Scan a QR code with an app such as Aegis, Google Authenticator or 1Password; it then shows a new 6-digit code every 30 seconds.',
+
+  // Passkeys
+  passkeysTitle: 'Passkeys',
+  passkeysIntro: (username: Html) => html`Sign in as ${username} with your fingerprint, face or screen lock instead of a password.`,
+  passkeyNotices: {
+    added: 'Passkey added. You can sign in with it now.',
+    renamed: 'Passkey renamed.',
+    removed: 'Passkey removed.',
+  } as Record<string, string>,
+  passkeySynced: 'synced',
+  passkeyThisDeviceOnly: 'this device only',
+  passkeyAddedLastUsed: (added: string, lastUsed: string) => `Added ${added} · last used ${lastUsed}`,
+  passkeyNameOf: (name: string) => `Name of ${name}`,
+  rename: 'Rename',
+  noPasskeysYet: 'No passkeys yet.',
+  newPasskeyName: 'Name of the new passkey',
+  newPasskeyPlaceholder: 'e.g. Work laptop',
+  addPasskey: 'Add a passkey',
+  addPasskeyNeedsScript: 'Adding a passkey needs JavaScript.',
+  backToAccount: 'Back to your account',
+  passkeysNone: 'None yet. A passkey signs you in without a password, and counts as two-step verification.',
+  passkeysCount: (names: string[]) => `${names.length} ${names.length === 1 ? 'passkey' : 'passkeys'}: ${names.join(', ')}`,
+  managePasskeys: 'Manage passkeys',
+  or: 'or',
+  signInWithPasskey: 'Sign in with a passkey',
+  usePasskey: 'Use a passkey',
+  passkeyNeedsScript: 'A passkey needs JavaScript: turn it on for this page.',
+  enrolPasskeyDescription: 'Use this device’s fingerprint, face or screen lock (or a security key). A passkey can also sign you in without a password.',
 };
 
 /** The shape every language's catalogue has: English's, with its values widened to string and functions. */
