@@ -1,10 +1,10 @@
 import autocannon, { type Result } from 'autocannon';
-import http from 'node:http';
 import { loadavg } from 'node:os';
 import { measureArgon2Rate } from './argon2-rate.js';
 import { benchDatabase } from './database.js';
 import { createFixtures, loginForm, PASSWORD } from './fixtures.js';
 import { table } from './measure.js';
+import { percentile, sample } from './sampler.js';
 import { watchProcess } from './monitor.js';
 import { build, startLatchkey } from './server.js';
 
@@ -25,46 +25,6 @@ const FLOOD_WARM_UP_SECONDS = 2;
 const FORM = 'application/x-www-form-urlencoded';
 
 const TARGETS = { admittedP99Ms: 2000, ccShare: 0.3, sampledP99Ms: 50, loginShare: 0.8, rssMiB: 200 };
-
-/** One request every `everyMs` on one kept-alive connection; latencies in ms. */
-function sample(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, everyMs = 20): { stop(): Promise<number[]> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const latencies: number[] = [];
-  let running = true;
-  const once = () =>
-    new Promise<void>((resolve) => {
-      const started = performance.now();
-      const request = http.request(url, { agent, method: init.method ?? 'GET', headers: init.headers }, (response) => {
-        response.resume();
-        response.on('end', () => {
-          latencies.push(performance.now() - started);
-          resolve();
-        });
-      });
-      request.on('error', () => resolve());
-      request.end(init.body);
-    });
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      await once();
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, everyMs - (performance.now() - started))));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      agent.destroy();
-      return latencies;
-    },
-  };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const pct = (ratio: number) => `${fmt(ratio * 100)} %`;

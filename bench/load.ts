@@ -1,12 +1,12 @@
 import autocannon, { type Options, type Result } from 'autocannon';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { loadavg } from 'node:os';
 import { measureArgon2Rate } from './argon2-rate.js';
 import { startBare } from './bare.js';
 import { benchDatabase } from './database.js';
 import { createFixtures, loginFamilies, loginForm, type Client, type Fixtures } from './fixtures.js';
 import { table } from './measure.js';
+import { percentile, sample } from './sampler.js';
 import { watchProcess, type ProcessUsage } from './monitor.js';
 import { PEER_RESOURCE, startPeer } from './peer.js';
 import { build, startLatchkey, type ChildServer } from './server.js';
@@ -66,45 +66,6 @@ async function load(server: ChildServer, options: Omit<Options, 'url'> & { path:
   };
 }
 
-/** GET /healthz every 20 ms on one kept-alive connection; latencies in ms. */
-function sampleHealthz(url: string): { stop(): Promise<number[]> } {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const latencies: number[] = [];
-  let running = true;
-  const once = () =>
-    new Promise<void>((resolve) => {
-      const started = performance.now();
-      http
-        .get(`${url}/healthz`, { agent }, (response) => {
-          response.resume();
-          response.on('end', () => {
-            latencies.push(performance.now() - started);
-            resolve();
-          });
-        })
-        .on('error', () => resolve());
-    });
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      await once();
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 20 - (performance.now() - started))));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      agent.destroy();
-      return latencies;
-    },
-  };
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 async function expectStatus(response: Promise<Response>, status: number, what: string): Promise<Response> {
   const answered = await response;
@@ -265,7 +226,7 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
         const form = await loginForm(issuer, web);
         const request = { method: 'POST', headers: { 'content-type': FORM, cookie: form.cookie }, body: form.body };
         await expectStatus(fetch(`${issuer}/login`, { ...request, redirect: 'manual' }), 303, 'login');
-        const sampler = sampleHealthz(issuer);
+        const sampler = sample(`${issuer}/healthz`);
         const measured = await load(server, { path: '/login', ...request, connections: LOGIN_CONNECTIONS, expect: 303 });
         healthz = await sampler.stop();
         rows.push({ scenario: `POST /login (${LOGIN_CONNECTIONS} connections)`, measured, target: { min: 0.9, of: 'argon2' } });

@@ -68,7 +68,7 @@ describe('audit events from the real endpoints', () => {
     expect(rows.map((r) => r.type)).toEqual(['login_succeeded', 'token_issued']);
     const login = only(rows, 'login_succeeded');
     expect(login).toMatchObject({ user_id: user.id, client_id: app.clientId, ip: '127.0.0.1' });
-    expect(login.details).toEqual({ sessionId: expect.stringMatching(UUID) });
+    expect(login.details).toEqual({ sessionId: expect.stringMatching(UUID), amr: 'pwd' });
     const session = await server.database.db.selectFrom('login_sessions').select('user_id').where('id', '=', String(login.details.sessionId)).executeTakeFirstOrThrow();
     expect(session.user_id).toBe(user.id);
 

@@ -248,7 +248,7 @@ describe('the login page in headless Chromium', { timeout: 60_000 }, () => {
 
     await page.getByLabel('Username').fill('bob');
     await page.getByLabel('Password').fill(bob.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/consent');
     expect(await page.textContent('.switch')).toContain('Not bob?');
     await page.getByRole('button', { name: 'Allow' }).click();

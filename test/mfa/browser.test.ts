@@ -69,7 +69,7 @@ describe('second factors in headless Chromium (no JavaScript on Latchkey’s pag
   async function fillLogin(page: Page, username: string, password: string) {
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   }
 
   it('enrol on /account → sign out → sign in with password and otp → the ID token says amr pwd otp mfa, acr loa:2', async () => {
