@@ -15,9 +15,9 @@ export function hiddenCsrf(csrfToken: string): Html {
 export function accountOverviewPage(ui: PageUi, input: { username: string; notice?: string; error?: string; sections: Html[] }): string {
   return accountPage(
     ui,
-    'Your account',
-    html`<div class="header"><h1>Your account</h1><a href="/logout">Sign out</a></div>
-<p class="sub">Signed in as <strong>${input.username}</strong></p>
+    ui.t.accountTitle,
+    html`<div class="header"><h1>${ui.t.accountTitle}</h1><a href="/logout">${ui.t.signOutButton}</a></div>
+<p class="sub">${ui.t.accountSignedInAs(html`<strong>${input.username}</strong>`)}</p>
 ${input.notice ? html`<p class="notice" role="status">${input.notice}</p>` : ''}
 ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
 ${input.sections}`,
@@ -25,24 +25,25 @@ ${input.sections}`,
 }
 
 export function totpSetupPage(ui: PageUi, input: { csrfToken: string; qrSvg: Html; secret: string; uri: string; requestId?: string; error?: string }): string {
+  const { t } = ui;
   return accountPage(
     ui,
-    'Set up an authenticator app',
-    html`<h1>Set up an authenticator app</h1>
-<p class="sub">Scan this QR code with your authenticator app, or type the key into it by hand. Then enter the 6-digit code it shows.</p>
+    t.setUpAuthenticator,
+    html`<h1>${t.setUpAuthenticator}</h1>
+<p class="sub">${t.totpSetupIntro}</p>
 ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
-<div class="qr" role="img" aria-label="QR code of the setup key">${input.qrSvg}</div>
-<p><strong>Key</strong> (if you cannot scan):</p>
+<div class="qr" role="img" aria-label="${t.totpQrLabel}">${input.qrSvg}</div>
+<p>${t.totpKeyIfNoScan}</p>
 <code class="secret" id="totp-secret">${input.secret.match(/.{1,4}/g)?.join(' ') ?? input.secret}</code>
-<details><summary>Setup link</summary><code class="secret" id="totp-uri">${input.uri}</code></details>
+<details><summary>${t.totpSetupLink}</summary><code class="secret" id="totp-uri">${input.uri}</code></details>
 <form method="post" action="/account/totp" novalidate>
 ${hiddenCsrf(input.csrfToken)}
 ${input.requestId ? html`<input type="hidden" name="request_id" value="${input.requestId}">` : ''}
-<label for="otp">Code from the app</label>
+<label for="otp">${t.totpCodeLabel}</label>
 <input type="text" id="otp" name="otp" inputmode="numeric" autocomplete="one-time-code" maxlength="64" required autofocus${input.error ? html` aria-invalid="true"` : ''}>
-<button type="submit">Turn on</button>
+<button type="submit">${t.turnOn}</button>
 </form>
-<p><a href="/account">Cancel</a></p>`,
+<p><a href="/account">${t.cancel}</a></p>`,
   );
 }
 
@@ -51,7 +52,7 @@ export function recoveryCodesPage(ui: PageUi, input: { codes: string[]; heading:
     ui,
     input.heading,
     html`<h1>${input.heading}</h1>
-<p class="sub">Save these recovery codes somewhere safe (a password manager, or printed). Each signs you in once if you lose your authenticator app. <strong>They are shown only now.</strong></p>
+<p class="sub">${ui.t.recoveryCodesIntro}</p>
 <ol class="codes" id="recovery-codes">${input.codes.map((code) => html`<li><code>${code}</code></li>`)}</ol>
 <a class="button" href="${input.continueHref}">${input.continueLabel}</a>`,
   );
@@ -65,8 +66,8 @@ export function confirmActionPage(ui: PageUi, input: { title: string; message: s
 <p class="sub">${input.message}</p>
 <form method="post" action="${input.action}">
 ${hiddenCsrf(input.csrfToken)}
-<button type="submit">${input.button}</button>
+<button type="submit"${input.danger ? html` class="danger"` : ''}>${input.button}</button>
 </form>
-<p><a href="/account">Cancel</a></p>`,
+<p><a href="/account">${ui.t.cancel}</a></p>`,
   );
 }

@@ -20,11 +20,8 @@ import { accountSession, isFresh } from './guard.js';
 import { ACCOUNT_PASSKEYS_PATH, passkeysPage, passkeysSummary } from './passkeys-page.js';
 import type { AccountSection } from './section.js';
 
-const NOTICES: Record<string, string> = {
-  added: 'Passkey added. You can sign in with it now.',
-  renamed: 'Passkey renamed.',
-  removed: 'Passkey removed.',
-};
+/** What the list says after an action (?done=): catalogue keys, so the query string cannot put words on the page. */
+type Done = 'added' | 'renamed' | 'removed';
 
 /** The JSON endpoints (fetch from /account/passkeys) need the session the page had; they cannot show a sign-in page. */
 async function signedIn(context: StepContext, request: FastifyRequest): Promise<{ session: ActiveSession; user: NonNullable<Awaited<ReturnType<typeof findUserById>>> } | undefined> {
@@ -34,7 +31,7 @@ async function signedIn(context: StepContext, request: FastifyRequest): Promise<
   return session && user ? { session, user } : undefined;
 }
 
-function backToList(reply: FastifyReply, done: keyof typeof NOTICES): FastifyReply {
+function backToList(reply: FastifyReply, done: Done): FastifyReply {
   return reply.redirect(`${ACCOUNT_PASSKEYS_PATH}?done=${done}`, 303);
 }
 
@@ -51,12 +48,13 @@ async function showPasskeys(context: StepContext, request: FastifyRequest, reply
   const user = await findUserById(context.deps.db, access.session.userId);
   if (!user) return reply.redirect('/account', 303);
   const done = (request.query as Record<string, unknown>).done;
-  const body = passkeysPage(pageUi(request), {
+  const ui = pageUi(request);
+  const body = passkeysPage(ui, {
     username: user.username,
     csrfToken: context.cookies.csrfToken(request, reply),
     passkeys: await listPasskeys(context.deps.db, user.id),
     requestId,
-    notice: typeof done === 'string' && Object.hasOwn(NOTICES, done) ? NOTICES[done] : undefined,
+    notice: typeof done === 'string' && Object.hasOwn(ui.t.passkeyNotices, done) ? ui.t.passkeyNotices[done] : undefined,
   });
   return sendHtml(reply, 200, body, undefined, { scripts: true });
 }
@@ -136,6 +134,6 @@ function registerPasskeyAccountRoutes(app: FastifyInstance, context: StepContext
 /** The passkeys section of /account: a summary there, the list and its actions on /account/passkeys. */
 export const passkeysSection: AccountSection = {
   id: 'passkeys',
-  render: async (context, view) => passkeysSummary(await listPasskeys(context.deps.db, view.user.id)),
+  render: async (context, view) => passkeysSummary(view.ui.t, await listPasskeys(context.deps.db, view.user.id)),
   registerRoutes: (app, context) => registerPasskeyAccountRoutes(app, context),
 };

@@ -8,10 +8,11 @@ import { attemptLogin } from '../login/login-attempt.js';
 import type { StepContext } from '../login/step.js';
 import { forbiddenPage, formParams } from '../login/step-pages.js';
 import { html } from '../pages/html.js';
+import { pageUi } from '../pages/ui.js';
 import { tooManyRequestsPage } from '../pages/too-many-requests.js';
 import { revokeGrantsOf } from '../tokens/grant-store.js';
 import { passwordSchema } from '../users/schema.js';
-import { newPasswordProblem } from '../users/password-policy.js';
+import { newPasswordIssue, PASSWORD_MAX_LENGTH } from '../users/password-policy.js';
 import { findUserById, hashedPassword, updateUser } from '../users/store.js';
 import { accountSession } from './guard.js';
 import { backToAccount } from './notices.js';
@@ -34,20 +35,20 @@ async function changePassword(context: StepContext, overview: OverviewRenderer, 
   const { session } = access;
   const user = await findUserById(deps.db, session.userId);
   if (!user) return backToAccount(reply);
+  const { t } = pageUi(request);
   const fail = (error: string) => overview(request, reply, session, { status: 400, error });
-  const next = passwordSchema.safeParse(form.new_password ?? '');
-  if (!next.success) return fail(`The new password is not usable: ${next.error.issues[0]?.message ?? 'invalid'}.`);
+  const candidate = form.new_password ?? '';
   // The one rule for a password being set (users/password-policy.ts): PASSWORD_MIN_LENGTH and the maximum.
-  const problem = newPasswordProblem(next.data, { minLength: deps.config.PASSWORD_MIN_LENGTH });
-  if (problem) return fail(`The new password is not usable: ${problem}.`);
-  if (form.new_password !== form.new_password_confirm) return fail('The new password and its confirmation differ.');
+  const issue = newPasswordIssue(candidate, { minLength: deps.config.PASSWORD_MIN_LENGTH }) ?? (passwordSchema.safeParse(candidate).success ? undefined : { kind: 'too_long' as const, limit: PASSWORD_MAX_LENGTH });
+  if (issue) return fail(t.newPasswordUnusable(issue));
+  if (form.new_password !== form.new_password_confirm) return fail(t.newPasswordMismatch);
   const now = nowDate(deps);
   const checked = await attemptLogin(deps.db, { username: user.username, password: (form.current_password ?? '').slice(0, 1024), device: undefined, now }, settings.lockout);
   if (!checked.ok || checked.user.id !== user.id) {
     await deps.audit.record(request.log, { type: 'login_failed', userId: user.id, ip: request.ip, details: { reason: 'bad_password', at: 'account_password' } });
-    return fail('The current password is not correct.');
+    return fail(t.currentPasswordWrong);
   }
-  const passwordHash = await hashedPassword(next.data);
+  const passwordHash = await hashedPassword(candidate);
   await withTransaction(deps.db, async (trx) => {
     await updateUser(trx, user.id, { passwordHash }, now);
     const revokedFamilies = await revokeGrantsOf(trx, { userId: user.id }, 'password changed by the user', now);
@@ -64,18 +65,18 @@ async function changePassword(context: StepContext, overview: OverviewRenderer, 
 
 export const passwordSection: AccountSection = {
   id: 'password',
-  render: (_context, { csrfToken }) => html`<section id="password">
-<h2>Password</h2>
+  render: (_context, { ui: { t }, csrfToken }) => html`<section id="password">
+<h2>${t.passwordHeading}</h2>
 <form method="post" action="${PATH}" novalidate>
 ${hiddenCsrf(csrfToken)}
-<label for="current_password">Current password</label>
+<label for="current_password">${t.currentPassword}</label>
 <input type="password" id="current_password" name="current_password" autocomplete="current-password" required>
-<label for="new_password">New password</label>
+<label for="new_password">${t.newPassword}</label>
 <input type="password" id="new_password" name="new_password" autocomplete="new-password" required>
-<label for="new_password_confirm">New password again</label>
+<label for="new_password_confirm">${t.newPasswordAgain}</label>
 <input type="password" id="new_password_confirm" name="new_password_confirm" autocomplete="new-password" required>
-<p class="hint">Changing it signs you out everywhere else, apps included.</p>
-<button type="submit">Change password</button>
+<p class="hint">${t.passwordChangeHint}</p>
+<button type="submit">${t.changePasswordButton}</button>
 </form>
 </section>`,
   registerRoutes(app, context, overview) {

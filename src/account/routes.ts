@@ -21,7 +21,7 @@ export function registerAccountRoutes(app: FastifyInstance, context: StepContext
   app.get('/account', async (request, reply) => {
     const access = await accountSession(context, request, reply, '/account');
     if (!access.ok) return access.reply;
-    return overview(request, reply, access.session, { status: 200, notice: noticeFor((request.query as Record<string, unknown>).notice) });
+    return overview(request, reply, access.session, { status: 200, notice: noticeFor(pageUi(request).t, (request.query as Record<string, unknown>).notice) });
   });
   for (const section of ACCOUNT_SECTIONS) section.registerRoutes(app, context, overview);
 }
@@ -30,7 +30,8 @@ async function renderOverview(context: StepContext, request: FastifyRequest, rep
   const { deps } = context;
   const user = await findUserById(deps.db, session.userId);
   if (!user) return reply.redirect('/account', 303);
-  const view = { session, user, csrfToken: context.cookies.csrfToken(request, reply), now: nowDate(deps) };
+  const ui = pageUi(request);
+  const view = { ui, session, user, csrfToken: context.cookies.csrfToken(request, reply), now: nowDate(deps) };
   const sections = await Promise.all(ACCOUNT_SECTIONS.map((section) => section.render(context, view)));
-  return sendHtml(reply, options.status, accountOverviewPage(pageUi(request), { username: user.username, notice: options.notice, error: options.error, sections }));
+  return sendHtml(reply, options.status, accountOverviewPage(ui, { username: user.username, notice: options.notice, error: options.error, sections }));
 }

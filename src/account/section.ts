@@ -2,10 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ActiveSession } from '../browser/session-store.js';
 import type { StepContext } from '../login/step.js';
 import type { Html } from '../pages/html.js';
+import type { PageUi } from '../pages/ui.js';
 import type { PublicUser } from '../users/store.js';
 
 /** What a section of the /account overview is drawn from. */
 export interface AccountView {
+  ui: PageUi;
   session: ActiveSession;
   user: PublicUser;
   csrfToken: string;

@@ -7,6 +7,7 @@ import type { StepContext } from '../login/step.js';
 import { forbiddenPage, formParams } from '../login/step-pages.js';
 import { sendErrorPage } from '../pages/error-page.js';
 import { html } from '../pages/html.js';
+import type { Messages } from '../pages/messages/index.js';
 import { findGrantOwner, listUserFamilies, revokeGrant } from '../tokens/grant-store.js';
 import { accountSession } from './guard.js';
 import { backToAccount } from './notices.js';
@@ -20,11 +21,11 @@ function when(date: Date): string {
   return new Date(date).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 }
 
-function endButton(csrfToken: string, name: 'session_id' | 'grant_id', id: string, label: string) {
-  return html`<form class="inline" method="post" action="${END}">${hiddenCsrf(csrfToken)}<input type="hidden" name="${name}" value="${id}"><button type="submit" class="secondary" aria-label="${label}">End</button></form>`;
+function endButton(t: Messages, csrfToken: string, name: 'session_id' | 'grant_id', id: string, label: string) {
+  return html`<form class="inline" method="post" action="${END}">${hiddenCsrf(csrfToken)}<input type="hidden" name="${name}" value="${id}"><button type="submit" class="secondary" aria-label="${label}">${t.endButton}</button></form>`;
 }
 
-async function render(context: StepContext, { session, csrfToken, now }: AccountView) {
+async function render(context: StepContext, { ui: { t }, session, csrfToken, now }: AccountView) {
   const { deps } = context;
   const idleMs = context.sessionLifetimes.idleSeconds * 1000;
   const sessions = (await listUserSessions(deps.db, session.userId)).filter(
@@ -34,22 +35,22 @@ async function render(context: StepContext, { session, csrfToken, now }: Account
   const names = new Map<string, string>();
   for (const family of families) if (!names.has(family.clientId)) names.set(family.clientId, (await deps.clients.find(family.clientId))?.name ?? family.clientId);
   return html`<section id="sessions">
-<h2>Where you are signed in</h2>
-<h3>Browsers</h3>
+<h2>${t.sessionsHeading}</h2>
+<h3>${t.browsersHeading}</h3>
 <table>
-<thead><tr><th>Browser</th><th>Signed in</th><th>Last used</th><th></th></tr></thead>
+<thead><tr><th scope="col">${t.browserColumn}</th><th scope="col">${t.signedInColumn}</th><th scope="col">${t.lastUsedColumn}</th><th scope="col"><span class="visually-hidden">${t.actionColumn}</span></th></tr></thead>
 <tbody>${sessions.map(
-    (s) => html`<tr><td class="agent">${s.userAgent ?? 'unknown browser'}${s.id === session.id ? html` <strong>(this browser)</strong>` : ''}</td><td>${when(s.createdAt)}</td><td>${when(s.lastSeenAt)}</td><td class="action">${endButton(csrfToken, 'session_id', s.id, 'End this browser session')}</td></tr>`,
+    (s) => html`<tr><td class="agent">${s.userAgent ?? t.unknownBrowser}${s.id === session.id ? html` <strong>${t.thisBrowser}</strong>` : ''}</td><td>${when(s.createdAt)}</td><td>${when(s.lastSeenAt)}</td><td class="action">${endButton(t, csrfToken, 'session_id', s.id, t.endBrowserSession)}</td></tr>`,
   )}</tbody>
 </table>
-<h3>Apps that stay signed in</h3>
+<h3>${t.appsHeading}</h3>
 ${
   families.length === 0
-    ? html`<p class="hint">No app holds a refresh token for you.</p>`
+    ? html`<p class="hint">${t.noApps}</p>`
     : html`<table>
-<thead><tr><th>App</th><th>Since</th><th>Last used</th><th></th></tr></thead>
+<thead><tr><th scope="col">${t.appColumn}</th><th scope="col">${t.sinceColumn}</th><th scope="col">${t.lastUsedColumn}</th><th scope="col"><span class="visually-hidden">${t.actionColumn}</span></th></tr></thead>
 <tbody>${families.map(
-        (f) => html`<tr><td><strong>${names.get(f.clientId)}</strong><br><span class="hint">${f.userAgent ?? ''}</span></td><td>${when(f.createdAt)}</td><td>${when(f.lastUsedAt)}</td><td class="action">${endButton(csrfToken, 'grant_id', f.id, `Sign ${names.get(f.clientId) ?? ''} out`)}</td></tr>`,
+        (f) => html`<tr><td><strong>${names.get(f.clientId)}</strong><br><span class="hint">${f.userAgent ?? ''}</span></td><td>${when(f.createdAt)}</td><td>${when(f.lastUsedAt)}</td><td class="action">${endButton(t, csrfToken, 'grant_id', f.id, t.signAppOut(names.get(f.clientId) ?? ''))}</td></tr>`,
       )}</tbody>
 </table>`
 }

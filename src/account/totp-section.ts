@@ -24,7 +24,6 @@ import type { AccountSection } from './section.js';
 const SETUP = '/account/totp';
 const REMOVE = '/account/totp/remove';
 const NEW_CODES = '/account/recovery-codes';
-const WRONG_CODE = 'That code did not match. Check the time on your device and enter the code the app shows now.';
 
 /** A parked sign-in this enrolment continues (from the enrol step); only its shape is checked here, the loop checks the rest. */
 function requestIdOf(value: unknown): string | undefined {
@@ -35,11 +34,11 @@ function setupPath(requestId: string | undefined): string {
   return requestId ? `${SETUP}?request_id=${requestId}` : SETUP;
 }
 
-function dateText(date: Date | null): string {
-  return date ? new Date(date).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : 'never';
+function dateText(date: Date | null, never: string): string {
+  return date ? new Date(date).toISOString().slice(0, 16).replace('T', ' ') + ' UTC' : never;
 }
 
-async function showSetup(context: StepContext, request: FastifyRequest, reply: FastifyReply, requestId: string | undefined, error?: string) {
+async function showSetup(context: StepContext, request: FastifyRequest, reply: FastifyReply, requestId: string | undefined, wrongCode = false) {
   const access = await accountSession(context, request, reply, setupPath(requestId));
   if (!access.ok) return access.reply;
   const { deps } = context;
@@ -49,8 +48,10 @@ async function showSetup(context: StepContext, request: FastifyRequest, reply: F
   if (!provisioning) return backToAccount(reply);
   // Drawn here, inline: the page fetches nothing (its CSP allows no image from anywhere else).
   const qrSvg = new Html(await QRCode.toString(provisioning.uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }));
-  const body = totpSetupPage(pageUi(request), { csrfToken: context.cookies.csrfToken(request, reply), qrSvg, secret: provisioning.secret, uri: provisioning.uri, requestId, error });
-  return sendHtml(reply, error ? 400 : 200, body);
+  const ui = pageUi(request);
+  const error = wrongCode ? ui.t.totpWrongCode : undefined;
+  const body = totpSetupPage(ui, { csrfToken: context.cookies.csrfToken(request, reply), qrSvg, secret: provisioning.secret, uri: provisioning.uri, requestId, error });
+  return sendHtml(reply, wrongCode ? 400 : 200, body);
 }
 
 /**
@@ -78,11 +79,12 @@ async function confirmSetup(context: StepContext, request: FastifyRequest, reply
   if (!confirmed.ok) {
     if (confirmed.reason === 'no_enrolment') return backToAccount(reply);
     await deps.audit.record(request.log, { type: 'second_factor_failed', userId: session.userId, ip: request.ip, details: { reason: 'wrong_code', at: 'totp_enrolment' } });
-    return showSetup(context, request, reply, requestId, WRONG_CODE);
+    return showSetup(context, request, reply, requestId, true);
   }
   if (confirmed.cookieValue) cookies.setSession(reply, confirmed.cookieValue, settings.sessionLifetimes.absoluteSeconds);
   const continueHref = requestId ? `/authorize/resume?request_id=${requestId}` : '/account?notice=totp_enabled';
-  return sendHtml(reply, 200, recoveryCodesPage(pageUi(request), { codes: confirmed.recoveryCodes, heading: 'Authenticator app on', continueHref, continueLabel: requestId ? 'Continue signing in' : 'Done' }));
+  const { t } = pageUi(request);
+  return sendHtml(reply, 200, recoveryCodesPage(pageUi(request), { codes: confirmed.recoveryCodes, heading: t.authenticatorOnTitle, continueHref, continueLabel: requestId ? t.continueSigningIn : t.done }));
 }
 
 /** GET: asks for a fresh sign-in first (every factor again when the last is older than 5 minutes). */
@@ -92,10 +94,12 @@ async function confirmPage(context: StepContext, request: FastifyRequest, reply:
   const totp = await findTotp(context.deps.db, access.session.userId);
   if (!totp?.confirmedAt) return backToAccount(reply);
   const csrfToken = context.cookies.csrfToken(request, reply);
+  const ui = pageUi(request);
+  const { t } = ui;
   const body =
     what === 'remove'
-      ? confirmActionPage(pageUi(request), { title: 'Remove authenticator app?', message: 'Signing in will ask only for your password, and your recovery codes stop working.', action: REMOVE, button: 'Remove', csrfToken, danger: true })
-      : confirmActionPage(pageUi(request), { title: 'New recovery codes?', message: 'New codes replace all your current ones: the old ones stop working at once.', action: NEW_CODES, button: 'Make new codes', csrfToken });
+      ? confirmActionPage(ui, { title: t.removeAuthenticatorTitle, message: t.removeAuthenticatorText, action: REMOVE, button: t.removeButton, csrfToken, danger: true })
+      : confirmActionPage(ui, { title: t.newCodesTitle, message: t.newCodesText, action: NEW_CODES, button: t.newCodesButton, csrfToken });
   return sendHtml(reply, 200, body);
 }
 
@@ -123,26 +127,27 @@ async function applyChange(context: StepContext, request: FastifyRequest, reply:
   });
   if (!codes) return backToAccount(reply);
   if (what === 'remove') return backToAccount(reply, 'totp_removed');
-  return sendHtml(reply, 200, recoveryCodesPage(pageUi(request), { codes, heading: 'New recovery codes', continueHref: '/account', continueLabel: 'Done' }));
+  const ui = pageUi(request);
+  return sendHtml(reply, 200, recoveryCodesPage(ui, { codes, heading: ui.t.newRecoveryCodesTitle, continueHref: '/account', continueLabel: ui.t.done }));
 }
 
 export const totpSection: AccountSection = {
   id: 'second-factor',
-  async render(context, { session, csrfToken: _csrf }) {
+  async render(context, { ui: { t }, session }) {
     const totp = await findTotp(context.deps.db, session.userId);
     if (!totp?.confirmedAt) {
       return html`<section id="second-factor">
-<h2>Two-step verification</h2>
-<p>Off. With an authenticator app, signing in also asks for a 6-digit code from your phone.</p>
-<a class="button" href="${SETUP}">Set up an authenticator app</a>
+<h2>${t.twoStepTitle}</h2>
+<p>${t.twoStepOff}</p>
+<a class="button" href="${SETUP}">${t.setUpAuthenticator}</a>
 </section>`;
     }
     const codes = await summariseRecoveryCodes(context.deps.db, session.userId);
     return html`<section id="second-factor">
-<h2>Two-step verification</h2>
-<p><strong>Authenticator app: on</strong> since ${dateText(totp.confirmedAt)}; last used ${dateText(totp.lastUsedAt)}.</p>
-<p>Recovery codes: <strong>${codes.remaining}</strong> of ${codes.total} left.</p>
-<p><a href="${NEW_CODES}">Make new recovery codes</a> · <a href="${REMOVE}">Remove the authenticator app</a></p>
+<h2>${t.twoStepTitle}</h2>
+<p>${t.authenticatorOnSince(dateText(totp.confirmedAt, t.never), dateText(totp.lastUsedAt, t.never))}</p>
+<p>${t.recoveryCodesLeft(codes.remaining, codes.total)}</p>
+<p><a href="${NEW_CODES}">${t.makeNewRecoveryCodes}</a> · <a href="${REMOVE}">${t.removeAuthenticator}</a></p>
 </section>`;
   },
   registerRoutes(app, context) {

@@ -42,8 +42,9 @@ async function showEnrolment(context: StepContext, request: FastifyRequest, repl
   const session = await findActiveSession(deps.db, cookies.readSession(request), now, context.sessionLifetimes);
   // Signed out meanwhile, or enrolled already (in another tab): the loop knows what is next.
   if (!session || !belowLevelTwo(session)) return backToTheLoop(reply, pending.id);
-  const options = SECOND_FACTOR_METHODS.map((method) => method.enrolment(pending.id));
-  return sendHtml(reply, 200, enrolPage(pageUi(request), { clientName: client.name, options }));
+  const ui = pageUi(request);
+  const options = SECOND_FACTOR_METHODS.map((method) => method.enrolment(ui.t, pending.id));
+  return sendHtml(reply, 200, enrolPage(ui, { clientName: client.name, options }));
 }
 
 /** GET /login/enrol: why a second factor is needed, and the ways to set one up. */

@@ -31,7 +31,7 @@ ${input.failed ? html`<p class="error" role="alert">${t.loginFailed}</p>` : ''}
 <input type="password" id="password" name="password" autocomplete="current-password" required${input.username ? html` autofocus` : ''}>
 <button type="submit">${t.signInButton}</button>
 </form>
-${passkeySignInForm({ requestId: input.requestId, csrfToken: input.csrfToken })}`,
+${passkeySignInForm(t, { requestId: input.requestId, csrfToken: input.csrfToken })}`,
     { scripts: PASSKEY_SCRIPTS },
   );
 }

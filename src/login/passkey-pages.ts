@@ -1,4 +1,6 @@
 import { html, type Html } from '../pages/html.js';
+import type { Messages } from '../pages/messages/index.js';
+import type { PageUi } from '../pages/ui.js';
 
 /**
  * The passkey parts of the sign-in pages. Each is a form that passkeys.js drives (see
@@ -12,23 +14,24 @@ export const PASSKEY_SECOND_FACTOR_PATH = '/login/second-factor/passkey';
 export const PASSKEY_SECOND_FACTOR_OPTIONS_PATH = '/login/second-factor/passkey/options';
 
 /** "Sign in with a passkey" under the password form; `data-autofill` starts conditional mediation in the username field. */
-export function passkeySignInForm(input: { requestId: string; csrfToken: string }): Html {
+export function passkeySignInForm(t: Messages, input: { requestId: string; csrfToken: string }): Html {
   return html`<form class="passkey" method="post" action="${PASSKEY_SIGN_IN_PATH}" data-passkey="sign-in" data-options="${PASSKEY_SIGN_IN_OPTIONS_PATH}" data-autofill hidden>
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 <input type="hidden" name="request_id" value="${input.requestId}">
-<p class="divider"><span>or</span></p>
+<p class="divider"><span>${t.or}</span></p>
 <p class="error" role="alert" data-passkey-error hidden></p>
-<button type="submit" class="secondary">Sign in with a passkey</button>
+<button type="submit" class="secondary">${t.signInWithPasskey}</button>
 </form>`;
 }
 
 /** The second-factor page's passkey part: only the signed-in user's passkeys are offered (and accepted). */
-export function passkeySecondFactorForm(input: { requestId: string; csrfToken: string }): Html {
+export function passkeySecondFactorForm(input: { ui: PageUi; requestId: string; csrfToken: string }): Html {
+  const { t } = input.ui;
   return html`<form class="passkey" method="post" action="${PASSKEY_SECOND_FACTOR_PATH}" data-passkey="sign-in" data-options="${PASSKEY_SECOND_FACTOR_OPTIONS_PATH}" hidden>
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 <input type="hidden" name="request_id" value="${input.requestId}">
 <p class="error" role="alert" data-passkey-error hidden></p>
-<button type="submit">Use a passkey</button>
+<button type="submit">${t.usePasskey}</button>
 </form>
-<noscript><p class="hint">A passkey needs JavaScript: turn it on for this page.</p></noscript>`;
+<noscript><p class="hint">${t.passkeyNeedsScript}</p></noscript>`;
 }

@@ -1,4 +1,5 @@
 import type { Html } from '../pages/html.js';
+import type { Messages } from '../pages/messages/index.js';
 import { passkeySecondFactorForm } from './passkey-pages.js';
 import { otpSection, type EnrolmentOption, type SecondFactorSectionInput } from './second-factor-pages.js';
 
@@ -14,15 +15,15 @@ export interface SecondFactorMethod {
   /** Its part of the second-factor page, shown when the user has this kind. */
   section(input: SecondFactorSectionInput): Html;
   /** How a user without any second factor sets this one up (the enrol step's page). */
-  enrolment(requestId: string): EnrolmentOption;
+  enrolment(t: Messages, requestId: string): EnrolmentOption;
 }
 
 const totpMethod: SecondFactorMethod = {
   kind: 'totp',
   section: otpSection,
-  enrolment: (requestId) => ({
-    label: 'Set up an authenticator app',
-    description: 'Scan a QR code with an app such as Aegis, Google Authenticator or 1Password; it then shows a new 6-digit code every 30 seconds.',
+  enrolment: (t, requestId) => ({
+    label: t.setUpAuthenticator,
+    description: t.enrolTotpDescription,
     href: `/account/totp?request_id=${encodeURIComponent(requestId)}`,
   }),
 };
@@ -30,9 +31,9 @@ const totpMethod: SecondFactorMethod = {
 const passkeyMethod: SecondFactorMethod = {
   kind: 'passkey',
   section: passkeySecondFactorForm,
-  enrolment: (requestId) => ({
-    label: 'Add a passkey',
-    description: 'Use this device’s fingerprint, face or screen lock (or a security key). A passkey can also sign you in without a password.',
+  enrolment: (t, requestId) => ({
+    label: t.addPasskey,
+    description: t.enrolPasskeyDescription,
     href: `/account/passkeys?request_id=${encodeURIComponent(requestId)}`,
   }),
 };

@@ -25,9 +25,6 @@ import { backToTheLoop, expiredPage, formParams, forbiddenPage } from './step-pa
 const SECOND_FACTOR = 'second_factor';
 export const SECOND_FACTOR_PATH = '/login/second-factor';
 
-/** The one message for every refused code: it never says whether the code was wrong, used, or the account locked. */
-export const SECOND_FACTOR_FAILED_MESSAGE = 'That code did not work. Check it and try again, or use a recovery code.';
-
 /** The level this sign-in must reach: level 2 when the client requires it (--require-mfa) or acr_values ask for it. */
 export function requiredLevel(state: Pick<SignInState, 'client' | 'request'>): AssuranceLevel | undefined {
   if (state.client.requireMfa) return LOA_2;
@@ -77,16 +74,18 @@ export async function secondFactorContext(context: StepContext, request: Fastify
   return { status: 'ready', pending, session, client, final, kinds };
 }
 
-async function renderSecondFactor(context: StepContext, request: FastifyRequest, reply: FastifyReply, requestId: unknown, error?: string) {
+async function renderSecondFactor(context: StepContext, request: FastifyRequest, reply: FastifyReply, requestId: unknown, failed = false) {
   const found = await secondFactorContext(context, request, requestId);
   if (found.status === 'expired') return expiredPage(reply);
   if (found.status !== 'ready') return backToTheLoop(reply, found.requestId);
   const user = await findUserById(context.deps.db, found.session.userId);
-  const input = { requestId: found.pending.id, csrfToken: context.cookies.csrfToken(request, reply), error };
+  const ui = pageUi(request);
+  // The one message for every refused code: it never says whether the code was wrong, used, or the account locked.
+  const input = { ui, requestId: found.pending.id, csrfToken: context.cookies.csrfToken(request, reply), error: failed ? ui.t.secondFactorFailed : undefined };
   const sections = SECOND_FACTOR_METHODS.filter((method) => found.kinds.includes(method.kind)).map((method) => method.section(input));
-  const body = secondFactorPage(pageUi(request), { ...input, clientName: found.client.name, username: user?.username ?? '', sections });
+  const body = secondFactorPage({ ...input, clientName: found.client.name, username: user?.username ?? '', sections });
   // Scripts: a passkey section runs the WebAuthn ceremony (Latchkey's own files only).
-  return sendHtml(reply, error ? 400 : 200, body, found.final.formActionTarget(found.pending.request), { scripts: true });
+  return sendHtml(reply, failed ? 400 : 200, body, found.final.formActionTarget(found.pending.request), { scripts: true });
 }
 
 /**
@@ -138,7 +137,7 @@ async function submitOtp(context: StepContext, request: FastifyRequest, reply: F
     }
     return completeSecondFactor(context, trx, request, reply, { session, clientId: pending.request.clientId, amr: [AMR.oneTimePassword], method: outcome.method });
   });
-  if (!accepted) return renderSecondFactor(context, request, reply, pending.id, SECOND_FACTOR_FAILED_MESSAGE);
+  if (!accepted) return renderSecondFactor(context, request, reply, pending.id, true);
   return backToTheLoop(reply, pending.id);
 }
 

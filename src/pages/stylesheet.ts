@@ -40,6 +40,7 @@ label { display: block; font-weight: 600; margin: 1rem 0 .35rem; }
 input[type=text], input[type=password] { width: 100%; padding: .65rem .75rem; font: inherit; border: 1px solid var(--border); border-radius: 8px; background: var(--field); color: var(--fg); }
 a:focus-visible, input:focus-visible, button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 button { margin-top: 1.5rem; width: 100%; padding: .7rem; font: inherit; font-weight: 600; border: 0; border-radius: 8px; background: var(--accent); color: var(--on-accent); cursor: pointer; }
+button.danger { background: var(--danger); color: var(--card); }
 button.secondary { background: transparent; color: var(--fg); border: 1px solid var(--border); margin-top: .75rem; }
 button.link { width: auto; margin: 0; padding: 0; background: none; border: 0; color: var(--accent); font-weight: inherit; text-decoration: underline; text-underline-offset: .15em; }
 form.inline { display: inline; }
@@ -91,6 +92,7 @@ ul.choices { list-style: none; padding: 0; margin: 0; }
 .account details { margin: .75rem 0; }
 .account ol.codes { columns: 2; font: 1rem/1.8 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .account .header { display: flex; justify-content: space-between; align-items: baseline; gap: 1rem; flex-wrap: wrap; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 @media (max-width: 560px) {
   main.wide { padding: 1.25rem; }
   .account table thead { display: none; }

@@ -18,15 +18,26 @@ export interface PasswordPolicy {
   minLength: number;
 }
 
+/** Why `password` may not be set (the limit is the length it breaks), or undefined when it may. */
+export type PasswordIssue = { kind: 'empty' | 'blank'; limit?: undefined } | { kind: 'too_short' | 'too_long'; limit: number };
+
+export function newPasswordIssue(password: string, policy: PasswordPolicy): PasswordIssue | undefined {
+  const length = [...password].length;
+  if (length === 0) return { kind: 'empty' };
+  if (password.trim().length === 0) return { kind: 'blank' };
+  if (length < policy.minLength) return { kind: 'too_short', limit: policy.minLength };
+  if (length > PASSWORD_MAX_LENGTH) return { kind: 'too_long', limit: PASSWORD_MAX_LENGTH };
+  return undefined;
+}
+
 /**
- * Why `password` may not be set, as a sentence for the person choosing it (no setting names:
- * end users read it on /account), or undefined when it may.
+ * Why `password` may not be set, as an English sentence for operators (CLI, admin API; no setting
+ * names), or undefined when it may. /account says it in the reader's language (newPasswordUnusable).
  */
 export function newPasswordProblem(password: string, policy: PasswordPolicy): string | undefined {
-  const length = [...password].length;
-  if (length === 0) return 'password must not be empty';
-  if (password.trim().length === 0) return 'password must not be only white space';
-  if (length < policy.minLength) return `password must be at least ${policy.minLength} characters`;
-  if (length > PASSWORD_MAX_LENGTH) return `password must be at most ${PASSWORD_MAX_LENGTH} characters`;
-  return undefined;
+  const issue = newPasswordIssue(password, policy);
+  if (!issue) return undefined;
+  if (issue.kind === 'empty') return 'password must not be empty';
+  if (issue.kind === 'blank') return 'password must not be only white space';
+  return issue.kind === 'too_short' ? `password must be at least ${issue.limit} characters` : `password must be at most ${issue.limit} characters`;
 }

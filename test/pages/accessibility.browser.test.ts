@@ -9,6 +9,8 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { postForm } from '../helpers/flow.js';
 import { launchChromium, openTab, type BrowserTab } from '../helpers/chromium.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { nextStep, totpCode } from '../mfa/support.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** Set to a directory to also save screenshots of every page (1280×800 and 375×720, light and dark). */
@@ -54,14 +56,16 @@ describe('pages are accessible (axe-core, WCAG 2.2 AA) in light and dark, Englis
   let thirdParty: string;
   let tv: string;
   const checked: string[] = [];
+  // Ticks with real time; the second-factor pages move it to the next 30 s step so that a fresh TOTP code is due.
+  const clock = new ManualClock();
 
   beforeAll(async () => {
     browser = await launchChromium();
-    // The login limit is low so that the 429 page is a few posts away.
-    [server, app] = await Promise.all([startTestServer({ RATE_LIMIT_LOGIN: '12', BRAND_SUPPORT_URL: 'https://support.example.com/help' }), startClientApp()]);
+    // The login limit is low so that the 429 page is a few posts away (after the sign-ins of the other tests).
+    [server, app] = await Promise.all([startTestServer({ RATE_LIMIT_LOGIN: '20', BRAND_SUPPORT_URL: 'https://support.example.com/help' }, undefined, { clock }), startClientApp()]);
     const db = server.database.db;
     // One person per language: a consent given in one run would skip the consent page in the other.
-    await Promise.all([makeUser(db, { username: 'alice' }), makeUser(db, { username: 'bruno' })]);
+    await Promise.all(['alice', 'bruno', 'carla', 'dora', 'emil', 'frida'].map((username) => makeUser(db, { username })));
     thirdParty = (await makeClient(db, { name: 'Photo Printer', type: 'public', thirdParty: true, redirectUris: [app.callback], scopes: ['openid', 'profile', 'email', 'offline_access'] })).clientId;
     tv = (await makeClient(db, { name: 'Living-room TV', type: 'public', grantTypes: [DEVICE_GRANT] })).clientId;
     if (SHOTS_DIR) mkdirSync(SHOTS_DIR, { recursive: true });
@@ -115,9 +119,9 @@ describe('pages are accessible (axe-core, WCAG 2.2 AA) in light and dark, Englis
     checked.push(`${name}:${lang}`);
   }
 
-  function authorizeUrl(): string {
+  function authorizeUrl(extra: Record<string, string> = {}): string {
     const url = new URL('/authorize', server.url);
-    url.search = new URLSearchParams({ client_id: thirdParty, redirect_uri: app.callback, response_type: 'code', scope: 'openid profile email', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString();
+    url.search = new URLSearchParams({ ...extra, client_id: thirdParty, redirect_uri: app.callback, response_type: 'code', scope: 'openid profile email', state: 's', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString();
     return url.toString();
   }
 
@@ -199,6 +203,70 @@ describe('pages are accessible (axe-core, WCAG 2.2 AA) in light and dark, Englis
     });
   }
 
+  // Who turns TOTP on (and then signs in with it), and who is asked to set a second factor up.
+  const totpPerson: Record<Lang, string> = { en: 'carla', de: 'dora' };
+  const enrolPerson: Record<Lang, string> = { en: 'emil', de: 'frida' };
+
+  for (const lang of Object.keys(LANGUAGES) as Lang[]) {
+    it(`the account and second-factor pages in ${lang}`, async () => {
+      const tab = await tabIn(lang);
+      const { page } = tab;
+      try {
+        await page.goto(`${server.url}/account`);
+        await signIn(page, totpPerson[lang], 'correct horse battery staple');
+        await page.waitForURL((url) => url.pathname === '/account');
+        expect(await page.textContent('h1')).toBe(lang === 'en' ? 'Your account' : 'Dein Konto');
+        await check(tab, lang, 'account-totp-off');
+
+        await page.click('a[href="/account/totp"]');
+        await page.waitForSelector('.qr svg');
+        await check(tab, lang, 'totp-setup');
+        const secret = (await page.textContent('#totp-secret'))!.replaceAll(' ', '');
+        await page.fill('#otp', totpCode(secret, clock.now()) === '000000' ? '111111' : '000000');
+        await page.click('form[action="/account/totp"] button[type=submit]');
+        await page.waitForSelector('p.error');
+        await check(tab, lang, 'totp-setup-error');
+        await page.fill('#otp', totpCode(secret, clock.now()));
+        await page.click('form[action="/account/totp"] button[type=submit]');
+        await page.waitForSelector('#recovery-codes');
+        await check(tab, lang, 'recovery-codes');
+        await page.click('a.button');
+        await page.waitForSelector('p.notice');
+        await check(tab, lang, 'account-totp-on');
+        await page.click('a[href="/account/totp/remove"]');
+        await page.waitForURL((url) => url.pathname === '/account/totp/remove');
+        await check(tab, lang, 'confirm');
+
+        await page.goto(`${server.url}/logout`);
+        await page.click('button[value=sign_out]');
+        await page.waitForURL((url) => url.pathname === '/logout');
+        await page.goto(authorizeUrl());
+        await signIn(page, totpPerson[lang], 'correct horse battery staple');
+        await page.waitForURL((url) => url.pathname === '/login/second-factor');
+        await page.fill('#otp', '12');
+        await page.click('form[action="/login/second-factor"] button[type=submit]');
+        await page.waitForSelector('p.error');
+        expect(await page.textContent('p.error')).toBe(lang === 'en' ? 'That code did not work. Check it and try again, or use a recovery code.' : 'Dieser Code hat nicht funktioniert. Prüfe ihn und versuche es noch einmal, oder nutze einen Wiederherstellungscode.');
+        await check(tab, lang, 'second-factor-error');
+        nextStep(clock);
+        await page.fill('#otp', totpCode(secret, clock.now()));
+        await page.click('form[action="/login/second-factor"] button[type=submit]');
+        await page.waitForURL((url) => url.pathname === '/consent');
+        await tab.context.clearCookies();
+
+        await page.goto(authorizeUrl({ acr_values: 'urn:latchkey:loa:2' }));
+        await signIn(page, enrolPerson[lang], 'correct horse battery staple');
+        await page.waitForURL((url) => url.pathname === '/login/enrol');
+        await check(tab, lang, 'enrol');
+        // The refused codes answer 400 on purpose; anything else (a CSP refusal, a missing asset) is a defect.
+        expect(tab.consoleErrors.filter((line) => !/status of 400 \(Bad Request\)/.test(line))).toEqual([]);
+        expect(tab.blocked).toEqual([]);
+      } finally {
+        await tab.context.close();
+      }
+    });
+  }
+
   it('the 429 page: status, Retry-After, when to try again in words, in both languages', async () => {
     for (const lang of Object.keys(LANGUAGES) as Lang[]) {
       const tab = await tabIn(lang);
@@ -224,6 +292,6 @@ describe('pages are accessible (axe-core, WCAG 2.2 AA) in light and dark, Englis
         await tab.context.close();
       }
     }
-    expect(checked).toHaveLength(2 * 13 + 2);
+    expect(checked).toHaveLength(2 * 13 + 2 * 8 + 2);
   });
 });
