@@ -1,6 +1,7 @@
 import { page } from '../pages/layout.js';
 import type { Messages } from '../pages/messages/index.js';
 import type { PageUi } from '../pages/ui.js';
+import { passkeyScriptMessages } from '../login/passkey-pages.js';
 import { PASSKEY_SCRIPTS } from '../passkeys/asset-routes.js';
 import { MAX_PASSKEY_NAME_LENGTH, type Passkey } from '../users/passkey-store.js';
 import { html, type Html } from '../pages/html.js';
@@ -49,7 +50,7 @@ export function passkeysPage(ui: PageUi, input: PasskeysPageInput): string {
 ${input.notice ? html`<p class="notice" role="status">${input.notice}</p>` : ''}
 ${input.error ? html`<p class="error" role="alert">${input.error}</p>` : ''}
 ${input.passkeys.length === 0 ? html`<p class="hint">${t.noPasskeysYet}</p>` : html`<ul class="passkeys">${input.passkeys.map((p) => passkeyItem(t, p, input.csrfToken))}</ul>`}
-<form method="post" action="${ACCOUNT_PASSKEYS_PATH}" data-passkey="register" data-options="${ACCOUNT_PASSKEYS_PATH}/options" hidden>
+<form method="post" action="${ACCOUNT_PASSKEYS_PATH}" data-passkey="register" data-options="${ACCOUNT_PASSKEYS_PATH}/options"${passkeyScriptMessages(t)} hidden>
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 ${input.requestId ? html`<input type="hidden" name="request_id" value="${input.requestId}">` : ''}
 <label for="passkey-name">${t.newPasskeyName}</label>

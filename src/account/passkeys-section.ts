@@ -12,7 +12,7 @@ import { beginRegistration, completeRegistration, passkeyName } from '../passkey
 import { deletePasskey, listPasskeys, renamePasskey } from '../users/passkey-store.js';
 import { findActiveSession } from '../browser/session-store.js';
 import { findUserById } from '../users/store.js';
-import { passkeyBody, passkeyRefused, requireCsrf, sendJson } from '../login/passkey-json.js';
+import { passkeyBody, passkeyRefused, passkeyText, requireCsrf, sendJson } from '../login/passkey-json.js';
 import { passkeyDeps } from '../login/passkey-sign-in.js';
 import type { StepContext } from '../login/step.js';
 import { formParams, forbiddenPage } from '../login/step-pages.js';
@@ -63,7 +63,7 @@ async function registrationOptions(context: StepContext, request: FastifyRequest
   const body = passkeyBody(request);
   requireCsrf(context.cookies, request, body);
   const account = await signedIn(context, request);
-  if (!account) throw new OAuthError('access_denied', 'Your session has ended. Sign in again.', 401);
+  if (!account) throw new OAuthError('access_denied', passkeyText(request, 'sessionEnded'), 401);
   const cookieValue = challengeCookie(context.settings.issuer).issue(reply);
   const options = await beginRegistration(passkeyDeps(context), { cookieValue, user: account.user, now: nowDate(context.deps) });
   return sendJson(reply, { options });
@@ -73,7 +73,7 @@ async function register(context: StepContext, request: FastifyRequest, reply: Fa
   const body = passkeyBody(request);
   requireCsrf(context.cookies, request, body);
   const account = await signedIn(context, request);
-  if (!account) throw new OAuthError('access_denied', 'Your session has ended. Sign in again.', 401);
+  if (!account) throw new OAuthError('access_denied', passkeyText(request, 'sessionEnded'), 401);
   const challenges = challengeCookie(context.settings.issuer);
   const cookieValue = challenges.read(request);
   challenges.clear(reply);
@@ -86,7 +86,7 @@ async function register(context: StepContext, request: FastifyRequest, reply: Fa
     ip: request.ip,
     now: nowDate(context.deps),
   });
-  if (!result.ok) throw passkeyRefused(result.reason);
+  if (!result.ok) throw passkeyRefused(request, result.reason);
   if (result.sessionCookieValue) context.cookies.setSession(reply, result.sessionCookieValue, context.settings.sessionLifetimes.absoluteSeconds);
   // Added while a sign-in waits for a second factor: back to it (it now asks for this passkey).
   const requestId = enrolmentRequestId(body.request_id);

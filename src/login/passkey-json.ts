@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BrowserCookies } from '../browser/cookies.js';
 import { OAuthError } from '../http/oauth-error.js';
+import type { Messages } from '../pages/messages/index.js';
+import { pageUi } from '../pages/ui.js';
 import { failureMessage, type PasskeyFailureReason } from '../passkeys/failure.js';
 
 /**
@@ -22,12 +24,17 @@ export function passkeyBody(request: FastifyRequest): PasskeyBody {
 
 export function requireCsrf(cookies: BrowserCookies, request: FastifyRequest, body: PasskeyBody): void {
   const token = typeof body.csrf_token === 'string' ? body.csrf_token : undefined;
-  if (!cookies.csrfValid(request, token)) throw new OAuthError('access_denied', 'The form could not be verified. Reload the page and try again.', 403);
+  if (!cookies.csrfValid(request, token)) throw new OAuthError('access_denied', passkeyText(request, 'formExpired'), 403);
+}
+
+/** A sentence for the page, in the person's language (the script shows a refusal's error_description). */
+export function passkeyText(request: FastifyRequest, key: keyof Messages['passkeyErrors']): string {
+  return pageUi(request).t.passkeyErrors[key];
 }
 
 /** A refused ceremony: 400 with a message the page shows; the precise reason is in the audit log. */
-export function passkeyRefused(reason: PasskeyFailureReason): OAuthError {
-  return new OAuthError('access_denied', failureMessage(reason), 400);
+export function passkeyRefused(request: FastifyRequest, reason: PasskeyFailureReason): OAuthError {
+  return new OAuthError('access_denied', passkeyText(request, failureMessage(reason)), 400);
 }
 
 export function sendJson(reply: FastifyReply, body: object): FastifyReply {

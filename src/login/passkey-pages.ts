@@ -13,9 +13,14 @@ export const PASSKEY_SIGN_IN_OPTIONS_PATH = '/login/passkey/options';
 export const PASSKEY_SECOND_FACTOR_PATH = '/login/second-factor/passkey';
 export const PASSKEY_SECOND_FACTOR_OPTIONS_PATH = '/login/second-factor/passkey/options';
 
+/** The script's own sentences (passkeys/browser-script.ts reads them), in the person's language. */
+export function passkeyScriptMessages(t: Messages): Html {
+  return html` data-msg-cancelled="${t.passkeyErrors.cancelled}" data-msg-exists="${t.passkeyErrors.deviceHasOne}" data-msg-failed="${t.passkeyErrors.unusable}"`;
+}
+
 /** "Sign in with a passkey" under the password form; `data-autofill` starts conditional mediation in the username field. */
 export function passkeySignInForm(t: Messages, input: { requestId: string; csrfToken: string }): Html {
-  return html`<form class="passkey" method="post" action="${PASSKEY_SIGN_IN_PATH}" data-passkey="sign-in" data-options="${PASSKEY_SIGN_IN_OPTIONS_PATH}" data-autofill hidden>
+  return html`<form class="passkey" method="post" action="${PASSKEY_SIGN_IN_PATH}" data-passkey="sign-in" data-options="${PASSKEY_SIGN_IN_OPTIONS_PATH}"${passkeyScriptMessages(t)} data-autofill hidden>
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 <input type="hidden" name="request_id" value="${input.requestId}">
 <p class="divider"><span>${t.or}</span></p>
@@ -27,7 +32,7 @@ export function passkeySignInForm(t: Messages, input: { requestId: string; csrfT
 /** The second-factor page's passkey part: only the signed-in user's passkeys are offered (and accepted). */
 export function passkeySecondFactorForm(input: { ui: PageUi; requestId: string; csrfToken: string }): Html {
   const { t } = input.ui;
-  return html`<form class="passkey" method="post" action="${PASSKEY_SECOND_FACTOR_PATH}" data-passkey="sign-in" data-options="${PASSKEY_SECOND_FACTOR_OPTIONS_PATH}" hidden>
+  return html`<form class="passkey" method="post" action="${PASSKEY_SECOND_FACTOR_PATH}" data-passkey="sign-in" data-options="${PASSKEY_SECOND_FACTOR_OPTIONS_PATH}"${passkeyScriptMessages(t)} hidden>
 <input type="hidden" name="csrf_token" value="${input.csrfToken}">
 <input type="hidden" name="request_id" value="${input.requestId}">
 <p class="error" role="alert" data-passkey-error hidden></p>

@@ -11,7 +11,7 @@ import { issueDeviceToken } from './device-token.js';
 import { establishSession } from './establish-session.js';
 import { PASSKEY_SECOND_FACTOR_OPTIONS_PATH, PASSKEY_SECOND_FACTOR_PATH, PASSKEY_SIGN_IN_OPTIONS_PATH, PASSKEY_SIGN_IN_PATH } from './passkey-pages.js';
 import { completeSecondFactor, secondFactorContext } from './second-factor-step.js';
-import { passkeyBody, passkeyRefused, requireCsrf, sendJson } from './passkey-json.js';
+import { passkeyBody, passkeyRefused, passkeyText, requireCsrf, sendJson } from './passkey-json.js';
 import type { StepContext } from './step.js';
 
 /**
@@ -20,9 +20,9 @@ import type { StepContext } from './step.js';
  * POST /login/passkey/options starts the ceremony for the parked request; POST /login/passkey
  * verifies the assertion, starts the session and hands the browser back to the loop.
  */
-async function pendingFor(context: StepContext, requestId: unknown, now: Date) {
+async function pendingFor(context: StepContext, request: FastifyRequest, requestId: unknown, now: Date) {
   const pending = await findPendingRequest(context.deps.db, requestId, now);
-  if (!pending) throw new OAuthError('invalid_request', 'This sign-in request has expired or is unknown. Start again from the application.');
+  if (!pending) throw new OAuthError('invalid_request', passkeyText(request, 'requestUnknown'));
   return pending;
 }
 
@@ -30,7 +30,7 @@ async function options(context: StepContext, request: FastifyRequest, reply: Fas
   const body = passkeyBody(request);
   requireCsrf(context.cookies, request, body);
   const now = nowDate(context.deps);
-  await pendingFor(context, body.request_id, now);
+  await pendingFor(context, request, body.request_id, now);
   const cookieValue = challengeCookie(context.settings.issuer).issue(reply);
   const options = await beginPasskeySignIn(passkeyDeps(context), { cookieValue, purpose: 'sign_in', userId: null, now });
   return sendJson(reply, { options });
@@ -41,7 +41,7 @@ async function signIn(context: StepContext, request: FastifyRequest, reply: Fast
   const body = passkeyBody(request);
   requireCsrf(cookies, request, body);
   const now = nowDate(context.deps);
-  const pending = await pendingFor(context, body.request_id, now);
+  const pending = await pendingFor(context, request, body.request_id, now);
   const challenges = challengeCookie(settings.issuer);
   const cookieValue = challenges.read(request);
   challenges.clear(reply);
@@ -53,7 +53,7 @@ async function signIn(context: StepContext, request: FastifyRequest, reply: Fast
     ip: request.ip,
     now,
   });
-  if (!result.ok) throw passkeyRefused(result.reason);
+  if (!result.ok) throw passkeyRefused(request, result.reason);
   // A user-verified passkey is two factors in itself (RFC 8176: hwk or swk, and mfa): level 2.
   await establishSession(context, request, reply, pending, { id: result.userId, amr: [passkeyAmr(result.passkey), AMR.multiFactor] }, now);
   cookies.setDevice(reply, issueDeviceToken(settings.deviceCookieKey, result.userId));
@@ -75,7 +75,7 @@ export function registerPasskeySignInRoutes(app: FastifyInstance, context: StepC
 async function readySecondFactor(context: StepContext, request: FastifyRequest, requestId: unknown) {
   const found = await secondFactorContext(context, request, requestId);
   if (found.status !== 'ready' || !found.kinds.includes('passkey')) {
-    throw new OAuthError('invalid_request', 'This sign-in has moved on or expired. Reload the page.');
+    throw new OAuthError('invalid_request', passkeyText(request, 'movedOn'));
   }
   return found;
 }
@@ -109,12 +109,12 @@ async function secondFactor(context: StepContext, request: FastifyRequest, reply
     ip: request.ip,
     now: nowDate(context.deps),
   });
-  if (!result.ok) throw passkeyRefused(result.reason);
-  if (result.userId !== session.userId) throw passkeyRefused('wrong_user');
+  if (!result.ok) throw passkeyRefused(request, result.reason);
+  if (result.userId !== session.userId) throw passkeyRefused(request, 'wrong_user');
   const completed = await withTransaction(context.deps.db, (trx) =>
     completeSecondFactor(context, trx, request, reply, { session, clientId: pending.request.clientId, amr: [passkeyAmr(result.passkey)], method: 'passkey' }),
   );
-  if (!completed) throw new OAuthError('invalid_request', 'Your session has ended. Sign in again.');
+  if (!completed) throw new OAuthError('invalid_request', passkeyText(request, 'sessionEnded'));
   return sendJson(reply, { redirect: `/authorize/resume?request_id=${pending.id}` });
 }
 

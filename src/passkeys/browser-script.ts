@@ -24,7 +24,11 @@ export const PASSKEYS_SCRIPT = `'use strict';
     return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, credentials: 'same-origin', body: JSON.stringify(body) })
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (data) {
-          if (!response.ok) throw new Error(data.error_description || 'The request failed. Reload the page and try again.');
+          if (!response.ok) {
+            var failure = new Error(data.error_description || '');
+            failure.fromServer = true;
+            throw failure;
+          }
           return data;
         });
       });
@@ -37,10 +41,11 @@ export const PASSKEYS_SCRIPT = `'use strict';
     box.hidden = false;
   }
 
-  function describe(error) {
-    if (error && error.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out.';
-    if (error && error.name === 'InvalidStateError') return 'This device already holds a passkey for this account.';
-    return (error && error.message) || 'The passkey could not be used.';
+  // The sentences come from the page (data-msg-*: the catalogue, in the person's language).
+  function describe(form, error) {
+    if (error && error.name === 'NotAllowedError') return form.getAttribute('data-msg-cancelled');
+    if (error && error.name === 'InvalidStateError') return form.getAttribute('data-msg-exists');
+    return (error && error.fromServer && error.message) || form.getAttribute('data-msg-failed');
   }
 
   function run(form, autofill) {
@@ -48,6 +53,7 @@ export const PASSKEYS_SCRIPT = `'use strict';
     var body = fields(form);
     var button = form.querySelector('button');
     if (!autofill && button) button.disabled = true;
+    var chosen = false;
     return postJson(form.getAttribute('data-options'), body)
       .then(function (answer) {
         return kind === 'register'
@@ -55,6 +61,7 @@ export const PASSKEYS_SCRIPT = `'use strict';
           : W.startAuthentication({ optionsJSON: answer.options, useBrowserAutofill: autofill });
       })
       .then(function (credential) {
+        chosen = true;
         body.response = credential;
         return postJson(form.getAttribute('action'), body);
       })
@@ -62,9 +69,10 @@ export const PASSKEYS_SCRIPT = `'use strict';
         window.location.assign(answer.redirect);
       })
       .catch(function (error) {
-        // A conditional request is aborted whenever another ceremony starts: nothing to report.
-        if (autofill && error && error.name === 'AbortError') return;
-        if (!autofill || (error && error.name !== 'NotAllowedError')) showError(form, describe(error));
+        // Autofill runs unasked (and is aborted whenever another ceremony starts, or refused where
+        // the RP ID cannot work, e.g. an IP address): report only what follows a passkey the person chose.
+        if (autofill && !chosen) return;
+        showError(form, describe(form, error));
       })
       .finally(function () {
         if (button) button.disabled = false;

@@ -39,18 +39,20 @@ export function reasonFromLibraryError(error: unknown): PasskeyFailureReason {
   return 'malformed';
 }
 
-/** What the page shows; the precise reason stays in the audit log. */
-export function failureMessage(reason: PasskeyFailureReason): string {
+/** Which sentence of the catalogue (pages/messages, `passkeyErrors`) the page shows; the precise reason stays in the audit log. */
+export type PasskeyFailureMessage = 'expired' | 'alreadyRegistered' | 'tooMany' | 'notVerified' | 'couldNotVerify';
+
+export function failureMessage(reason: PasskeyFailureReason): PasskeyFailureMessage {
   switch (reason) {
     case 'no_challenge':
-      return 'This passkey request has expired. Try again.';
+      return 'expired';
     case 'credential_exists':
-      return 'This passkey is already registered.';
+      return 'alreadyRegistered';
     case 'too_many_passkeys':
-      return 'This account has the most passkeys it may hold. Remove one first.';
+      return 'tooMany';
     case 'user_not_verified':
-      return 'Your device did not verify you (PIN, fingerprint or face). Try again.';
+      return 'notVerified';
     default:
-      return 'That passkey could not be verified.';
+      return 'couldNotVerify';
   }
 }

@@ -128,6 +128,24 @@ describe('passkey sign-in refuses hostile assertions', () => {
     expect(await lastFailure()).toMatchObject({ details: { reason: 'no_challenge', step: 'sign_in' } });
   });
 
+  it('speaks the person\'s language: a refusal and the script\'s own sentences come from the catalogue', async () => {
+    const { answer, jar, form, response } = await signInWith(aliceKey, alice.id);
+    expect(answer.statusCode).toBe(200);
+    const replay = await subject.app.inject({
+      method: 'POST',
+      url: '/login/passkey',
+      headers: { cookie: jar.header(), 'content-type': 'application/json', 'accept-language': 'de-CH, en;q=0.5' },
+      payload: JSON.stringify({ csrf_token: form.csrf, request_id: form.requestId, response }),
+    });
+    expect(replay.statusCode).toBe(400);
+    expect(replay.json<{ error_description: string }>().error_description).toBe('Diese Passkey-Anfrage ist abgelaufen. Versuch es noch einmal.');
+    const fresh = new Jar();
+    const loginPage = await subject.app.inject({ method: 'GET', url: `/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope: 'openid', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' })}`, headers: { 'accept-language': 'de' } }).then((r) => fresh.keep(r));
+    const page = loginPage.statusCode === 303 ? await subject.app.inject({ method: 'GET', url: loginPage.headers.location as string, headers: { cookie: fresh.header(), 'accept-language': 'de' } }) : loginPage;
+    expect(page.body).toContain('data-msg-cancelled="Die Passkey-Anfrage wurde abgebrochen oder ist abgelaufen."');
+    expect(page.body).toContain('data-msg-failed="Der Passkey konnte nicht verwendet werden."');
+  });
+
   it('two concurrent uses of one challenge: exactly one wins', async () => {
     const jar = new Jar();
     const form = await loginPage(jar);
