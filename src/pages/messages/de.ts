@@ -176,6 +176,7 @@ export const de: Messages = {
   passkeysCount: (names) => `${names.length} ${names.length === 1 ? 'Passkey' : 'Passkeys'}: ${names.join(', ')}`,
   managePasskeys: 'Passkeys verwalten',
   or: 'oder',
+  signInWithPasskey: 'Mit einem Passkey anmelden',
   passkeyErrors: {
     cancelled: 'Die Passkey-Anfrage wurde abgebrochen oder ist abgelaufen.',
     deviceHasOne: 'Dieses Gerät hat schon einen Passkey für dieses Konto.',
@@ -190,7 +191,6 @@ export const de: Messages = {
     movedOn: 'Diese Anmeldung ist schon weiter oder abgelaufen. Lade die Seite neu.',
     sessionEnded: 'Deine Sitzung ist beendet. Melde dich noch einmal an.',
   },
-  signInWithPasskey: 'Mit einem Passkey anmelden',
   usePasskey: 'Passkey verwenden',
   passkeyNeedsScript: 'Ein Passkey braucht JavaScript: Schalte es für diese Seite ein.',
   enrolPasskeyDescription: 'Nutze Fingerabdruck, Gesicht oder Bildschirmsperre dieses Geräts (oder einen Sicherheitsschlüssel). Mit einem Passkey kannst du dich auch ohne Passwort anmelden.',
