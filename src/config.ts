@@ -171,7 +171,7 @@ const schema = z.object({
   /** Unset: 32 per argon2 slot (src/users/password.ts, defaultPasswordQueueSize). */
   PASSWORD_HASH_QUEUE_SIZE: optionalInteger(0, 100_000),
   // Read by src/bin.cts before this schema runs (it lowers libuv's pool threads); validated here.
-  PASSWORD_HASH_NICE: integer(10, 0, 19),
+  PASSWORD_HASH_NICE: integer(0, 0, 19),
   REDIS_URL: url(['redis:', 'rediss:']),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   // Branding of the pages (pages/branding.ts); the logo file is read and checked below.

@@ -210,12 +210,12 @@ describe('configuration', () => {
     );
   });
 
-  it('leaves the argon2 line to its default (32 per slot, src/users/password.ts) unless PASSWORD_HASH_QUEUE_SIZE is set; nice 10 by default', () => {
+  it('leaves the argon2 line to its default (32 per slot, src/users/password.ts) unless PASSWORD_HASH_QUEUE_SIZE is set; nice 0 by default', () => {
     expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY }).PASSWORD_HASH_QUEUE_SIZE).toBeUndefined();
     expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_QUEUE_SIZE: '0' }).PASSWORD_HASH_QUEUE_SIZE).toBe(0);
     expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_QUEUE_SIZE: '500' }).PASSWORD_HASH_QUEUE_SIZE).toBe(500);
-    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY }).PASSWORD_HASH_NICE).toBe(10);
-    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_NICE: '0' }).PASSWORD_HASH_NICE).toBe(0);
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY }).PASSWORD_HASH_NICE).toBe(0);
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_NICE: '10' }).PASSWORD_HASH_NICE).toBe(10);
   });
 
   it('bounds argon2 work to the available cores unless PASSWORD_HASH_CONCURRENCY says otherwise', () => {
