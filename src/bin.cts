@@ -12,7 +12,7 @@
  * PASSWORD_HASH_CONCURRENCY and refuses a bad value before anything listens.
  *
  * It also lowers the CPU priority of the pool's threads (Linux: nice is per thread) by
- * PASSWORD_HASH_NICE (default 0: off; measured, see README "Login flood"), so that under a login flood argon2 takes the cores only when
+ * PASSWORD_HASH_NICE, default 10, so that under a login flood argon2 takes the cores only when
  * the event loop, Postgres and whatever else runs here leave them idle: tokens, JWKS and health
  * checks stay fast while logins slow down. With nothing else to run, the pool gets every core as
  * before. The pool starts on its first piece of work, so the launcher gives it one (a stat of
@@ -39,7 +39,7 @@ function threadIds(): Set<string> {
   }
 }
 
-const nice = Number(process.env.PASSWORD_HASH_NICE || 0);
+const nice = Number(process.env.PASSWORD_HASH_NICE || 10);
 const before = threadIds();
 fs.stat(__filename, () => {
   // config.ts refuses a bad PASSWORD_HASH_NICE once the CLI loads; here only a valid one is used.

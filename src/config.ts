@@ -168,10 +168,10 @@ const schema = z.object({
   PASSWORD_HASH_CONCURRENCY: integer(availableParallelism(), 1, 1024),
   // Where a password is set (users/password-policy.ts); 8 is NIST SP 800-63B's floor. Login ignores it.
   PASSWORD_MIN_LENGTH: integer(8, 1, 1024),
-  /** Unset: 32 per argon2 slot (src/users/password.ts, defaultPasswordQueueSize). */
+  /** Unset: 8 per argon2 slot (src/users/password.ts, defaultPasswordQueueSize). */
   PASSWORD_HASH_QUEUE_SIZE: optionalInteger(0, 100_000),
   // Read by src/bin.cts before this schema runs (it lowers libuv's pool threads); validated here.
-  PASSWORD_HASH_NICE: integer(0, 0, 19),
+  PASSWORD_HASH_NICE: integer(10, 0, 19),
   REDIS_URL: url(['redis:', 'rediss:']),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   // Branding of the pages (pages/branding.ts); the logo file is read and checked below.

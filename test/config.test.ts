@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONFIG_VARIABLES, ConfigError, loadConfig, parseDuration } from '../src/config.js';
+import { defaultPasswordQueueSize } from '../src/users/password.js';
 
 const STRONG_KEY = 'k'.repeat(40);
 
@@ -210,12 +211,13 @@ describe('configuration', () => {
     );
   });
 
-  it('leaves the argon2 line to its default (32 per slot, src/users/password.ts) unless PASSWORD_HASH_QUEUE_SIZE is set; nice 0 by default', () => {
+  it('leaves the argon2 line to its default (8 per slot, src/users/password.ts) unless PASSWORD_HASH_QUEUE_SIZE is set; nice 10 by default', () => {
+    expect(defaultPasswordQueueSize(2)).toBe(16);
     expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY }).PASSWORD_HASH_QUEUE_SIZE).toBeUndefined();
     expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_QUEUE_SIZE: '0' }).PASSWORD_HASH_QUEUE_SIZE).toBe(0);
     expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_QUEUE_SIZE: '500' }).PASSWORD_HASH_QUEUE_SIZE).toBe(500);
-    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY }).PASSWORD_HASH_NICE).toBe(0);
-    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_NICE: '10' }).PASSWORD_HASH_NICE).toBe(10);
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY }).PASSWORD_HASH_NICE).toBe(10);
+    expect(loadConfig({ KEY_ENCRYPTION_KEY: STRONG_KEY, PASSWORD_HASH_NICE: '0' }).PASSWORD_HASH_NICE).toBe(0);
   });
 
   it('bounds argon2 work to the available cores unless PASSWORD_HASH_CONCURRENCY says otherwise', () => {

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import { serviceUnavailablePage } from '../pages/service-unavailable.js';
 import { passwordHashing, PasswordWorkRefused } from '../users/password.js';
+import { holdConnectionAfter } from './connection-hold.js';
 import { workSignal } from './draining.js';
 
 /** Whether the request comes from a browser page (a form post or a navigation asks for HTML). */
@@ -12,11 +13,13 @@ function wantsHtml(request: FastifyRequest): boolean {
  * The 503 for password work the gate refused (src/users/password.ts): a page for a browser,
  * RFC 6749's temporarily_unavailable in JSON for anything else, with Retry-After either way.
  * Nothing is logged above debug: under a flood this is the expected answer, counted in /metrics
- * (latchkey_password_work_refused_total).
+ * (latchkey_password_work_refused_total). A full line also holds the connection until Retry-After
+ * (connection-hold.ts), so a flood's refusals cannot take the event loop from everything else.
  */
 export function answerRefusedPasswordWork(request: FastifyRequest, reply: FastifyReply, refused: PasswordWorkRefused): FastifyReply {
   request.log.debug({ reason: refused.reason }, 'password work refused');
   reply.header('retry-after', String(refused.retryAfterSeconds));
+  if (refused.reason === 'queue_full') holdConnectionAfter(reply.raw, refused.retryAfterSeconds);
   if (wantsHtml(request)) return serviceUnavailablePage(reply, refused.retryAfterSeconds);
   return reply.code(503).send({ error: 'temporarily_unavailable', error_description: `too many password checks in progress; retry in ${refused.retryAfterSeconds} s` });
 }

@@ -8,12 +8,14 @@ export { SHUTTING_DOWN, WorkRefused as PasswordWorkRefused } from './concurrency
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 /**
- * Waiting argon2 work per slot by default. A hash costs about 25 ms of one core here (README,
- * Performance), so with the line full the last one in waits 32 × 25 ms ≈ 0.8 s for its slot,
- * plus its own hash and the login's database work: well inside the 2 s an admitted login may
- * take at p99, with room for a slower core or a busier machine.
+ * Waiting argon2 work per slot by default. A hash takes about 25 ms of a core on an idle machine
+ * but ~80 ms of wall time under a flood (the cores are shared with the event loop, Postgres and,
+ * at a lower priority, each other), so with the line full the last one in waits 8 × 80 ms ≈ 0.65 s
+ * for its slot, plus its own hash and the login's database work: inside the 2 s an admitted login
+ * may take at p99 with room to spare (32 a slot measured p99 5.8 s in the flood, README "Login
+ * floods").
  */
-export const QUEUED_PER_SLOT = 32;
+export const QUEUED_PER_SLOT = 8;
 
 /** The default queue bound for `concurrency` slots (PASSWORD_HASH_QUEUE_SIZE unset). */
 export function defaultPasswordQueueSize(concurrency: number): number {

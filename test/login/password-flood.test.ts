@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/types.js';
 import { passwordHashing } from '../../src/users/password.js';
@@ -37,13 +38,25 @@ async function loginAs(server: TestServer, clientId: string, username: string, p
   const browser = new BrowserAgent(server.url);
   const form = await openLoginForm(browser, server.url, clientId, REDIRECT);
   const fields = { csrf_token: form.csrf, request_id: form.requestId, username, password };
-  return { send: (accept?: string) => postLogin(server.url, browser.cookieHeader(), fields, accept) };
+  return { send: (accept?: string, agent: http.Agent | false = false) => postLogin(server.url, browser.cookieHeader(), fields, accept, agent) };
 }
 
 async function failedLogins(db: Kysely<Database>, userId: string): Promise<{ counted: number; audited: number }> {
   const user = await db.selectFrom('users').select('failed_logins').where('id', '=', userId).executeTakeFirstOrThrow();
   const audited = await db.selectFrom('audit_events').select(db.fn.countAll<string>().as('n')).where('type', '=', 'login_failed').where('user_id', '=', userId).executeTakeFirstOrThrow();
   return { counted: user.failed_logins, audited: Number(audited.n) };
+}
+
+/** GET `url` on `agent`'s connection (false: a new one); resolves with the status once the body is read. */
+function getOn(url: string, agent: http.Agent | false): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode!));
+      })
+      .on('error', reject);
+  });
 }
 
 const queued = (n: number) => waitUntil(() => passwordHashing().load().queued === n, { timeoutMs: 10_000, intervalMs: 10, what: `${n} password checks waiting` });
@@ -108,6 +121,43 @@ describe('password work under a flood (one slot, a line of two)', () => {
       }
       expect(await failedLogins(server.database.db, waiting.id)).toMatchObject({ counted: 2 });
     } finally {
+      await slot.release();
+    }
+  });
+
+  it('reads nothing more from a refused connection for most of its Retry-After, while other connections are served at once', async () => {
+    const user = await makeUser(server.database.db);
+    const filler = await Promise.all([1, 2].map(() => loginAs(server, clientId, user.username, 'wrong')));
+    const flooder = await loginAs(server, clientId, user.username, 'wrong');
+    const connection = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const slot = holdEverySlot();
+    try {
+      const answers = filler.map((login) => login.send().answer);
+      await queued(2);
+      const refused = await flooder.send(undefined, connection).answer;
+      const refusedAt = performance.now();
+      expect(refused.status).toBe(503);
+      const retryAfterMs = Number(refused.headers['retry-after']) * 1000;
+      expect(retryAfterMs).toBeGreaterThanOrEqual(1000);
+
+      const order: string[] = [];
+      const again = getOn(`${server.url}/healthz`, connection).then((status) => {
+        order.push('same connection');
+        return { status, elapsedMs: performance.now() - refusedAt };
+      });
+      const elsewhere = getOn(`${server.url}/healthz`, false).then((status) => order.push('other connection') && status);
+      expect(await elsewhere).toBe(200);
+      const held = await again;
+      expect(held.status).toBe(200);
+      expect(order).toEqual(['other connection', 'same connection']);
+      // Held for at least half its Retry-After (spread up to all of it); timers may fire a little
+      // early against performance.now(), and a 50 ms margin still proves the hold.
+      expect(held.elapsedMs).toBeGreaterThanOrEqual(retryAfterMs / 2 - 50);
+      expect(held.elapsedMs).toBeLessThan(retryAfterMs + 1000);
+      await slot.release();
+      await Promise.all(answers);
+    } finally {
+      connection.destroy();
       await slot.release();
     }
   });
