@@ -13,6 +13,7 @@ import {
   type LoginCandidate,
 } from './attempt-store.js';
 import type { DeviceClaim } from './device-token.js';
+import type { Admission } from './session-start-store.js';
 
 export type { LockoutPolicy } from './attempt-store.js';
 
@@ -24,16 +25,22 @@ export interface LoginAttempt {
   now: Date;
   /** Aborts when the verification is no longer wanted (client gone, server closing): it is then never started. */
   signal?: AbortSignal;
+  /**
+   * The caller admits the user itself, in the statement that starts the session (a success then
+   * carries `admission` and writes nothing here); otherwise the admission is written here.
+   */
+  admitLater?: boolean;
 }
 
 export type LoginOutcome =
-  | { ok: true; user: PublicUser }
+  /** admission: what the caller's write must still check (admitLater only; see session-start-store.ts). */
+  | { ok: true; user: PublicUser; admission?: Exclude<Admission, 'none'> }
   | { ok: false; reason: 'unknown_user' }
   /** userId: the account the username named, for the audit trail only. */
   | { ok: false; reason: 'bad_password' | 'disabled' | 'locked'; userId: string };
 
-function success({ password_hash: _hash, device_failures: _device, ...user }: LoginCandidate): LoginOutcome {
-  return { ok: true, user };
+function success({ password_hash: _hash, device_failures: _device, ...user }: LoginCandidate, admission?: Exclude<Admission, 'none'>): LoginOutcome {
+  return admission ? { ok: true, user, admission } : { ok: true, user };
 }
 
 /**
@@ -47,7 +54,8 @@ function trustedDevice(row: LoginCandidate, device: DeviceClaim | undefined, pol
 
 /**
  * Checks a username and password. Every path costs one SELECT, one argon2 verification and one
- * write (an UPDATE that finds no row for an unknown user), so neither timing, the database work
+ * write (an UPDATE that finds no row for an unknown user; with admitLater, a success's write is
+ * the caller's statement that starts the session), so neither timing, the database work
  * nor the (always generic) page tells an unknown user from a wrong password, a disabled account
  * or a locked one. A name user creation would refuse looks up nothing, after the same work.
  * The reason is for the audit trail only. When the password gate refuses the verification
@@ -57,12 +65,14 @@ export async function attemptLogin(db: Kysely<Database>, attempt: LoginAttempt, 
   const key = usernameKey(attempt.username) ?? NO_USER_KEY;
   const row = await findLoginCandidate(db, key, attempt.device?.nonce ?? '');
   const passwordOk = await verifyPassword(row?.password_hash, attempt.password, attempt.signal);
-  if (row && trustedDevice(row, attempt.device, policy)) return deviceAttempt(db, row, attempt.device, passwordOk, attempt.now);
-  return accountAttempt(db, key, row, passwordOk, policy, attempt.now);
+  if (row && trustedDevice(row, attempt.device, policy)) return deviceAttempt(db, row, attempt.device, passwordOk, attempt);
+  return accountAttempt(db, key, row, passwordOk, policy, attempt);
 }
 
-async function accountAttempt(db: Kysely<Database>, key: string, row: LoginCandidate | undefined, passwordOk: boolean, policy: LockoutPolicy, now: Date): Promise<LoginOutcome> {
+async function accountAttempt(db: Kysely<Database>, key: string, row: LoginCandidate | undefined, passwordOk: boolean, policy: LockoutPolicy, attempt: LoginAttempt): Promise<LoginOutcome> {
+  const { now } = attempt;
   if (row && !row.disabled && passwordOk) {
+    if (attempt.admitLater) return success(row, 'unless_locked');
     if (await admitUnlessLocked(db, row.id, now)) return success(row);
     return { ok: false, reason: 'locked', userId: row.id };
   }
@@ -74,8 +84,10 @@ async function accountAttempt(db: Kysely<Database>, key: string, row: LoginCandi
   return { ok: false, reason: lockedBefore ? 'locked' : 'bad_password', userId: row.id };
 }
 
-async function deviceAttempt(db: Kysely<Database>, row: LoginCandidate, device: DeviceClaim, passwordOk: boolean, now: Date): Promise<LoginOutcome> {
+async function deviceAttempt(db: Kysely<Database>, row: LoginCandidate, device: DeviceClaim, passwordOk: boolean, attempt: LoginAttempt): Promise<LoginOutcome> {
+  const { now } = attempt;
   if (!row.disabled && passwordOk) {
+    if (attempt.admitLater) return success(row, 'clear_if_unlocked');
     // Clears the count of an unlocked account; a running lock strangers caused stays for them.
     await admitUnlessLocked(db, row.id, now);
     return success(row);

@@ -68,22 +68,24 @@ async function submitPassword(context: StepContext, request: FastifyRequest, rep
   const username = (form.username ?? '').trim().slice(0, 256);
   const password = (form.password ?? '').slice(0, 1024);
   const device = readDeviceToken(settings.deviceCookieKey, cookies.readDevice(request));
-  const outcome = await attemptLogin(deps.db, { username, password, device, now, signal: workSignal(reply) }, settings.lockout);
-  if (!outcome.ok) {
+  const outcome = await attemptLogin(deps.db, { username, password, device, now, signal: workSignal(reply), admitLater: true }, settings.lockout);
+  // The account's admission is checked in the statement that starts the session: a lock set by a
+  // burst of wrong passwords while this one was being verified still refuses it there.
+  const session = outcome.ok ? await establishSession(context, request, reply, pending, { id: outcome.user.id, amr: [AMR.password] }, now, outcome.admission) : undefined;
+  if (!session) {
     // The reason stays internal (the page says the same for all). An unknown username is not
     // recorded at all: it is often a password typed into the wrong field.
     await deps.audit.record(request.log, {
       type: 'login_failed',
-      userId: outcome.reason === 'unknown_user' ? null : outcome.userId,
+      userId: outcome.ok ? outcome.user.id : outcome.reason === 'unknown_user' ? null : outcome.userId,
       clientId: pending.request.clientId,
       ip: request.ip,
-      details: { reason: outcome.reason },
+      details: { reason: outcome.ok ? 'locked' : outcome.reason },
     });
     return renderLogin(context, request, reply, pending.id, { username, failed: true });
   }
-  await establishSession(context, request, reply, pending, { id: outcome.user.id, amr: [AMR.password] }, now);
   // A fresh nonce on every sign-in: this browser is now known for this user (device-token.ts).
-  cookies.setDevice(reply, issueDeviceToken(settings.deviceCookieKey, outcome.user.id));
+  cookies.setDevice(reply, issueDeviceToken(settings.deviceCookieKey, session.userId));
   return backToTheLoop(reply, pending.id);
 }
 
