@@ -41,7 +41,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   mfa: ['audit', 'clock.ts', 'config.ts', 'db', 'keys', 'opaque-token.ts', 'users'],
   oauth: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'dpop', 'http', 'keys', 'opaque-token.ts', 'pages', 'tokens', 'users'],
   /** The sign-in pages sit above oauth/authorize: they plug steps into its loop (never the reverse). */
-  login: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'mfa', 'oauth', 'pages', 'passkeys', 'users'],
+  login: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'mfa', 'oauth', 'opaque-token.ts', 'pages', 'passkeys', 'users'],
   /** The self-service pages: sign-in through login/'s loop, factors through mfa/ and passkeys/, sessions and families through browser/ and tokens/. */
   account: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'login', 'mfa', 'oauth', 'pages', 'passkeys', 'tokens', 'users'],
   admin: ['audit', 'browser', 'clients', 'clock.ts', 'config.ts', 'db', 'http', 'keys', 'oauth', 'passkeys', 'tokens', 'users'],
