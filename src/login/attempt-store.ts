@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/queryable.js';
 import { sql } from 'kysely';
+import { executePrepared } from '../db/prepared.js';
 import type { UserRow } from '../db/types.js';
 
 /**
@@ -19,18 +20,35 @@ export type LoginCandidate = UserRow & {
   device_failures: number | null;
 };
 
+const USER_COLUMNS = [
+  'users.id',
+  'users.username',
+  'users.email',
+  'users.email_verified',
+  'users.name',
+  'users.password_hash',
+  'users.disabled',
+  'users.failed_logins',
+  'users.failed_second_factors',
+  'users.locked_until',
+  'users.created_at',
+  'users.updated_at',
+] as const satisfies readonly `users.${keyof UserRow}`[];
+
 /** A key no user has: usernameKey never returns the empty string. */
 export const NO_USER_KEY = '';
 
 /** The user a username key names, with the failures counted under this device nonce ('' for none). */
 export async function findLoginCandidate(q: Queryable, key: string, deviceNonce: string): Promise<LoginCandidate | undefined> {
-  return q
+  const query = q
     .selectFrom('users')
     .leftJoin('login_device_failures as d', (join) => join.onRef('d.user_id', '=', 'users.id').on('d.nonce', '=', deviceNonce))
-    .selectAll('users')
+    // Named columns, not users.*: the statement is prepared, and a prepared `select *` fails once
+    // a migration run by another instance adds a column.
+    .select(USER_COLUMNS)
     .select('d.failed_logins as device_failures')
-    .where(sql<string>`lower(users.username)`, '=', key)
-    .executeTakeFirst();
+    .where(sql<string>`lower(users.username)`, '=', key);
+  return (await executePrepared(q, 'login_candidate', query)).rows[0];
 }
 
 /**

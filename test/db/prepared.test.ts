@@ -3,6 +3,9 @@ import { sql } from 'kysely';
 import { openDatabase, type DatabaseHandle } from '../../src/db/connect.js';
 import { executePrepared } from '../../src/db/prepared.js';
 import { withTransaction } from '../../src/db/transaction.js';
+import { findLoginCandidate } from '../../src/login/attempt-store.js';
+import { findPendingRequest, savePendingRequest } from '../../src/oauth/authorize/request-store.js';
+import { makeUser } from '../helpers/fixtures.js';
 import { createPostgresDatabase, createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.js';
 
 const preparedNames = async (handle: DatabaseHandle) =>
@@ -68,6 +71,35 @@ describe.skipIf(!usingPostgres)('named prepared statements on Postgres (needs Po
       expect(await preparedNames(handle)).toEqual([]);
     } finally {
       await handle.close();
+    }
+  });
+
+  it('keeps the sign-in reads working when another instance adds a column (a rolling migration), where a prepared select * breaks', async () => {
+    const { url: migratedUrl, drop: dropMigrated } = await createPostgresDatabase({ migrate: true });
+    const handle = await openDatabase({ databaseUrl: migratedUrl, dataDir: '', poolMax: 1 });
+    const other = await openDatabase({ databaseUrl: migratedUrl, dataDir: '', poolMax: 1 });
+    try {
+      const now = new Date();
+      const pendingId = await savePendingRequest(handle.db, 'authorization_code', { clientId: 'any-client', scope: 'openid' }, now);
+      const user = await makeUser(handle.db);
+      const reads = async () => ({
+        pending: (await findPendingRequest(handle.db, pendingId, now))?.id,
+        candidate: (await findLoginCandidate(handle.db, user.username.toLowerCase(), ''))?.id,
+      });
+      const starAll = () => executePrepared(handle.db, 'star', handle.db.selectFrom('users').selectAll().where('id', '=', user.id));
+      expect(await reads()).toEqual({ pending: pendingId, candidate: user.id });
+      await starAll();
+      expect((await preparedNames(handle)).length).toBeGreaterThanOrEqual(3);
+
+      await sql`alter table users add column added_by_a_newer_release text`.execute(other.db);
+      await sql`alter table authorization_requests add column added_by_a_newer_release text`.execute(other.db);
+
+      expect(await reads()).toEqual({ pending: pendingId, candidate: user.id });
+      await expect(starAll()).rejects.toThrow(/cached plan must not change result type/);
+    } finally {
+      await other.close();
+      await handle.close();
+      await dropMigrated();
     }
   });
 });

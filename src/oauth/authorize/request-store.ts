@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/queryable.js';
 import { randomBytes } from 'node:crypto';
 import { jsonb } from '../../db/json.js';
+import { executePrepared } from '../../db/prepared.js';
 import type { SignInRequest } from './prompt.js';
 
 /** How long a user has to log in and consent before the pending request expires. */
@@ -41,12 +42,14 @@ export async function savePendingRequest(q: Queryable, kind: string, request: Si
 
 export async function findPendingRequest(q: Queryable, id: unknown, now: Date): Promise<PendingRequest | undefined> {
   if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{32}$/.test(id)) return undefined;
-  const row = await q
+  // Prepared (every step of every sign-in reads it first), so its columns are named: a prepared
+  // `select *` fails once a migration run by another instance adds a column.
+  const query = q
     .selectFrom('authorization_requests')
-    .selectAll()
+    .select(['id', 'client_id', 'params', 'created_at', 'expires_at', 'login_session_id'])
     .where('id', '=', id)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
+    .where('expires_at', '>', now);
+  const row = (await executePrepared(q, 'pending_request', query)).rows[0];
   if (!row) return undefined;
   const { kind, ...request } = row.params as unknown as SignInRequest & { kind?: string };
   return { id: row.id, createdAt: row.created_at, kind: kind ?? KIND_BEFORE_KINDS, request, loginSessionId: row.login_session_id };
