@@ -66,6 +66,7 @@ export async function loginForm(issuer: string, web: Client): Promise<{ cookie: 
   const agent = new BrowserAgent(issuer);
   const page = await agent.navigate(authorizeUrl(issuer, authorizeParams(web.clientId, REDIRECT_URI, pkcePair())));
   const html = await page.response.text();
+  if (!html.includes('name="csrf_token"')) throw new Error(`loginForm: no login page but ${page.response.status} ${page.response.url}: ${html.slice(0, 300)}`);
   const body = new URLSearchParams({
     csrf_token: hiddenField(html, 'csrf_token'),
     request_id: hiddenField(html, 'request_id'),

@@ -90,6 +90,7 @@ export function latchkeyEnv(databaseUrl: string, port: number): Record<string, s
     RATE_LIMIT_LOGIN: '0',
     RATE_LIMIT_TOKEN: '0',
     RATE_LIMIT_ADMIN: '0',
+    RATE_LIMIT_AUTHORIZE: '0',
     LOGIN_LOCKOUT_THRESHOLD: '0',
     // Memory knobs pass through, for experiments: glibc's (MALLOC_MMAP_THRESHOLD_, ...), libuv's
     // pool (UV_THREADPOOL_SIZE) and the argon2 bounds and priority (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE_SIZE, PASSWORD_HASH_NICE).

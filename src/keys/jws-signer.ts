@@ -1,4 +1,4 @@
-import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { SigningAlg } from './lifecycle.js';
 
@@ -20,21 +20,37 @@ export class JwsSigner {
 
   /** Signs `payload` with the header {alg, kid, typ}. */
   sign(payload: object, typ: string): string {
-    const header = base64urlJson({ alg: this.alg, kid: this.kid, typ });
-    const input = `${header}.${base64urlJson(payload)}`;
-    return `${input}.${this.signature(Buffer.from(input, 'ascii')).toString('base64url')}`;
+    const input = this.signingInput(payload, typ);
+    const [algorithm, key] = this.signingArgs();
+    return `${input}.${sign(algorithm, Buffer.from(input, 'ascii'), key).toString('base64url')}`;
   }
 
-  private signature(input: Buffer): Buffer {
+  /**
+   * The same token, signed on one of libuv's pool threads instead of the event loop (node:crypto's
+   * callback form): the event loop only builds the input and joins the result.
+   */
+  signOffLoop(payload: object, typ: string): Promise<string> {
+    const input = this.signingInput(payload, typ);
+    const [algorithm, key] = this.signingArgs();
+    return new Promise((resolve, reject) => {
+      sign(algorithm, Buffer.from(input, 'ascii'), key, (error, signature) => (error ? reject(error) : resolve(`${input}.${signature.toString('base64url')}`)));
+    });
+  }
+
+  private signingInput(payload: object, typ: string): string {
+    return `${base64urlJson({ alg: this.alg, kid: this.kid, typ })}.${base64urlJson(payload)}`;
+  }
+
+  private signingArgs(): [string | null, KeyObject | SignKeyObjectInput] {
     switch (this.alg) {
       case 'ES256':
-        return sign('sha256', input, { key: this.key, dsaEncoding: 'ieee-p1363' });
+        return ['sha256', { key: this.key, dsaEncoding: 'ieee-p1363' }];
       case 'EdDSA':
-        return sign(null, input, this.key);
+        return [null, this.key];
       case 'RS256':
-        return sign('sha256', input, this.key);
+        return ['sha256', this.key];
       case 'PS256':
-        return sign('sha256', input, { key: this.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+        return ['sha256', { key: this.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }];
     }
   }
 }

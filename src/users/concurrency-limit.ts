@@ -69,6 +69,11 @@ export class ConcurrencyLimit {
     return { running: this.#running, queued: this.#waiting.length, reserved: this.#reserved.size, limit: this.limit, maxQueued: this.maxQueued, started: this.#started, refused: { ...this.#refused } };
   }
 
+  /** Whether nothing runs now (and so nothing waits either). */
+  isIdle(): boolean {
+    return this.#running === 0;
+  }
+
   /**
    * Whether a task arriving now would run or wait (false: it would be refused, queue_full). The
    * bound is on all the work taken on: running, waiting and reserved together, at most `limit`

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { SIGNING_ALGS } from '../../src/config.js';
 import { KeyRing } from '../../src/keys/ring.js';
 import { rotateNow } from '../../src/keys/rotation.js';
 import { listKeys } from '../../src/keys/store.js';
-import { ACCESS_TOKEN_TYP, mintAccessToken } from '../../src/tokens/access-token.js';
+import { JwsSigner } from '../../src/keys/jws-signer.js';
+import { ACCESS_TOKEN_TYP, mintAccessToken, mintAccessTokenOffLoop } from '../../src/tokens/access-token.js';
 import { tokenContext, type TokenContext } from '../../src/tokens/context.js';
 import { ID_TOKEN_TYP, mintIdToken } from '../../src/tokens/id-token.js';
 import { verifyToken } from '../../src/tokens/verify.js';
@@ -69,12 +70,32 @@ describe.each(SIGNING_ALGS)('tokens signed with %s', (alg) => {
       auth_time: NOW_SECONDS - 60,
       sid: 'session-7',
     });
-    expect(minted.jti).toMatch(/^[\w-]{22}$/);
+    expect(minted.jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(minted.expiresAt).toBe(NOW_SECONDS + 600);
     await expect(verifyToken(tokens, minted.token, { typ: ACCESS_TOKEN_TYP, audience: 'https://api.example.test' })).resolves.toMatchObject({
       kid: minted.kid,
       payload: { sub: 'user-42' },
     });
+  });
+
+  it('signs off the event loop only while the pool has room (no password being hashed), and the token is the same either way', async () => {
+    const request = { subject: 'svc', audience: 'https://api.example.test', clientId: 'svc', scope: ['read'], jti: 'fixed-jti' };
+    const offLoop = vi.spyOn(JwsSigner.prototype, 'signOffLoop');
+    try {
+      const onPool = await mintAccessTokenOffLoop({ ...tokens, poolHasRoom: () => true }, request);
+      expect(offLoop).toHaveBeenCalledTimes(1);
+      // Every slot hashing (a login flood): signed at once on the event loop, not queued behind argon2.
+      const busy = await mintAccessTokenOffLoop({ ...tokens, poolHasRoom: () => false }, request);
+      expect(offLoop).toHaveBeenCalledTimes(1);
+      const inline = mintAccessToken(tokens, request);
+      for (const minted of [onPool, busy]) {
+        expect(minted).toMatchObject({ jti: 'fixed-jti', kid: inline.kid, issuedAt: inline.issuedAt, expiresAt: inline.expiresAt });
+        expect(minted.token.split('.').slice(0, 2)).toEqual(inline.token.split('.').slice(0, 2));
+        await expect(jwtVerify(minted.token, jwks, { currentDate: new Date(NOW), typ: ACCESS_TOKEN_TYP })).resolves.toBeDefined();
+      }
+    } finally {
+      offLoop.mockRestore();
+    }
   });
 
   it('leaves auth_time and sid out of a token with no user session behind it', async () => {

@@ -144,6 +144,11 @@ describe('verifyToken (node:crypto) against hostile tokens, and against jose.jwt
     const signed = context.ring.publishedKey(kidOf(alg))!.signer.sign(claims(), 'at+jwt');
     expect(await ours(context, signed, ACCESS)).toEqual(outcome);
     await expect(jwtVerify(signed, await importJWK(generated.get(alg)!.publicJwk, alg), { currentDate: new Date(NOW) })).resolves.toBeDefined();
+    // Signed on libuv's pool (signOffLoop): the same header and payload, a signature both accept.
+    const offLoop = await context.ring.publishedKey(kidOf(alg))!.signer.signOffLoop(claims(), 'at+jwt');
+    expect(parts(offLoop).slice(0, 2)).toEqual(parts(signed).slice(0, 2));
+    expect(await ours(context, offLoop, ACCESS)).toEqual(outcome);
+    await expect(jwtVerify(offLoop, await importJWK(generated.get(alg)!.publicJwk, alg), { currentDate: new Date(NOW) })).resolves.toBeDefined();
   });
 
   /**

@@ -28,10 +28,12 @@ const settle = () => new Promise((resolve) => setImmediate(resolve));
 describe('ConcurrencyLimit', () => {
   it('runs at most `limit` tasks at once and queues the rest without starting them', async () => {
     const limit = new ConcurrencyLimit(2);
+    expect(limit.isIdle()).toBe(true);
     const started: number[] = [];
     const gates = [0, 1, 2, 3, 4].map((id) => gatedTask(started, id));
     const runs = gates.map((gate) => limit.run(gate.task));
     await settle();
+    expect(limit.isIdle()).toBe(false);
     expect(started).toEqual([0, 1]);
     expect(counts(limit)).toEqual({ running: 2, queued: 3, limit: 2 });
 
@@ -43,6 +45,7 @@ describe('ConcurrencyLimit', () => {
     for (const gate of gates.slice(1)) gate.finish();
     expect(await Promise.all(runs)).toEqual([0, 1, 2, 3, 4]);
     expect(counts(limit)).toEqual({ running: 0, queued: 0, limit: 2 });
+    expect(limit.isIdle()).toBe(true);
   });
 
   it('starts queued tasks in arrival order, and a newcomer waits behind them even when a slot just freed', async () => {

@@ -1,6 +1,6 @@
 import { clientCredentialsScopes } from '../../clients/credentials.js';
 import { OAuthError } from '../../http/oauth-error.js';
-import { mintAccessToken } from '../../tokens/access-token.js';
+import { mintAccessTokenOffLoop } from '../../tokens/access-token.js';
 import { resolveAudience } from '../audience.js';
 import { isSubset, parseScope } from '../scopes.js';
 import type { Grant, GrantContext } from './grant.js';
@@ -17,7 +17,7 @@ async function issueClientToken({ deps, settings, caller, params, origin, dpopJk
   const requested = params.scope === undefined ? allowed : parseScope(params.scope);
   if (!isSubset(requested, allowed)) throw new OAuthError('invalid_scope', 'the requested scope is not allowed for this client');
   const audience = resolveAudience(caller.client, settings.issuer, params.resource);
-  const access = mintAccessToken(deps.tokens, {
+  const access = await mintAccessTokenOffLoop(deps.tokens, {
     subject: caller.client.clientId,
     audience,
     clientId: caller.client.clientId,
