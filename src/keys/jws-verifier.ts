@@ -1,4 +1,4 @@
-import { constants, createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { constants, createPublicKey, verify, type JsonWebKey, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { SigningAlg } from './lifecycle.js';
 
@@ -25,20 +25,39 @@ export class JwsVerifier {
   /** True when `signature` is a valid signature of `input` by this key under its algorithm. */
   verify(input: Buffer, signature: Buffer): boolean {
     if (!this.fitsAlg) return false;
+    const [algorithm, key] = this.verifyArgs();
     try {
-      switch (this.alg) {
-        case 'ES256':
-          return verify('sha256', input, { key: this.key, dsaEncoding: 'ieee-p1363' }, signature);
-        case 'EdDSA':
-          return verify(null, input, this.key, signature);
-        case 'RS256':
-          return verify('sha256', input, this.key, signature);
-        case 'PS256':
-          return verify('sha256', input, { key: this.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
-      }
+      return verify(algorithm, input, key, signature);
     } catch {
       // OpenSSL refuses some malformed signatures by throwing rather than answering false.
       return false;
+    }
+  }
+
+  /** The same answer, computed on one of libuv's pool threads instead of the event loop. */
+  verifyOffLoop(input: Buffer, signature: Buffer): Promise<boolean> {
+    if (!this.fitsAlg) return Promise.resolve(false);
+    const [algorithm, key] = this.verifyArgs();
+    return new Promise((resolve) => {
+      try {
+        // An error (a malformed signature OpenSSL refuses) is a signature that does not verify.
+        verify(algorithm, input, key, signature, (error, valid) => resolve(!error && valid));
+      } catch {
+        resolve(false);
+      }
+    });
+  }
+
+  private verifyArgs(): [string | null, KeyObject | VerifyKeyObjectInput] {
+    switch (this.alg) {
+      case 'ES256':
+        return ['sha256', { key: this.key, dsaEncoding: 'ieee-p1363' }];
+      case 'EdDSA':
+        return [null, this.key];
+      case 'RS256':
+        return ['sha256', this.key];
+      case 'PS256':
+        return ['sha256', { key: this.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }];
     }
   }
 }

@@ -143,6 +143,7 @@ describe('verifyToken (node:crypto) against hostile tokens, and against jose.jwt
     // And the ring's own signer's tokens, checked by jose against the published JWKS member.
     const signed = context.ring.publishedKey(kidOf(alg))!.signer.sign(claims(), 'at+jwt');
     expect(await ours(context, signed, ACCESS)).toEqual(outcome);
+    expect(await ours({ ...context, poolHasRoom: () => false }, signed, ACCESS)).toEqual(outcome);
     await expect(jwtVerify(signed, await importJWK(generated.get(alg)!.publicJwk, alg), { currentDate: new Date(NOW) })).resolves.toBeDefined();
     // Signed on libuv's pool (signOffLoop): the same header and payload, a signature both accept.
     const offLoop = await context.ring.publishedKey(kidOf(alg))!.signer.signOffLoop(claims(), 'at+jwt');
@@ -271,6 +272,9 @@ describe('verifyToken (node:crypto) against hostile tokens, and against jose.jwt
     const hostileToken = await make();
     const outcome = await ours(context, hostileToken, options);
     expect(outcome).toEqual({ ok: false, reason, ...(claim === undefined ? {} : { claim }) });
+    // The signature checked on libuv's pool (the pool has room here) and on the event loop alike.
+    expect(context.poolHasRoom?.()).toBe(true);
+    expect(await ours({ ...context, poolHasRoom: () => false }, hostileToken, options)).toEqual(outcome);
     const reference = await joseReference(context, hostileToken, options);
     if (jose === 'same') expect(reference).toEqual(outcome);
     else expect(reference).toMatchObject({ ok: true });
@@ -349,5 +353,18 @@ describe('JwsVerifier', () => {
     const verifier = new JwsVerifier('ES256', publicKey.export({ format: 'jwk' }) as JWK);
     const input = Buffer.from('a.b');
     expect(verifier.verify(input, sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' }))).toBe(false);
+  });
+
+  it('answers the same on libuv\'s pool: true for a good signature, false for a wrong, truncated or empty one', async () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const verifier = new JwsVerifier('ES256', publicKey.export({ format: 'jwk' }) as JWK);
+    const input = Buffer.from('a.b');
+    const good = sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+    const wrong = Buffer.from(good);
+    wrong[5] = wrong[5]! ^ 1;
+    for (const [signature, expected] of [[good, true], [wrong, false], [good.subarray(0, 10), false], [Buffer.alloc(0), false]] as const) {
+      expect(await verifier.verifyOffLoop(input, signature)).toBe(expected);
+      expect(verifier.verify(input, signature)).toBe(expected);
+    }
   });
 });
