@@ -5,7 +5,7 @@ import { measureArgon2Rate } from './argon2-rate.js';
 import { benchDatabase } from './database.js';
 import { createFixtures, loginForm, PASSWORD } from './fixtures.js';
 import { table } from './measure.js';
-import { percentile, sample } from './sampler.js';
+import { percentile, repeatEvery, sample } from './sampler.js';
 import { watchProcess } from './monitor.js';
 import { build, startLatchkey } from './server.js';
 
@@ -69,7 +69,6 @@ function flood(url: string, cookie: string, body: string, seconds: number) {
  */
 function probeLogins(url: string, cookie: string, body: string): { stop(): Promise<Map<number, number[]>> } {
   const byStatus = new Map<number, number[]>();
-  let running = true;
   const once = () =>
     new Promise<void>((resolve) => {
       const started = performance.now();
@@ -85,17 +84,10 @@ function probeLogins(url: string, cookie: string, body: string): { stop(): Promi
       request.on('error', () => resolve());
       request.end(body);
     });
-  const loop = (async () => {
-    while (running) {
-      const started = performance.now();
-      await once();
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROBE_EVERY_MS - (performance.now() - started))));
-    }
-  })();
+  const loop = repeatEvery(PROBE_EVERY_MS, once);
   return {
     async stop() {
-      running = false;
-      await loop;
+      await loop.stop();
       return byStatus;
     },
   };

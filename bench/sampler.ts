@@ -4,7 +4,6 @@ import http from 'node:http';
 export function sample(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, everyMs = 20): { stop(): Promise<number[]> } {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   const latencies: number[] = [];
-  let running = true;
   const once = () =>
     new Promise<void>((resolve) => {
       const started = performance.now();
@@ -18,6 +17,19 @@ export function sample(url: string, init: { method?: string; headers?: Record<st
       request.on('error', () => resolve());
       request.end(init.body);
     });
+  const loop = repeatEvery(everyMs, once);
+  return {
+    async stop() {
+      await loop.stop();
+      agent.destroy();
+      return latencies;
+    },
+  };
+}
+
+/** Runs `once` again and again, starting one every `everyMs` (or as soon as the last ended), until stop(). */
+export function repeatEvery(everyMs: number, once: () => Promise<void>): { stop(): Promise<void> } {
+  let running = true;
   const loop = (async () => {
     while (running) {
       const started = performance.now();
@@ -29,8 +41,6 @@ export function sample(url: string, init: { method?: string; headers?: Record<st
     async stop() {
       running = false;
       await loop;
-      agent.destroy();
-      return latencies;
     },
   };
 }

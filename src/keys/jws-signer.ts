@@ -1,6 +1,7 @@
-import { constants, createPrivateKey, sign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { SigningAlg } from './lifecycle.js';
+import { signatureArgs } from './signature-args.js';
 
 /**
  * Compact JWS signing with node:crypto: several times faster than WebCrypto for ES256, and the
@@ -21,7 +22,7 @@ export class JwsSigner {
   /** Signs `payload` with the header {alg, kid, typ}. */
   sign(payload: object, typ: string): string {
     const input = this.signingInput(payload, typ);
-    const [algorithm, key] = this.signingArgs();
+    const [algorithm, key] = signatureArgs(this.alg, this.key);
     return `${input}.${sign(algorithm, Buffer.from(input, 'ascii'), key).toString('base64url')}`;
   }
 
@@ -31,7 +32,7 @@ export class JwsSigner {
    */
   signOffLoop(payload: object, typ: string): Promise<string> {
     const input = this.signingInput(payload, typ);
-    const [algorithm, key] = this.signingArgs();
+    const [algorithm, key] = signatureArgs(this.alg, this.key);
     return new Promise((resolve, reject) => {
       sign(algorithm, Buffer.from(input, 'ascii'), key, (error, signature) => (error ? reject(error) : resolve(`${input}.${signature.toString('base64url')}`)));
     });
@@ -39,19 +40,6 @@ export class JwsSigner {
 
   private signingInput(payload: object, typ: string): string {
     return `${base64urlJson({ alg: this.alg, kid: this.kid, typ })}.${base64urlJson(payload)}`;
-  }
-
-  private signingArgs(): [string | null, KeyObject | SignKeyObjectInput] {
-    switch (this.alg) {
-      case 'ES256':
-        return ['sha256', { key: this.key, dsaEncoding: 'ieee-p1363' }];
-      case 'EdDSA':
-        return [null, this.key];
-      case 'RS256':
-        return ['sha256', this.key];
-      case 'PS256':
-        return ['sha256', { key: this.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }];
-    }
   }
 }
 

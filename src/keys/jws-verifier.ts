@@ -1,6 +1,7 @@
-import { constants, createPublicKey, verify, type JsonWebKey, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
+import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { SigningAlg } from './lifecycle.js';
+import { signatureArgs } from './signature-args.js';
 
 /**
  * Checks compact-JWS signatures of one published key with node:crypto (several times faster than
@@ -25,7 +26,7 @@ export class JwsVerifier {
   /** True when `signature` is a valid signature of `input` by this key under its algorithm. */
   verify(input: Buffer, signature: Buffer): boolean {
     if (!this.fitsAlg) return false;
-    const [algorithm, key] = this.verifyArgs();
+    const [algorithm, key] = signatureArgs(this.alg, this.key);
     try {
       return verify(algorithm, input, key, signature);
     } catch {
@@ -37,7 +38,7 @@ export class JwsVerifier {
   /** The same answer, computed on one of libuv's pool threads instead of the event loop. */
   verifyOffLoop(input: Buffer, signature: Buffer): Promise<boolean> {
     if (!this.fitsAlg) return Promise.resolve(false);
-    const [algorithm, key] = this.verifyArgs();
+    const [algorithm, key] = signatureArgs(this.alg, this.key);
     return new Promise((resolve) => {
       try {
         // An error (a malformed signature OpenSSL refuses) is a signature that does not verify.
@@ -46,19 +47,6 @@ export class JwsVerifier {
         resolve(false);
       }
     });
-  }
-
-  private verifyArgs(): [string | null, KeyObject | VerifyKeyObjectInput] {
-    switch (this.alg) {
-      case 'ES256':
-        return ['sha256', { key: this.key, dsaEncoding: 'ieee-p1363' }];
-      case 'EdDSA':
-        return [null, this.key];
-      case 'RS256':
-        return ['sha256', this.key];
-      case 'PS256':
-        return ['sha256', { key: this.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }];
-    }
   }
 }
 
