@@ -9,7 +9,9 @@ import type { ServerResponse } from 'node:http';
  * refusals held the event loop for ~50 ms); a client that honours Retry-After is never held. Without this, 400 flooding connections came back ~6 000 times a second and
  * their refusals alone saturated the event loop; with it each connection costs one refusal per
  * Retry-After. A client that honours Retry-After never notices; one that opens a new connection
- * for each attempt pays a TCP handshake each time and meets the per-address limits.
+ * for each attempt pays a TCP handshake each time and meets the per-address limits. The caller
+ * holds only a client's own connection, never a trusted proxy's (it carries other people's
+ * requests).
  */
 export function holdConnectionAfter(response: ServerResponse, seconds: number): void {
   const socket = response.socket;

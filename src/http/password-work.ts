@@ -19,7 +19,9 @@ function wantsHtml(request: FastifyRequest): boolean {
 export function answerRefusedPasswordWork(request: FastifyRequest, reply: FastifyReply, refused: PasswordWorkRefused): FastifyReply {
   request.log.debug({ reason: refused.reason }, 'password work refused');
   reply.header('retry-after', String(refused.retryAfterSeconds));
-  if (refused.reason === 'queue_full') holdConnectionAfter(reply.raw, refused.retryAfterSeconds);
+  // Not a trusted proxy's connection (request.ip then differs from the socket's peer): the proxy
+  // sends other people's requests on it too, and they must not wait for this one's client.
+  if (refused.reason === 'queue_full' && request.ip === request.socket.remoteAddress) holdConnectionAfter(reply.raw, refused.retryAfterSeconds);
   if (wantsHtml(request)) return serviceUnavailablePage(reply, refused.retryAfterSeconds);
   return reply.code(503).send({ error: 'temporarily_unavailable', error_description: `too many password checks in progress; retry in ${refused.retryAfterSeconds} s` });
 }

@@ -38,12 +38,19 @@ export interface Answer {
  * A form POST on its own connection, so the test can hang up on it (abort) as a client would; or
  * on `agent`'s (a keep-alive agent with one socket: the next request goes on the same connection).
  */
-export function postLogin(issuer: string, cookie: string, fields: Record<string, string>, accept?: string, agent: http.Agent | false = false): { answer: Promise<Answer>; abort(): void } {
+export function postLogin(
+  issuer: string,
+  cookie: string,
+  fields: Record<string, string>,
+  accept?: string,
+  agent: http.Agent | false = false,
+  headers: Record<string, string> = {},
+): { answer: Promise<Answer>; abort(): void } {
   const body = new URLSearchParams(fields).toString();
   const request = http.request(`${issuer}/login`, {
     method: 'POST',
     agent,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), cookie, ...(accept ? { accept } : {}) },
+    headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), cookie, ...(accept ? { accept } : {}) },
   });
   const answer = new Promise<Answer>((resolve, reject) => {
     request.on('response', (response) => {

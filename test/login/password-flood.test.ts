@@ -38,7 +38,9 @@ async function loginAs(server: TestServer, clientId: string, username: string, p
   const browser = new BrowserAgent(server.url);
   const form = await openLoginForm(browser, server.url, clientId, REDIRECT);
   const fields = { csrf_token: form.csrf, request_id: form.requestId, username, password };
-  return { send: (accept?: string, agent: http.Agent | false = false) => postLogin(server.url, browser.cookieHeader(), fields, accept, agent) };
+  return {
+    send: (accept?: string, agent: http.Agent | false = false, headers: Record<string, string> = {}) => postLogin(server.url, browser.cookieHeader(), fields, accept, agent, headers),
+  };
 }
 
 async function failedLogins(db: Kysely<Database>, userId: string): Promise<{ counted: number; audited: number }> {
@@ -216,6 +218,44 @@ describe('password work under a flood (one slot, a line of two)', () => {
     expect(await failedLogins(server.database.db, leaver.id)).toEqual({ counted: 0, audited: 0 });
     expect(await failedLogins(server.database.db, stayer.id)).toMatchObject({ counted: 1 });
     expect(await metric('latchkey_password_work_refused_total', '{reason="client_gone"}')).toBe(goneBefore + 1);
+  });
+});
+
+describe('a refused login that came through a trusted proxy (TRUST_PROXY=1)', () => {
+  let server: TestServer;
+  let clientId: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ ...SETTINGS, TRUST_PROXY: '1' });
+    clientId = (await makeClient(server.database.db, { redirectUris: [REDIRECT] })).clientId;
+  });
+  afterAll(async () => server?.stop());
+
+  it("never holds the proxy's connection: it carries other people's requests", async () => {
+    const user = await makeUser(server.database.db);
+    const filler = await Promise.all([1, 2].map(() => loginAs(server, clientId, user.username, 'wrong')));
+    const flooder = await loginAs(server, clientId, user.username, 'wrong');
+    const proxyConnection = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const slot = holdEverySlot();
+    try {
+      const answers = filler.map((login) => login.send().answer);
+      await queued(2);
+      const refused = await flooder.send(undefined, proxyConnection, { 'x-forwarded-for': '203.0.113.9' }).answer;
+      expect(refused.status).toBe(503);
+      const halfTheHold = Number(refused.headers['retry-after']) * 500;
+      const order: string[] = [];
+      const holdWouldEnd = new Promise<void>((resolve) => setTimeout(() => resolve(void order.push('hold would end')), halfTheHold));
+      // Someone else's request, sent by the proxy on the same connection right after.
+      const next = getOn(`${server.url}/healthz`, proxyConnection).then((status) => order.push('next request answered') && status);
+      expect(await next).toBe(200);
+      await holdWouldEnd;
+      expect(order).toEqual(['next request answered', 'hold would end']);
+      await slot.release();
+      await Promise.all(answers);
+    } finally {
+      proxyConnection.destroy();
+      await slot.release();
+    }
   });
 });
 
