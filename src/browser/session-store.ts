@@ -1,5 +1,4 @@
 import type { Queryable } from '../db/queryable.js';
-import { randomUUID } from 'node:crypto';
 import type { LoginSessionRow } from '../db/tables/sign-in.js';
 import { jsonb } from '../db/json.js';
 import { newOpaqueToken, sha256Hex, TOKEN_PREFIX } from '../opaque-token.js';
@@ -17,31 +16,6 @@ export interface ActiveSession {
   authTime: Date;
   /** How the user authenticated in this session (RFC 8176; users/assurance.ts gives its level). */
   amr: string[];
-}
-
-/** Starts a browser session; returns the cookie value (shown once) and the session. */
-export async function createSession(
-  q: Queryable,
-  input: { userId: string; now: Date; lifetimes: SessionLifetimes; amr: string[]; ip?: string; userAgent?: string },
-): Promise<{ cookieValue: string; session: ActiveSession }> {
-  const cookieValue = newOpaqueToken(TOKEN_PREFIX.session);
-  const id = randomUUID();
-  await q
-    .insertInto('login_sessions')
-    .values({
-      id,
-      token_hash: sha256Hex(cookieValue),
-      user_id: input.userId,
-      auth_time: input.now,
-      created_at: input.now,
-      last_seen_at: input.now,
-      expires_at: new Date(input.now.getTime() + input.lifetimes.absoluteSeconds * 1000),
-      ip: input.ip?.slice(0, 100) ?? null,
-      user_agent: input.userAgent?.slice(0, 512) ?? null,
-      amr: jsonb(input.amr),
-    })
-    .execute();
-  return { cookieValue, session: { id, userId: input.userId, authTime: input.now, amr: input.amr } };
 }
 
 /**
@@ -90,18 +64,6 @@ export async function findActiveSession(
 
 export async function endSession(q: Queryable, sessionId: string, now: Date): Promise<void> {
   await q.updateTable('login_sessions').set({ ended_at: now }).where('id', '=', sessionId).where('ended_at', 'is', null).execute();
-}
-
-export async function endSessionByCookie(q: Queryable, cookieValue: string | undefined, now: Date): Promise<string | undefined> {
-  if (!cookieValue || cookieValue.length > 100) return undefined;
-  const row = await q
-    .updateTable('login_sessions')
-    .set({ ended_at: now })
-    .where('token_hash', '=', sha256Hex(cookieValue))
-    .where('ended_at', 'is', null)
-    .returning(['id', 'user_id'])
-    .executeTakeFirst();
-  return row?.id;
 }
 
 export interface SessionSummary {

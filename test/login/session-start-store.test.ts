@@ -1,6 +1,5 @@
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSession } from '../../src/browser/session-store.js';
 import type { Database } from '../../src/db/types.js';
 import { startSession, type Admission, type SessionStart } from '../../src/login/session-start-store.js';
 import { findPendingRequest, savePendingRequest } from '../../src/oauth/authorize/request-store.js';
@@ -35,7 +34,6 @@ describe('starting a session in one statement', () => {
       .execute();
     const now = new Date();
     const pendingId = await savePendingRequest(db, 'authorization_code', { clientId, scope: 'openid' }, now);
-    const previous = await createSession(db, { userId: user.id, now, lifetimes: LIFETIMES, amr: ['pwd'] });
     const input = (admission: Admission): SessionStart => ({
       userId: user.id,
       amr: ['pwd'],
@@ -43,12 +41,17 @@ describe('starting a session in one statement', () => {
       lifetimes: LIFETIMES,
       ip: '203.0.113.7',
       userAgent: 'test agent',
-      previousCookie: previous.cookieValue,
+      previousCookie: undefined,
       pendingId,
       clientId,
       admission,
     });
-    return { user, now, pendingId, previous, input };
+    // The session this browser holds already: started the same way, for an earlier sign-in.
+    const earlierPending = await savePendingRequest(db, 'authorization_code', { clientId, scope: 'openid' }, now);
+    const earlier = await startSession(db, { ...input('none'), previousCookie: undefined, pendingId: earlierPending });
+    const previous = { cookieValue: earlier!.cookieValue, session: { id: earlier!.sessionId } };
+    await db.deleteFrom('audit_events').where('user_id', '=', user.id).execute();
+    return { user, now, pendingId, previous, input: (admission: Admission) => ({ ...input(admission), previousCookie: previous.cookieValue }) };
   }
 
   const sessionsOf = (userId: string) => db.selectFrom('login_sessions').select(['id', 'ended_at', 'token_hash', 'amr', 'ip', 'user_agent']).where('user_id', '=', userId).execute();

@@ -55,11 +55,6 @@ export async function findPendingRequest(q: Queryable, id: unknown, now: Date): 
   return { id: row.id, createdAt: row.created_at, kind: kind ?? KIND_BEFORE_KINDS, request, loginSessionId: row.login_session_id };
 }
 
-/** Notes that the user logged in (as this session) for this pending request. */
-export async function recordLoginForRequest(q: Queryable, id: string, sessionId: string): Promise<void> {
-  await q.updateTable('authorization_requests').set({ login_session_id: sessionId }).where('id', '=', id).execute();
-}
-
 /**
  * Ends a pending request; true when this call ended it. A final step claims the request this way
  * before it delivers anything, so of two requests finishing one sign-in at once (a double-clicked
