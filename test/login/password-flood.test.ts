@@ -63,6 +63,33 @@ function getOn(url: string, agent: http.Agent | false): Promise<number> {
 
 const queued = (n: number) => waitUntil(() => passwordHashing().load().queued === n, { timeoutMs: 10_000, intervalMs: 10, what: `${n} password checks waiting` });
 
+/**
+ * Fills the line (every slot held, two logins waiting), then posts one more login on a kept-alive
+ * connection of its own: refused. The caller sends what it likes on `connection` next; done()
+ * frees the slots, lets the waiting logins finish and closes the connection.
+ */
+async function refusedOnKeptConnection(server: TestServer, clientId: string, headers: Record<string, string> = {}) {
+  const user = await makeUser(server.database.db);
+  const filler = await Promise.all([1, 2].map(() => loginAs(server, clientId, user.username, 'wrong')));
+  const flooder = await loginAs(server, clientId, user.username, 'wrong');
+  const connection = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const slot = holdEverySlot();
+  const answers = filler.map((login) => login.send().answer);
+  const done = async () => {
+    await slot.release();
+    await Promise.all(answers);
+    connection.destroy();
+  };
+  try {
+    await queued(2);
+    const refused = await flooder.send(undefined, connection, headers).answer;
+    return { refused, refusedAt: performance.now(), connection, done };
+  } catch (error) {
+    await done();
+    throw error;
+  }
+}
+
 describe('password work under a flood (one slot, a line of two)', () => {
   let server: TestServer;
   let clientId: string;
@@ -128,16 +155,8 @@ describe('password work under a flood (one slot, a line of two)', () => {
   });
 
   it('reads nothing more from a refused connection for most of its Retry-After, while other connections are served at once', async () => {
-    const user = await makeUser(server.database.db);
-    const filler = await Promise.all([1, 2].map(() => loginAs(server, clientId, user.username, 'wrong')));
-    const flooder = await loginAs(server, clientId, user.username, 'wrong');
-    const connection = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const slot = holdEverySlot();
+    const { refused, refusedAt, connection, done } = await refusedOnKeptConnection(server, clientId);
     try {
-      const answers = filler.map((login) => login.send().answer);
-      await queued(2);
-      const refused = await flooder.send(undefined, connection).answer;
-      const refusedAt = performance.now();
       expect(refused.status).toBe(503);
       const retryAfterMs = Number(refused.headers['retry-after']) * 1000;
       expect(retryAfterMs).toBeGreaterThanOrEqual(1000);
@@ -156,11 +175,8 @@ describe('password work under a flood (one slot, a line of two)', () => {
       // early against performance.now(), and a 50 ms margin still proves the hold.
       expect(held.elapsedMs).toBeGreaterThanOrEqual(retryAfterMs / 2 - 50);
       expect(held.elapsedMs).toBeLessThan(retryAfterMs + 1000);
-      await slot.release();
-      await Promise.all(answers);
     } finally {
-      connection.destroy();
-      await slot.release();
+      await done();
     }
   });
 
@@ -232,29 +248,19 @@ describe('a refused login that came through a trusted proxy (TRUST_PROXY=1)', ()
   afterAll(async () => server?.stop());
 
   it("never holds the proxy's connection: it carries other people's requests", async () => {
-    const user = await makeUser(server.database.db);
-    const filler = await Promise.all([1, 2].map(() => loginAs(server, clientId, user.username, 'wrong')));
-    const flooder = await loginAs(server, clientId, user.username, 'wrong');
-    const proxyConnection = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const slot = holdEverySlot();
+    const { refused, connection, done } = await refusedOnKeptConnection(server, clientId, { 'x-forwarded-for': '203.0.113.9' });
     try {
-      const answers = filler.map((login) => login.send().answer);
-      await queued(2);
-      const refused = await flooder.send(undefined, proxyConnection, { 'x-forwarded-for': '203.0.113.9' }).answer;
       expect(refused.status).toBe(503);
       const halfTheHold = Number(refused.headers['retry-after']) * 500;
       const order: string[] = [];
       const holdWouldEnd = new Promise<void>((resolve) => setTimeout(() => resolve(void order.push('hold would end')), halfTheHold));
       // Someone else's request, sent by the proxy on the same connection right after.
-      const next = getOn(`${server.url}/healthz`, proxyConnection).then((status) => order.push('next request answered') && status);
+      const next = getOn(`${server.url}/healthz`, connection).then((status) => order.push('next request answered') && status);
       expect(await next).toBe(200);
       await holdWouldEnd;
       expect(order).toEqual(['next request answered', 'hold would end']);
-      await slot.release();
-      await Promise.all(answers);
     } finally {
-      proxyConnection.destroy();
-      await slot.release();
+      await done();
     }
   });
 });
