@@ -4,14 +4,14 @@ import type { ServerResponse } from 'node:http';
  * After `response` (a 503 that says Retry-After) has gone out, its connection is not read again
  * for between half of `seconds` and all of it: the answer itself is sent at once, but a client
  * that sends its next request on the same connection without waiting (a flood, closed-loop) finds
- * it read only when most of the time it was told has passed. The spread keeps a flood's
- * connections, refused together, from all coming back in the same millisecond (one burst of 400
- * refusals held the event loop for ~50 ms); a client that honours Retry-After is never held. Without this, 400 flooding connections came back ~6 000 times a second and
- * their refusals alone saturated the event loop; with it each connection costs one refusal per
- * Retry-After. A client that honours Retry-After never notices; one that opens a new connection
- * for each attempt pays a TCP handshake each time and meets the per-address limits. The caller
- * holds only a client's own connection, never a trusted proxy's (it carries other people's
- * requests).
+ * it read only when most of the time it was told has passed. Without this, 400 flooding
+ * connections came back ~6 000 times a second and their refusals alone saturated the event loop;
+ * with it each connection costs one refusal per hold. The spread keeps connections refused
+ * together from all coming back in the same millisecond (a burst of 400 refusals held the event
+ * loop for ~50 ms). A client that honours Retry-After is never held; one that opens a new
+ * connection for each attempt pays a TCP handshake each time and meets the per-address limits.
+ * The caller holds only a client's own connection, never a trusted proxy's (it carries other
+ * people's requests).
  */
 export function holdConnectionAfter(response: ServerResponse, seconds: number): void {
   const socket = response.socket;
