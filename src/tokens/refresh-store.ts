@@ -141,11 +141,9 @@ export async function rotateRefreshToken(q: Queryable, input: RotationInput): Pr
   const result = await executePrepared(q, 'refresh_rotate', sql<GrantRowShape>`
     with consumed as (
       update refresh_tokens rt set consumed_at = ${input.now}
-      from grants g
       where rt.token_hash = ${presentedHash}
         and rt.consumed_at is null
-        and g.id = rt.grant_id
-        and ${familyUsable(input)}
+        and coalesce((select ${familyUsable(input)} from grants g where g.id = rt.grant_id), false)
       returning rt.grant_id
     ), touched as (
       update grants g set
@@ -153,11 +151,10 @@ export async function rotateRefreshToken(q: Queryable, input: RotationInput): Pr
         idle_expires_at = least(${idleExpiresAt}::timestamptz, g.absolute_expires_at),
         last_consumed_hash = ${presentedHash},
         scope = ${scopeStillAllowed(input.clientScopes)}
-      from consumed
       -- Re-checked here: this UPDATE may have waited for a concurrent revocation's row lock, and
       -- READ COMMITTED re-evaluates only this WHERE on the revoked row. Without it the rotation
       -- would record an access token after the revocation had denied the family's tokens.
-      where g.id = consumed.grant_id and g.revoked_at is null
+      where g.id = (select grant_id from consumed) and g.revoked_at is null
       returning ${GRANT_COLUMNS}
     ), successor as (
       insert into refresh_tokens (token_hash, grant_id, created_at)
