@@ -20,10 +20,19 @@ export async function executePrepared<R>(q: Queryable, name: string, query: Comp
   return q.executeQuery<R>({ ...compiled, sql: `${MARKER}${name} */ ${compiled.sql}` });
 }
 
+/** Names already computed, by text: a rotation's text is 3 kB, and hashing it per query showed in the profile. */
+const names = new Map<string, string>();
+/** More texts than the code can produce means something builds them from input: stop remembering. */
+const MAX_REMEMBERED = 500;
+
 /** The statement's name: its label and a digest of its text (two texts never share a name). */
 function statementName(text: string): string {
+  const known = names.get(text);
+  if (known) return known;
   const label = text.slice(MARKER.length, text.indexOf(' */'));
-  return `lk_${label}_${createHash('sha1').update(text).digest('base64url').slice(0, 12)}`;
+  const name = `lk_${label}_${createHash('sha1').update(text).digest('base64url').slice(0, 12)}`;
+  if (names.size < MAX_REMEMBERED) names.set(text, name);
+  return name;
 }
 
 type QueryArgs = Parameters<pg.Client['query']>;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { epochSeconds } from '../clock.js';
+import type { JwsSigner } from '../keys/jws-signer.js';
 import type { MintedToken, TokenContext } from './context.js';
 
 export const ACCESS_TOKEN_TYP = 'at+jwt';
@@ -36,17 +37,22 @@ export function mintAccessToken(context: TokenContext, request: AccessTokenReque
 }
 
 /**
- * The same token, signed off the event loop while libuv's pool has room for it (see
- * TokenContext.poolHasRoom): the signature is the largest single cost of a client_credentials
- * request, and the pool's threads sit idle unless passwords are being hashed. While they hash, a
- * signature would wait behind argon2 (tens of ms) at argon2's lowered priority, so it is made
- * here at once instead.
+ * The same token, signed off the event loop while libuv's pool has room for it (signOffLoopIfIdle):
+ * the signature is the largest single cost of a client_credentials request.
  */
 export async function mintAccessTokenOffLoop(context: TokenContext, request: AccessTokenRequest): Promise<MintedToken> {
-  if (!context.poolHasRoom?.()) return mintAccessToken(context, request);
   const signer = context.ring.signer();
   const { claims, minted } = accessTokenClaims(context, request, signer.kid);
-  return { ...minted, token: await signer.signOffLoop(claims, ACCESS_TOKEN_TYP) };
+  return { ...minted, token: await signOffLoopIfIdle(context, signer, claims, ACCESS_TOKEN_TYP) };
+}
+
+/**
+ * Signs on one of libuv's pool threads while the pool has room (TokenContext.poolHasRoom), else on
+ * the event loop at once: the pool's threads sit idle unless passwords are being hashed, and while
+ * they hash a signature would wait behind argon2 (tens of ms) at argon2's lowered priority.
+ */
+export function signOffLoopIfIdle(context: TokenContext, signer: JwsSigner, claims: object, typ: string): Promise<string> {
+  return context.poolHasRoom?.() ? signer.signOffLoop(claims, typ) : Promise.resolve(signer.sign(claims, typ));
 }
 
 function accessTokenClaims(context: TokenContext, request: AccessTokenRequest, kid: string): { claims: object; minted: Omit<MintedToken, 'token'> } {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { epochSeconds } from '../clock.js';
 import { acrFor } from '../users/assurance.js';
 import type { SigningAlg } from '../keys/lifecycle.js';
-import { newJti } from './access-token.js';
+import type { JwsSigner } from '../keys/jws-signer.js';
+import { newJti, signOffLoopIfIdle } from './access-token.js';
 import type { MintedToken, TokenContext } from './context.js';
 
 export const ID_TOKEN_TYP = 'JWT';
@@ -34,26 +35,35 @@ export function accessTokenHash(accessToken: string, alg: SigningAlg): string {
 /** An OpenID Connect ID token signed with the active key. */
 export function mintIdToken(context: TokenContext, request: IdTokenRequest): MintedToken {
   const signer = context.ring.signer();
+  const { claims, minted } = idTokenClaims(context, request, signer);
+  return { ...minted, token: signer.sign(claims, ID_TOKEN_TYP) };
+}
+
+/** The same token, signed off the event loop while libuv's pool has room (signOffLoopIfIdle). */
+export async function mintIdTokenOffLoop(context: TokenContext, request: IdTokenRequest): Promise<MintedToken> {
+  const signer = context.ring.signer();
+  const { claims, minted } = idTokenClaims(context, request, signer);
+  return { ...minted, token: await signOffLoopIfIdle(context, signer, claims, ID_TOKEN_TYP) };
+}
+
+function idTokenClaims(context: TokenContext, request: IdTokenRequest, signer: JwsSigner): { claims: object; minted: Omit<MintedToken, 'token'> } {
   const issuedAt = epochSeconds(context.clock);
   const expiresAt = issuedAt + context.idTokenTtlSeconds;
   const jti = newJti();
-  const token = signer.sign(
-    {
-      ...request.userClaims,
-      iss: context.issuer,
-      sub: request.subject,
-      aud: request.clientId,
-      exp: expiresAt,
-      iat: issuedAt,
-      auth_time: request.authTime,
-      amr: request.amr,
-      acr: acrFor(request.amr),
-      jti,
-      ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
-      ...(request.accessToken !== undefined ? { at_hash: accessTokenHash(request.accessToken, signer.alg) } : {}),
-      ...(request.sid !== undefined ? { sid: request.sid } : {}),
-    },
-    ID_TOKEN_TYP,
-  );
-  return { token, jti, kid: signer.kid, issuedAt, expiresAt };
+  const claims = {
+    ...request.userClaims,
+    iss: context.issuer,
+    sub: request.subject,
+    aud: request.clientId,
+    exp: expiresAt,
+    iat: issuedAt,
+    auth_time: request.authTime,
+    amr: request.amr,
+    acr: acrFor(request.amr),
+    jti,
+    ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
+    ...(request.accessToken !== undefined ? { at_hash: accessTokenHash(request.accessToken, signer.alg) } : {}),
+    ...(request.sid !== undefined ? { sid: request.sid } : {}),
+  };
+  return { claims, minted: { jti, kid: signer.kid, issuedAt, expiresAt } };
 }

@@ -34,9 +34,9 @@ function presentedToken({ settings, caller: { client }, params, request }: Grant
   return token;
 }
 
-function respond(deps: OAuthDeps, grant: RefreshedGrant, scopes: string[], jti: string, successor: string, now: Date, dpopJkt: string | null): TokenResponse {
+async function respond(deps: OAuthDeps, grant: RefreshedGrant, scopes: string[], jti: string, successor: string, now: Date, dpopJkt: string | null): Promise<TokenResponse> {
   if (!grant.user) throw invalidGrant();
-  const { response } = mintUserTokens(deps.tokens, {
+  const { response } = await mintUserTokens(deps.tokens, {
     clientId: grant.clientId,
     user: grant.user,
     scopes,
@@ -100,9 +100,9 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
 
   // The token_issued row was written by the rotation statement itself (one round trip, one
   // commit); what is left is the log line and the in-process listeners, after that commit.
-  const issue = (grant: RefreshedGrant, grace: boolean) => {
+  const issue = async (grant: RefreshedGrant, grace: boolean) => {
     const scopes = scopesFor(grant);
-    const response = respond(deps, grant, scopes, rotation.accessTokenJti, rotation.successorToken, now, dpopJkt);
+    const response = await respond(deps, grant, scopes, rotation.accessTokenJti, rotation.successorToken, now, dpopJkt);
     logAudit(origin.log, {
       type: 'token_issued',
       userId: grant.userId,

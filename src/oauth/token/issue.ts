@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/types.js';
-import { mintAccessToken } from '../../tokens/access-token.js';
-import { mintIdToken } from '../../tokens/id-token.js';
+import { mintAccessTokenOffLoop } from '../../tokens/access-token.js';
+import { mintIdTokenOffLoop } from '../../tokens/id-token.js';
 import { addRefreshToken, recordAccessToken } from '../../tokens/grant-store.js';
 import type { TokenContext } from '../../tokens/context.js';
 import { userClaims, type ClaimsUser } from '../../users/claims.js';
@@ -25,11 +25,11 @@ export interface UserTokenRequest {
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-/** Mints an access token and, when openid was granted, an ID token. No storage. */
-export function mintUserTokens(context: TokenContext, input: UserTokenRequest): { response: TokenResponse; jti: string; expiresAt: Date } {
+/** Mints an access token and, when openid was granted, an ID token, off the event loop when it can. No storage. */
+export async function mintUserTokens(context: TokenContext, input: UserTokenRequest): Promise<{ response: TokenResponse; jti: string; expiresAt: Date }> {
   const sid = input.sessionId ?? undefined;
   const authTime = input.authTime ? seconds(input.authTime) : undefined;
-  const access = mintAccessToken(context, {
+  const access = await mintAccessTokenOffLoop(context, {
     subject: input.user.id,
     audience: input.audience,
     clientId: input.clientId,
@@ -46,7 +46,7 @@ export function mintUserTokens(context: TokenContext, input: UserTokenRequest): 
     scope: input.scopes.join(' '),
   };
   if (input.scopes.includes('openid')) {
-    response.id_token = mintIdToken(context, {
+    const idToken = await mintIdTokenOffLoop(context, {
       subject: input.user.id,
       clientId: input.clientId,
       authTime: authTime ?? access.issuedAt,
@@ -55,7 +55,8 @@ export function mintUserTokens(context: TokenContext, input: UserTokenRequest): 
       accessToken: access.token,
       sid,
       userClaims: userClaims(input.user, input.scopes),
-    }).token;
+    });
+    response.id_token = idToken.token;
   }
   return { response, jti: access.jti, expiresAt: new Date(access.expiresAt * 1000) };
 }
@@ -70,7 +71,7 @@ export async function issueUserTokens(
   input: UserTokenRequest & { grantId: string; withRefreshToken: boolean },
   now: Date,
 ): Promise<TokenResponse> {
-  const { response, jti, expiresAt } = mintUserTokens(context, input);
+  const { response, jti, expiresAt } = await mintUserTokens(context, input);
   await recordAccessToken(db, input.grantId, jti, expiresAt);
   if (input.withRefreshToken) response.refresh_token = await addRefreshToken(db, input.grantId, now);
   return response;
