@@ -128,8 +128,17 @@ function recordAccessTokenAndReadGrant(input: Pick<RotationInput, 'accessTokenJt
 }
 
 /**
+ * Re-checked when the rotation updates the family: that UPDATE may have waited for a concurrent
+ * revocation's row lock, and READ COMMITTED re-evaluates only its own WHERE on the revoked row.
+ * Without it the rotation would record an access token after the revocation had denied the
+ * family's tokens.
+ */
+const STILL_LIVE = sql`g.revoked_at is null`;
+
+/**
  * The hot path, in one statement (one round trip, atomic): consume the presented token if it is
- * unused and its family usable; then slide the family's idle expiry, narrow its scope to what the
+ * unused and its family usable (the family is read by primary key, in a scalar subquery the
+ * planner cannot turn into a join: see test/tokens/rotation-plan.test.ts); then slide the family's idle expiry, narrow its scope to what the
  * client still has, remember the consumed token for the grace window, store the successor and
  * record the new access token's id and the audit event. Of two concurrent requests only one can flip consumed_at from
  * null (the other waits for the row lock and then finds it set). Returns nothing when any
@@ -151,10 +160,7 @@ export async function rotateRefreshToken(q: Queryable, input: RotationInput): Pr
         idle_expires_at = least(${idleExpiresAt}::timestamptz, g.absolute_expires_at),
         last_consumed_hash = ${presentedHash},
         scope = ${scopeStillAllowed(input.clientScopes)}
-      -- Re-checked here: this UPDATE may have waited for a concurrent revocation's row lock, and
-      -- READ COMMITTED re-evaluates only this WHERE on the revoked row. Without it the rotation
-      -- would record an access token after the revocation had denied the family's tokens.
-      where g.id = (select grant_id from consumed) and g.revoked_at is null
+      where g.id = (select grant_id from consumed) and ${STILL_LIVE}
       returning ${GRANT_COLUMNS}
     ), successor as (
       insert into refresh_tokens (token_hash, grant_id, created_at)
