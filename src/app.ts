@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { loggerOptions } from './http/logger.js';
+import { lazyChildLogger } from './http/lazy-child-logger.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installSecurityHeaders, securityHeaderOptions } from './http/security-headers.js';
 import { generateRequestId, installRequestIdHeader } from './http/request-id.js';
@@ -56,6 +57,7 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
   return {
     logger: loggerOptions(config),
     genReqId: generateRequestId,
+    childLoggerFactory: lazyChildLogger,
     requestIdHeader: false,
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: fastifyTrustProxy(config.TRUST_PROXY),
