@@ -31,6 +31,7 @@ import { ClientCache } from './clients/cache.js';
 import { clientAssertionChecks } from './clients/assertion-context.js';
 import { createAuditWriter } from './audit/group-writer.js';
 import { revokedJtiLookup } from './tokens/revoked-jtis.js';
+import { rotationBatcher } from './tokens/rotation-batcher.js';
 import { dpopVerifier } from './dpop/verifier.js';
 import { DpopNonces } from './dpop/nonce.js';
 import { limitPasswordHashing, passwordHashing } from './users/password.js';
@@ -102,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refreshSuccessorKey: deriveSecret(config.KEY_ENCRYPTION_KEY, 'refresh-successor'),
     audit: createAuditWriter(deps.database.db),
     revokedJtis: revokedJtiLookup(deps.database.db),
+    rotations: rotationBatcher(deps.database.db),
     dpop: dpopVerifier(deps.database.db, clock, new DpopNonces(deriveSecret(config.KEY_ENCRYPTION_KEY, 'dpop-nonce')), {
       nonce: config.DPOP_NONCE,
       clockToleranceSeconds: config.CLOCK_TOLERANCE,
@@ -111,7 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // onClose runs once the server has stopped taking requests; a handler whose client went away
   // may still wait on a batch, which must finish before main.ts closes the database.
   app.addHook('onClose', async () => {
-    await Promise.all([oauthDeps.audit.settle(), oauthDeps.revokedJtis.settle(), oauthDeps.dpop.settle()]);
+    await Promise.all([oauthDeps.audit.settle(), oauthDeps.revokedJtis.settle(), oauthDeps.rotations.settle(), oauthDeps.dpop.settle()]);
   });
   const device = deviceSettings(config);
   installPages(app, config.branding);

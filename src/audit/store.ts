@@ -51,7 +51,8 @@ export interface AuditRowSql {
   type: AuditEventType;
   userId: RawBuilder<string | null>;
   clientId: RawBuilder<string | null>;
-  ip: string | null;
+  /** A value, or SQL over the source's rows (already cut to 100 characters). */
+  ip: string | null | RawBuilder<string | null>;
   /** A jsonb expression; identifiers and reasons only, as AuditEvent.details. */
   details: RawBuilder<unknown>;
 }
@@ -63,7 +64,7 @@ export interface AuditRowSql {
  */
 export function insertAuditEventsFrom(source: string, row: AuditRowSql) {
   return sql`insert into audit_events (type, user_id, client_id, ip, details)
-    select ${row.type}, ${row.userId}, ${row.clientId}, ${row.ip?.slice(0, 100) ?? null}, ${row.details} from ${sql.table(source)}`;
+    select ${row.type}, ${row.userId}, ${row.clientId}, ${typeof row.ip === 'string' ? row.ip.slice(0, 100) : row.ip}, ${row.details} from ${sql.table(source)}`;
 }
 
 export interface AuditFilter {

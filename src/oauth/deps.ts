@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/types.js';
 import type { TokenContext } from '../tokens/context.js';
 import type { RevokedJtis } from '../tokens/revoked-jtis.js';
+import type { Rotations } from '../tokens/rotation-batcher.js';
 import type { DpopVerifier } from '../dpop/verifier.js';
 
 /** What the OAuth and login routes need. */
@@ -29,6 +30,8 @@ export interface OAuthDeps {
   audit: AuditWriter;
   /** The access-token deny-list, read fresh per request in shared batches (tokens/revoked-jtis.ts). */
   revokedJtis: RevokedJtis;
+  /** Refresh rotations, concurrent ones in one statement and one commit (tokens/rotation-batcher.ts). */
+  rotations: Rotations;
   /** DPoP proofs (RFC 9449): checks, server nonces and the shared replay store (dpop/verifier.ts). */
   dpop: DpopVerifier;
   /** private_key_jwt: the clients' key cache and the assertion jti store (clients/assertion-context.ts). */

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Queryable } from '../db/queryable.js';
 import { jsonb } from '../db/json.js';
 import { sha256Hex } from '../opaque-token.js';
@@ -80,11 +80,34 @@ function toRefreshedGrant(row: GrantRowShape): RefreshedGrant {
   };
 }
 
-/** The grant's scopes that the client still has, in the grant's order, as a scope string. */
-function scopeStillAllowed(clientScopes: string[]) {
+/** The grant's scopes that the client still has (`clientScopes`: a jsonb array), in the grant's order, as a scope string. */
+function scopeStillAllowed(clientScopes: RawBuilder<unknown>) {
   return sql<string>`array_to_string(array(
     select granted.s from unnest(string_to_array(g.scope, ' ')) with ordinality as granted(s, n)
-    where ${jsonb(clientScopes)}::jsonb @> jsonb_build_array(granted.s) order by granted.n), ' ')`;
+    where ${clientScopes} @> jsonb_build_array(granted.s) order by granted.n), ' ')`;
+}
+
+/** What a family is checked against: one request's values, as parameters or as a batch's columns. */
+interface FamilyCheck {
+  clientId: RawBuilder<unknown>;
+  now: RawBuilder<unknown>;
+  /** '' when the request names no scope. */
+  requestedScope: RawBuilder<unknown>;
+  /** jsonb arrays. */
+  clientScopes: RawBuilder<unknown>;
+  clientAudiences: RawBuilder<unknown>;
+  dpopJkt: RawBuilder<unknown>;
+}
+
+function checkFromParameters(input: RotationInput): FamilyCheck {
+  return {
+    clientId: sql`${input.clientId}`,
+    now: sql`${input.now}`,
+    requestedScope: sql`${input.requestedScope ?? ''}`,
+    clientScopes: sql`${jsonb(input.clientScopes)}::jsonb`,
+    clientAudiences: sql`${jsonb(input.clientAudiences)}::jsonb`,
+    dpopJkt: sql`${input.dpopJkt}`,
+  };
 }
 
 /**
@@ -92,31 +115,30 @@ function scopeStillAllowed(clientScopes: string[]) {
  * its user enabled, the requested scope within the grant, and something left of the grant once
  * the scopes the client lost are taken away.
  */
-function familyUsable(input: RotationInput) {
-  return sql<boolean>`g.client_id = ${input.clientId}
+function familyUsable(check: FamilyCheck) {
+  return sql<boolean>`g.client_id = ${check.clientId}
     and g.revoked_at is null
-    and g.idle_expires_at > ${input.now}
-    and g.absolute_expires_at > ${input.now}
-    and string_to_array(g.scope, ' ') @> string_to_array(${input.requestedScope ?? ''}, ' ')
-    and ${scopeStillAllowed(input.clientScopes)} <> ''
-    and ${jsonb(input.clientAudiences)}::jsonb @> jsonb_build_array(g.audience)
-    and (g.dpop_jkt is null or g.dpop_jkt = ${input.dpopJkt})
+    and g.idle_expires_at > ${check.now}
+    and g.absolute_expires_at > ${check.now}
+    and string_to_array(g.scope, ' ') @> string_to_array(${check.requestedScope}, ' ')
+    and ${scopeStillAllowed(check.clientScopes)} <> ''
+    and ${check.clientAudiences} @> jsonb_build_array(g.audience)
+    and (g.dpop_jkt is null or g.dpop_jkt = ${check.dpopJkt})
     and not exists (select 1 from users u where u.id = g.user_id and u.disabled)`;
 }
 
-/** What both refresh statements return of the family they touched (GrantRowShape). */
+/** What the refresh statements return of the family they touched (GrantRowShape). */
 const GRANT_COLUMNS = sql.raw('g.id, g.client_id, g.user_id, g.session_id, g.scope, g.audience, g.auth_time, g.amr, g.absolute_expires_at');
 
 /**
- * The tail both refresh statements share, after a CTE `touched` holding the family they updated:
- * record the new access token's jti in the family, write the token_issued audit row (so the
- * event commits with the rotation: one statement, one commit), and read the family with its user.
- * The audited scope is what the response carries: the requested scope, else the family's
- * (already narrowed) scope.
+ * The grace replay's tail, after a CTE `touched` holding the family it updated: record the new
+ * access token's jti in the family, write the token_issued audit row (marked grace; it commits with
+ * the replay: one statement, one commit), and read the family with its user. The audited scope is
+ * what the response carries: the requested scope, else the family's (already narrowed) scope.
  */
-function recordAccessTokenAndReadGrant(input: Pick<RotationInput, 'accessTokenJti' | 'accessTokenExpiresAt' | 'requestedScope' | 'ip'>, grace: boolean) {
+function recordAccessTokenAndReadGrant(input: Pick<RotationInput, 'accessTokenJti' | 'accessTokenExpiresAt' | 'requestedScope' | 'ip'>) {
   const details = sql`jsonb_build_object('grant', 'refresh_token', 'grantId', touched.id, 'jti', ${input.accessTokenJti}::text,
-    'scope', coalesce(${input.requestedScope ?? null}::text, touched.scope))${grace ? sql` || '{"grace": true}'::jsonb` : sql``}`;
+    'scope', coalesce(${input.requestedScope ?? null}::text, touched.scope)) || '{"grace": true}'::jsonb`;
   return sql`access_token as (
       insert into grant_access_tokens (jti, grant_id, expires_at)
       select ${input.accessTokenJti}, id, ${input.accessTokenExpiresAt} from touched
@@ -128,46 +150,105 @@ function recordAccessTokenAndReadGrant(input: Pick<RotationInput, 'accessTokenJt
 }
 
 /**
- * Re-checked when the rotation updates the family: that UPDATE may have waited for a concurrent
+ * Re-checked when a rotation updates the family: that UPDATE may have waited for a concurrent
  * revocation's row lock, and READ COMMITTED re-evaluates only its own WHERE on the revoked row.
  * Without it the rotation would record an access token after the revocation had denied the
  * family's tokens.
  */
 const STILL_LIVE = sql`g.revoked_at is null`;
 
+/** A batch row's values, as familyUsable reads them (the `i` of rotateRefreshTokens). */
+const CHECK_FROM_BATCH: FamilyCheck = {
+  clientId: sql`i.client_id`,
+  now: sql`i.rotated_at`,
+  requestedScope: sql`i.requested_scope`,
+  clientScopes: sql`i.client_scopes`,
+  clientAudiences: sql`i.client_audiences`,
+  dpopJkt: sql`i.dpop_jkt`,
+};
+
+type RotatedRow = GrantRowShape & { n: string | number };
+
 /**
- * The hot path, in one statement (one round trip, atomic): consume the presented token if it is
- * unused and its family usable (the family is read by primary key, in a scalar subquery the
- * planner cannot turn into a join: see test/tokens/rotation-plan.test.ts); then slide the family's idle expiry, narrow its scope to what the
- * client still has, remember the consumed token for the grace window, store the successor and
- * record the new access token's id and the audit event. Of two concurrent requests only one can flip consumed_at from
- * null (the other waits for the row lock and then finds it set). Returns nothing when any
- * condition fails; diagnoseRefreshFailure then says why.
+ * The hot path: several concurrent refreshes in one statement (one round trip, one commit; see
+ * tokens/rotation-batcher.ts), each with the outcome it would have alone. For each input: consume
+ * the presented token if it is unused and its family usable; then slide the family's idle
+ * expiry, narrow its scope to what the client still has, remember the consumed token for the
+ * grace window, store the successor and record the new access token's id and the audit event.
+ * Of two requests presenting the same token, in one batch or two, only one flips consumed_at
+ * from null (the other's row is not updated again, or waits for the row lock and then finds it
+ * set). A family has one unconsumed token at a time, so two inputs never rotate the same family.
+ * Rows are read by key through `= any(…)` and scalar subqueries, never through a join the planner
+ * could turn into a scan (test/tokens/rotation-plan.test.ts). Answers, per input in order, the
+ * family, or nothing when any condition failed; diagnoseRefreshFailure then says why.
  */
-export async function rotateRefreshToken(q: Queryable, input: RotationInput): Promise<RefreshedGrant | undefined> {
-  const presentedHash = sha256Hex(input.presentedToken);
-  const idleExpiresAt = new Date(input.now.getTime() + input.idleSeconds * 1000);
-  const result = await executePrepared(q, 'refresh_rotate', sql<GrantRowShape>`
-    with consumed as (
-      update refresh_tokens rt set consumed_at = ${input.now}
-      where rt.token_hash = ${presentedHash}
+export async function rotateRefreshTokens(q: Queryable, inputs: readonly RotationInput[]): Promise<(RefreshedGrant | undefined)[]> {
+  const column = <T>(pick: (input: RotationInput) => T): T[] => inputs.map(pick);
+  const presentedHashes = column((input) => sha256Hex(input.presentedToken));
+  const result = await executePrepared(q, 'refresh_rotate_batch', sql<RotatedRow>`
+    with i as (
+      select * from unnest(
+        ${presentedHashes}::text[],
+        ${column((input) => sha256Hex(input.successorToken))}::text[],
+        ${column((input) => input.clientId)}::text[],
+        ${column((input) => input.requestedScope ?? '')}::text[],
+        ${column((input) => input.requestedScope ?? null)}::text[],
+        ${column((input) => JSON.stringify(input.clientScopes))}::jsonb[],
+        ${column((input) => JSON.stringify(input.clientAudiences))}::jsonb[],
+        ${column((input) => input.dpopJkt)}::text[],
+        ${column((input) => input.accessTokenJti)}::text[],
+        ${column((input) => input.accessTokenExpiresAt)}::timestamptz[],
+        ${column((input) => new Date(input.now.getTime() + input.idleSeconds * 1000))}::timestamptz[],
+        ${column((input) => input.now)}::timestamptz[],
+        ${column((input) => input.ip?.slice(0, 100) ?? null)}::text[]
+      ) with ordinality as input(presented_hash, successor_hash, client_id, requested_scope, audited_scope, client_scopes,
+        client_audiences, dpop_jkt, jti, access_expires_at, idle_expires_at, rotated_at, ip, n)
+    ), consumed as (
+      update refresh_tokens rt set consumed_at = i.rotated_at
+      from i
+      where rt.token_hash = any(${presentedHashes}::text[])
+        and rt.token_hash = i.presented_hash
         and rt.consumed_at is null
-        and coalesce((select ${familyUsable(input)} from grants g where g.id = rt.grant_id), false)
-      returning rt.grant_id
+        and coalesce((select ${familyUsable(CHECK_FROM_BATCH)} from grants g where g.id = rt.grant_id), false)
+      returning rt.grant_id, i.*
     ), touched as (
       update grants g set
-        last_used_at = ${input.now},
-        idle_expires_at = least(${idleExpiresAt}::timestamptz, g.absolute_expires_at),
-        last_consumed_hash = ${presentedHash},
-        scope = ${scopeStillAllowed(input.clientScopes)}
-      where g.id = (select grant_id from consumed) and ${STILL_LIVE}
-      returning ${GRANT_COLUMNS}
+        last_used_at = c.rotated_at,
+        idle_expires_at = least(c.idle_expires_at, g.absolute_expires_at),
+        last_consumed_hash = c.presented_hash,
+        scope = ${scopeStillAllowed(sql`c.client_scopes`)}
+      from consumed c
+      where g.id = any(array(select grant_id from consumed)) and g.id = c.grant_id and ${STILL_LIVE}
+      returning ${GRANT_COLUMNS}, c.n, c.successor_hash, c.jti, c.access_expires_at, c.rotated_at, c.ip, c.audited_scope
     ), successor as (
       insert into refresh_tokens (token_hash, grant_id, created_at)
-      select ${sha256Hex(input.successorToken)}, id, ${input.now} from touched
-    ), ${recordAccessTokenAndReadGrant(input, false)}`);
-  const row = result.rows[0];
-  return row && toRefreshedGrant(row);
+      select successor_hash, id, rotated_at from touched
+    ), access_token as (
+      insert into grant_access_tokens (jti, grant_id, expires_at)
+      select jti, id, access_expires_at from touched
+    ), audit as (
+      ${insertAuditEventsFrom('touched', {
+        type: 'token_issued',
+        userId: sql`touched.user_id`,
+        clientId: sql`touched.client_id`,
+        ip: sql`touched.ip`,
+        details: sql`jsonb_build_object('grant', 'refresh_token', 'grantId', touched.id, 'jti', touched.jti, 'scope', coalesce(touched.audited_scope, touched.scope))`,
+      })}
+    )
+    select touched.id, touched.client_id, touched.user_id, touched.session_id, touched.scope, touched.audience, touched.auth_time,
+      touched.amr, touched.absolute_expires_at, touched.n, u.username, u.name, u.email, u.email_verified, u.updated_at
+    from touched left join users u on u.id = touched.user_id`);
+  const byInput = new Map(result.rows.map((row) => [Number(row.n), row]));
+  return inputs.map((_, index) => {
+    const row = byInput.get(index + 1);
+    return row && toRefreshedGrant(row);
+  });
+}
+
+/** One refresh alone (see rotateRefreshTokens). */
+export async function rotateRefreshToken(q: Queryable, input: RotationInput): Promise<RefreshedGrant | undefined> {
+  const [rotated] = await rotateRefreshTokens(q, [input]);
+  return rotated;
 }
 
 export type RefreshFailure =
@@ -229,19 +310,20 @@ export async function replayInGrace(q: Queryable, input: RotationInput & { grant
   const presentedHash = sha256Hex(input.presentedToken);
   const idleExpiresAt = new Date(input.now.getTime() + input.idleSeconds * 1000);
   const consumedSince = new Date(input.now.getTime() - input.graceSeconds * 1000);
+  const check = checkFromParameters(input);
   const result = await executePrepared(q, 'refresh_grace_replay', sql<GrantRowShape>`
     with touched as (
       update grants g set
         last_used_at = ${input.now},
         idle_expires_at = least(${idleExpiresAt}::timestamptz, g.absolute_expires_at),
-        scope = ${scopeStillAllowed(input.clientScopes)}
+        scope = ${scopeStillAllowed(check.clientScopes)}
       where g.id = ${input.grantId}
         and g.last_consumed_hash = ${presentedHash}
-        and ${familyUsable(input)}
+        and ${familyUsable(check)}
         and exists (select 1 from refresh_tokens p where p.token_hash = ${presentedHash} and p.grant_id = g.id and p.consumed_at >= ${consumedSince})
         and exists (select 1 from refresh_tokens s where s.token_hash = ${sha256Hex(input.successorToken)} and s.grant_id = g.id and s.consumed_at is null)
       returning ${GRANT_COLUMNS}
-    ), ${recordAccessTokenAndReadGrant(input, true)}`);
+    ), ${recordAccessTokenAndReadGrant(input)}`);
   const row = result.rows[0];
   return row && toRefreshedGrant(row);
 }

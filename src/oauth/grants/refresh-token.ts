@@ -5,7 +5,7 @@ import { OAuthError } from '../../http/oauth-error.js';
 import { TOKEN_PREFIX } from '../../opaque-token.js';
 import { newJti } from '../../tokens/access-token.js';
 import { revokeGrant } from '../../tokens/grant-store.js';
-import { diagnoseRefreshFailure, replayInGrace, rotateRefreshToken, type RefreshedGrant } from '../../tokens/refresh-store.js';
+import { diagnoseRefreshFailure, replayInGrace, type RefreshedGrant } from '../../tokens/refresh-store.js';
 import { successorRefreshToken } from '../../tokens/refresh-successor.js';
 import type { OAuthDeps } from '../deps.js';
 import { nowDate } from '../../clock.js';
@@ -113,7 +113,7 @@ async function rotateAndIssue(context: GrantContext): Promise<TokenResponse> {
     return response;
   };
 
-  const rotated = await rotateRefreshToken(deps.db, rotation);
+  const rotated = await deps.rotations.rotate(rotation);
   if (rotated) return issue(rotated, false);
 
   let failure = await diagnoseRefreshFailure(deps.db, rotation, graceSeconds);

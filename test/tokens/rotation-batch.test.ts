@@ -1,0 +1,139 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sha256Hex } from '../../src/opaque-token.js';
+import { addRefreshToken, createGrant } from '../../src/tokens/grant-store.js';
+import { rotateRefreshTokens, type RotationInput } from '../../src/tokens/refresh-store.js';
+import { successorRefreshToken } from '../../src/tokens/refresh-successor.js';
+import { rotationBatcher } from '../../src/tokens/rotation-batcher.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { makeClient, makeUser } from '../helpers/fixtures.js';
+import { StatementRecorder } from '../helpers/statement-recorder.js';
+
+const AUDIENCE = 'https://api.example.com';
+const key = randomBytes(32);
+
+// Issue 12: concurrent refreshes share one statement and one commit. Each must keep the outcome it
+// would have alone: its own family, its own client's scopes, its own jti and audit row; a
+// duplicate, a foreign or an unknown token beside it changes nothing for the others.
+describe('several rotations in one statement', () => {
+  let database: TestDatabase;
+  let recorder: StatementRecorder;
+  let userId: string;
+  let clientA: string;
+  let clientB: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    recorder = new StatementRecorder(database.handle);
+    userId = (await makeUser(database.handle.db, { username: 'batch' })).id;
+    clientA = (await makeClient(database.handle.db, { redirectUris: ['https://a.example.com/cb'], scopes: ['openid', 'profile', 'offline_access'] })).clientId;
+    clientB = (await makeClient(database.handle.db, { redirectUris: ['https://b.example.com/cb'], scopes: ['openid', 'profile', 'offline_access'] })).clientId;
+  });
+  afterAll(async () => {
+    await database?.destroy();
+  });
+
+  async function family(clientId: string): Promise<{ grantId: string; token: string }> {
+    const grantId = randomUUID();
+    const now = new Date();
+    await createGrant(database.handle.db, { id: grantId, clientId, userId, sessionId: null, scope: 'openid profile offline_access', audience: AUDIENCE, authTime: now, amr: ['pwd'], nonce: null, idleSeconds: 3600, absoluteSeconds: 86_400 }, now);
+    return { grantId, token: await addRefreshToken(database.handle.db, grantId, now) };
+  }
+
+  function input(token: string, clientId: string, more: Partial<RotationInput> = {}): RotationInput {
+    const now = new Date();
+    return {
+      presentedToken: token,
+      clientId,
+      clientScopes: ['openid', 'profile', 'offline_access'],
+      clientAudiences: [AUDIENCE],
+      successorToken: successorRefreshToken(key, token),
+      accessTokenJti: randomUUID(),
+      accessTokenExpiresAt: new Date(now.getTime() + 60_000),
+      idleSeconds: 3600,
+      now,
+      ip: '192.0.2.1',
+      dpopJkt: null,
+      ...more,
+    };
+  }
+
+  const tokensOf = (grantId: string) => database.handle.db.selectFrom('refresh_tokens').select(['token_hash', 'consumed_at']).where('grant_id', '=', grantId).execute();
+  const issuedFor = (jti: string) =>
+    database.handle.db
+      .selectFrom('audit_events')
+      .select(['client_id', 'ip', 'details'])
+      .where('type', '=', 'token_issued')
+      .where(({ eb, ref }) => eb(ref('details', '->>').key('jti'), '=', jti))
+      .execute();
+
+  it('each input gets its own family, scope, jti and audit row; the duplicate, the foreign and the unknown token get nothing', async () => {
+    const a1 = await family(clientA);
+    const b1 = await family(clientB);
+    const a2 = await family(clientA);
+    const b2 = await family(clientB);
+    const inputs = [
+      input(a1.token, clientA),
+      // Client B lost `profile`: its family narrows to what it still has.
+      input(b1.token, clientB, { clientScopes: ['openid', 'offline_access'], requestedScope: 'openid' }),
+      input(a1.token, clientA),
+      input('lk_rt_unknown-token-0000000000000000000000000', clientA),
+      input(a2.token, clientA, { requestedScope: 'openid email' }),
+      input(b2.token, clientA),
+    ];
+    const results = await rotateRefreshTokens(database.handle.db, inputs);
+
+    // The same token twice in one statement rotates once; which of the two gets it is Postgres's choice.
+    const a1Winner = results[0] ? 0 : 2;
+    expect([results[0], results[2]].filter(Boolean)).toHaveLength(1);
+    expect(results.map((r) => r?.grantId)).toEqual([results[0] && a1.grantId, b1.grantId, results[2] && a1.grantId, undefined, undefined, undefined]);
+    expect(results[a1Winner]).toMatchObject({ grantId: a1.grantId, clientId: clientA, scope: 'openid profile offline_access', userId });
+    expect(results[1]).toMatchObject({ clientId: clientB, scope: 'openid offline_access', userId });
+
+    // a1 rotated once: its token consumed, exactly one successor, the one of that token.
+    const a1Tokens = await tokensOf(a1.grantId);
+    expect(a1Tokens).toHaveLength(2);
+    expect(a1Tokens.find((t) => t.token_hash === sha256Hex(a1.token))?.consumed_at).not.toBeNull();
+    expect(a1Tokens.find((t) => t.token_hash === sha256Hex(successorRefreshToken(key, a1.token)))?.consumed_at).toBeNull();
+    // The refused ones are untouched.
+    for (const untouched of [a2, b2]) expect(await tokensOf(untouched.grantId)).toEqual([expect.objectContaining({ consumed_at: null })]);
+
+    // One audit row and one recorded jti per rotation, with that request's own values.
+    const [a1Issued] = await issuedFor(inputs[a1Winner]!.accessTokenJti);
+    expect(a1Issued).toMatchObject({ client_id: clientA, ip: '192.0.2.1', details: { grantId: a1.grantId, scope: 'openid profile offline_access', grant: 'refresh_token' } });
+    const [b1Issued] = await issuedFor(inputs[1]!.accessTokenJti);
+    expect(b1Issued).toMatchObject({ client_id: clientB, details: { grantId: b1.grantId, scope: 'openid' } });
+    const refused = inputs.filter((_, index) => index !== a1Winner && index !== 1);
+    for (const other of refused) expect(await issuedFor(other.accessTokenJti)).toEqual([]);
+    const recorded = await database.handle.db.selectFrom('grant_access_tokens').select(['jti', 'grant_id']).where('jti', 'in', inputs.map((i) => i.accessTokenJti)).execute();
+    expect(recorded.sort((x, y) => x.grant_id.localeCompare(y.grant_id))).toEqual(
+      [
+        { jti: inputs[a1Winner]!.accessTokenJti, grant_id: a1.grantId },
+        { jti: inputs[1]!.accessTokenJti, grant_id: b1.grantId },
+      ].sort((x, y) => x.grant_id.localeCompare(y.grant_id)),
+    );
+  });
+
+  it('a revoked family, a disabled user and a DPoP-bound family without its key are refused beside a good rotation', async () => {
+    const good = await family(clientA);
+    const revoked = await family(clientA);
+    await database.handle.db.updateTable('grants').set({ revoked_at: new Date(), revoked_reason: 'test' }).where('id', '=', revoked.grantId).execute();
+    const bound = await family(clientA);
+    await database.handle.db.updateTable('grants').set({ dpop_jkt: 'thumbprint-of-the-bound-key' }).where('id', '=', bound.grantId).execute();
+    const results = await rotateRefreshTokens(database.handle.db, [input(revoked.token, clientA), input(good.token, clientA), input(bound.token, clientA, { dpopJkt: 'another-key' })]);
+    expect(results.map((r) => r?.grantId)).toEqual([undefined, good.grantId, undefined]);
+    expect((await rotateRefreshTokens(database.handle.db, [input(bound.token, clientA, { dpopJkt: 'thumbprint-of-the-bound-key' })]))[0]?.grantId).toBe(bound.grantId);
+  });
+
+  it('the batcher puts rotations that arrive while statements run into one statement, each answered with its own family', async () => {
+    const families = await Promise.all(Array.from({ length: 10 }, () => family(clientA)));
+    const rotations = rotationBatcher(recorder.handle.db);
+    const statements = await recorder.during(async () => {
+      const results = await Promise.all(families.map((f) => rotations.rotate(input(f.token, clientA))));
+      expect(results.map((r) => r?.grantId)).toEqual(families.map((f) => f.grantId));
+    });
+    // Two statements start at once (two in flight), alone; the eight that queued behind them share the next.
+    expect(statements.filter((s) => s.includes('update refresh_tokens rt set consumed_at'))).toHaveLength(3);
+    await rotations.settle();
+  });
+});
