@@ -179,7 +179,10 @@ type RotatedRow = GrantRowShape & { n: string | number };
  * from null (the other's row is not updated again, or waits for the row lock and then finds it
  * set). A family has one unconsumed token at a time, so two inputs never rotate the same family.
  * Rows are read by key through `= any(…)` and scalar subqueries, never through a join the planner
- * could turn into a scan (test/tokens/rotation-plan.test.ts). Answers, per input in order, the
+ * could turn into a scan (test/tokens/rotation-plan.test.ts). The families are locked in heap order
+ * (`locked`) before they are updated: a revocation of all of a user's or a client's families locks
+ * them in that order too (through its index, whose equal keys are in heap order, or a heap scan),
+ * so a batch holding two of them and that revocation cannot deadlock. Answers, per input in order, the
  * family, or nothing when any condition failed; diagnoseRefreshFailure then says why.
  */
 export async function rotateRefreshTokens(q: Queryable, inputs: readonly RotationInput[]): Promise<(RefreshedGrant | undefined)[]> {
@@ -211,6 +214,8 @@ export async function rotateRefreshTokens(q: Queryable, inputs: readonly Rotatio
         and rt.consumed_at is null
         and coalesce((select ${familyUsable(CHECK_FROM_BATCH)} from grants g where g.id = rt.grant_id), false)
       returning rt.grant_id, i.*
+    ), locked as materialized (
+      select g.id from grants g where g.id = any(array(select grant_id from consumed)) order by g.ctid for no key update
     ), touched as (
       update grants g set
         last_used_at = c.rotated_at,
@@ -218,7 +223,7 @@ export async function rotateRefreshTokens(q: Queryable, inputs: readonly Rotatio
         last_consumed_hash = c.presented_hash,
         scope = ${scopeStillAllowed(sql`c.client_scopes`)}
       from consumed c
-      where g.id = any(array(select grant_id from consumed)) and g.id = c.grant_id and ${STILL_LIVE}
+      where g.id = any(array(select id from locked)) and g.id = c.grant_id and ${STILL_LIVE}
       returning ${GRANT_COLUMNS}, c.n, c.successor_hash, c.jti, c.access_expires_at, c.rotated_at, c.ip, c.audited_scope
     ), successor as (
       insert into refresh_tokens (token_hash, grant_id, created_at)

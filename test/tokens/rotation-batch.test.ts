@@ -1,11 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/opaque-token.js';
 import { addRefreshToken, createGrant } from '../../src/tokens/grant-store.js';
 import { rotateRefreshTokens, type RotationInput } from '../../src/tokens/refresh-store.js';
 import { successorRefreshToken } from '../../src/tokens/refresh-successor.js';
 import { rotationBatcher } from '../../src/tokens/rotation-batcher.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { withTransaction } from '../../src/db/transaction.js';
+import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.js';
+import { waitUntil } from '../helpers/wait-until.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { StatementRecorder } from '../helpers/statement-recorder.js';
 
@@ -135,5 +139,86 @@ describe('several rotations in one statement', () => {
     // Two statements start at once (two in flight), alone; the eight that queued behind them share the next.
     expect(statements.filter((s) => s.includes('update refresh_tokens rt set consumed_at'))).toHaveLength(3);
     await rotations.settle();
+  });
+});
+
+// Two families of one user in one batch, while "log out everywhere" (or a password change, or a
+// client's deletion) revokes all of them: the revocation locks the families in heap order, so the
+// batch must too, or each would hold a row the other waits for (a deadlock Postgres breaks after
+// deadlock_timeout by failing one of them). The batch's plan on this table already reaches the
+// families in heap order (a bitmap scan), so this test passes without the explicit `locked` step
+// as well; that step keeps the order when the planner picks a plain index scan (id order) instead.
+// Needs two sessions holding locks (PGlite has one).
+describe.skipIf(!usingPostgres)('a batch and a revocation of all of a user’s families (Postgres only)', () => {
+  let database: TestDatabase;
+  let observer: pg.Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    observer = new pg.Client({ connectionString: database.url });
+    await observer.connect();
+  });
+  afterAll(async () => {
+    await observer?.end();
+    await database?.destroy();
+  });
+
+  it('wait for each other in one order: no deadlock, the revocation wins, no access token is recorded', async () => {
+    const db = database.handle.db;
+    const user = await makeUser(db, { username: 'two-families' });
+    const clientId = (await makeClient(db, { redirectUris: ['https://a.example.com/cb'], scopes: ['openid', 'offline_access'] })).clientId;
+    const now = new Date();
+    // The first family is first in the heap, but its id sorts last and its refresh token was made
+    // last: a lock taken in id order, or in the tokens' order, takes the other family first.
+    const ids = ['ffffffff-ffff-4fff-8fff-ffffffffffff', '00000000-0000-4000-8000-000000000000'];
+    for (const id of ids) {
+      await createGrant(db, { id, clientId, userId: user.id, sessionId: null, scope: 'openid offline_access', audience: AUDIENCE, authTime: now, amr: ['pwd'], nonce: null, idleSeconds: 3600, absoluteSeconds: 86_400 }, now);
+    }
+    const secondToken = await addRefreshToken(db, ids[1]!, now);
+    const tokens = [await addRefreshToken(db, ids[0]!, now), secondToken];
+    // Enough other families that the planner reaches these two through the primary key (in id order).
+    await sql`insert into grants (id, client_id, user_id, scope, audience, amr, created_at, last_used_at, idle_expires_at, absolute_expires_at)
+      select gen_random_uuid(), ${clientId}, ${user.id}, 'openid offline_access', ${AUDIENCE}, '["pwd"]'::jsonb, ${now}, ${now},
+        ${new Date(now.getTime() + 3_600_000)}, ${new Date(now.getTime() + 86_400_000)}
+      from generate_series(1, 5000)`.execute(db);
+    await sql`analyze grants, refresh_tokens`.execute(db);
+    const inputs = tokens.map((token): RotationInput => ({
+      presentedToken: token,
+      clientId,
+      clientScopes: ['openid', 'offline_access'],
+      clientAudiences: [AUDIENCE],
+      successorToken: successorRefreshToken(key, token),
+      accessTokenJti: randomUUID(),
+      accessTokenExpiresAt: new Date(now.getTime() + 60_000),
+      idleSeconds: 3600,
+      now,
+      ip: null,
+      dpopJkt: null,
+    }));
+
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let firstLocked = false;
+    const revocation = withTransaction(db, async (trx) => {
+      // The revocation has taken the first family in heap order...
+      await trx.updateTable('grants').set({ revoked_at: now, revoked_reason: 'logged out everywhere' }).where('id', '=', ids[0]!).execute();
+      firstLocked = true;
+      await gate;
+      // ...and, once the batch waits, goes on to the second.
+      await trx.updateTable('grants').set({ revoked_at: now, revoked_reason: 'logged out everywhere' }).where('id', '=', ids[1]!).execute();
+    });
+    await waitUntil(() => firstLocked, { timeoutMs: 5000, what: 'the revocation to hold the first family' });
+    const batch = rotateRefreshTokens(db, inputs);
+    await waitUntil(
+      async () => {
+        const { rows } = await observer.query<{ n: string }>(`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
+        return Number(rows[0]?.n) > 0;
+      },
+      { timeoutMs: 5000, what: 'the batch to wait for the revocation' },
+    );
+    release();
+    await revocation;
+    expect(await batch).toEqual([undefined, undefined]);
+    expect(await db.selectFrom('grant_access_tokens').select('jti').where('grant_id', 'in', ids).execute()).toEqual([]);
   });
 });
