@@ -32,6 +32,7 @@ RUN npm run build \
 # The embedded store (no DATABASE_URL) lives in /data: mount a named volume there (README "Container").
 FROM node:26-trixie-slim
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     HOST=0.0.0.0 \
     PORT=3000 \
     DATA_DIR=/data

@@ -6,12 +6,13 @@ import { promisify } from 'node:util';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** `node [flags] ENTRY serve` from package.json's start script: the benchmark runs what `npm start` runs. */
-function startScript(): { nodeFlags: string[]; entry: string } {
+/** `[NAME=value ...] node [flags] ENTRY serve` from package.json's start script: the benchmark runs what `npm start` runs. */
+function startScript(): { env: Record<string, string>; nodeFlags: string[]; entry: string } {
   const start = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
-  const match = /\bnode((?: --\S+)*) (\S+) serve$/.exec(start);
-  if (!match) throw new Error(`package.json "start" is not "... node [flags] ENTRY serve": ${start}`);
-  return { nodeFlags: match[1]!.split(' ').filter(Boolean), entry: match[2]! };
+  const match = /&& ((?:[A-Z_]+=\S+ )*)node((?: --\S+)*) (\S+) serve$/.exec(start);
+  if (!match) throw new Error(`package.json "start" is not "... && [NAME=value ...] node [flags] ENTRY serve": ${start}`);
+  const env = Object.fromEntries(match[1]!.split(' ').filter(Boolean).map((assignment) => assignment.split('=') as [string, string]));
+  return { env, nodeFlags: match[2]!.split(' ').filter(Boolean), entry: match[3]! };
 }
 
 /** The compiled executable, as `npm start` runs it: the benchmark measures the production build. */
@@ -92,6 +93,8 @@ export function latchkeyEnv(databaseUrl: string, port: number): Record<string, s
     RATE_LIMIT_ADMIN: '0',
     RATE_LIMIT_AUTHORIZE: '0',
     LOGIN_LOCKOUT_THRESHOLD: '0',
+    // What the start script sets before node (MALLOC_ARENA_MAX), as `npm start` does.
+    ...startScript().env,
     // Memory knobs pass through, for experiments: glibc's (MALLOC_MMAP_THRESHOLD_, ...), libuv's
     // pool (UV_THREADPOOL_SIZE) and the argon2 bounds and priority (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE_SIZE, PASSWORD_HASH_NICE).
     ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => PASSED_THROUGH.test(entry[0]) && entry[1] !== undefined)),
