@@ -11,6 +11,7 @@ import { withTransaction } from '../../src/db/transaction.js';
 import { createTestDatabase, usingPostgres, type TestDatabase } from '../helpers/database.js';
 import { waitUntil } from '../helpers/wait-until.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
+import { rotationInput } from '../helpers/rotation-input.js';
 import { StatementRecorder } from '../helpers/statement-recorder.js';
 
 const AUDIENCE = 'https://api.example.com';
@@ -44,23 +45,8 @@ describe('several rotations in one statement', () => {
     return { grantId, token: await addRefreshToken(database.handle.db, grantId, now) };
   }
 
-  function input(token: string, clientId: string, more: Partial<RotationInput> = {}): RotationInput {
-    const now = new Date();
-    return {
-      presentedToken: token,
-      clientId,
-      clientScopes: ['openid', 'profile', 'offline_access'],
-      clientAudiences: [AUDIENCE],
-      successorToken: successorRefreshToken(key, token),
-      accessTokenJti: randomUUID(),
-      accessTokenExpiresAt: new Date(now.getTime() + 60_000),
-      idleSeconds: 3600,
-      now,
-      ip: '192.0.2.1',
-      dpopJkt: null,
-      ...more,
-    };
-  }
+  const input = (token: string, clientId: string, more: Partial<RotationInput> = {}): RotationInput =>
+    rotationInput(token, clientId, AUDIENCE, { successorKey: key, clientScopes: ['openid', 'profile', 'offline_access'], ip: '192.0.2.1', ...more });
 
   const tokensOf = (grantId: string) => database.handle.db.selectFrom('refresh_tokens').select(['token_hash', 'consumed_at']).where('grant_id', '=', grantId).execute();
   const issuedFor = (jti: string) =>
@@ -182,19 +168,7 @@ describe.skipIf(!usingPostgres)('a batch and a revocation of all of a user’s f
         ${new Date(now.getTime() + 3_600_000)}, ${new Date(now.getTime() + 86_400_000)}
       from generate_series(1, 5000)`.execute(db);
     await sql`analyze grants, refresh_tokens`.execute(db);
-    const inputs = tokens.map((token): RotationInput => ({
-      presentedToken: token,
-      clientId,
-      clientScopes: ['openid', 'offline_access'],
-      clientAudiences: [AUDIENCE],
-      successorToken: successorRefreshToken(key, token),
-      accessTokenJti: randomUUID(),
-      accessTokenExpiresAt: new Date(now.getTime() + 60_000),
-      idleSeconds: 3600,
-      now,
-      ip: null,
-      dpopJkt: null,
-    }));
+    const inputs = tokens.map((token) => rotationInput(token, clientId, AUDIENCE, { now }));
 
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

@@ -1,12 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from '../../src/db/transaction.js';
 import { addRefreshToken, createGrant } from '../../src/tokens/grant-store.js';
-import { rotateRefreshTokens, type RotationInput } from '../../src/tokens/refresh-store.js';
-import { successorRefreshToken } from '../../src/tokens/refresh-successor.js';
+import { rotateRefreshTokens } from '../../src/tokens/refresh-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
+import { rotationInput } from '../helpers/rotation-input.js';
 import { StatementRecorder } from '../helpers/statement-recorder.js';
 
 interface PlanNode {
@@ -62,19 +62,7 @@ describe("the refresh rotation's generic plan reads tokens and families by prima
     await sql`insert into refresh_tokens (token_hash, grant_id, created_at) select md5(id::text), id, ${now} from grants where client_id = ${client.clientId} and id <> ${first}`.execute(db);
     if (analyze) await sql`analyze grants, refresh_tokens`.execute(db);
 
-    const input: RotationInput = {
-      presentedToken: presented,
-      clientId: client.clientId,
-      clientScopes: ['openid', 'offline_access'],
-      clientAudiences: ['https://api.example.com'],
-      successorToken: successorRefreshToken(randomBytes(32), presented),
-      accessTokenJti: randomUUID(),
-      accessTokenExpiresAt: new Date(now.getTime() + 60_000),
-      idleSeconds: 3600,
-      now,
-      ip: null,
-      dpopJkt: null,
-    };
+    const input = rotationInput(presented, client.clientId, 'https://api.example.com', { now });
     const statements = await recorder.during(async () => {
       const [rotated] = await rotateRefreshTokens(recorder.handle.db, [input]);
       expect(rotated?.grantId).toBe(first);
