@@ -250,12 +250,6 @@ export async function rotateRefreshTokens(q: Queryable, inputs: readonly Rotatio
   });
 }
 
-/** One refresh alone (see rotateRefreshTokens). */
-export async function rotateRefreshToken(q: Queryable, input: RotationInput): Promise<RefreshedGrant | undefined> {
-  const [rotated] = await rotateRefreshTokens(q, [input]);
-  return rotated;
-}
-
 export type RefreshFailure =
   | { kind: 'unknown' }
   | { kind: 'wrong_client' }
@@ -268,7 +262,7 @@ export type RefreshFailure =
   /** A consumed token outside the window, or not the latest one: the family must be revoked. */
   | { kind: 'reuse'; grantId: string; clientId: string; userId: string | null };
 
-/** Why rotateRefreshToken refused a token. Read-only. */
+/** Why rotateRefreshTokens refused a token. Read-only. */
 export async function diagnoseRefreshFailure(
   q: Queryable,
   input: Pick<RotationInput, 'presentedToken' | 'clientId' | 'requestedScope' | 'clientScopes' | 'clientAudiences' | 'now' | 'dpopJkt'>,
