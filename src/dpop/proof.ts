@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, errors, jwtVerify, type JWK } from 'jose';
+import { decodeProtectedHeader } from 'jose';
+import { proofPublicKey, proofSignatureValid, type ProofPublicKey } from './proof-key.js';
 
 /**
  * RFC 9449 4.3: the checks a DPoP proof must pass, in one place, without I/O (the jti replay
- * check and the nonce policy are the caller's: see ./verifier.ts). The signature, typ and the
- * embedded key are jose's (`EmbeddedJWK`); the rest is written out here so each refusal names
- * its reason for the log.
+ * check and the nonce policy are the caller's: see ./verifier.ts). The header is read with jose;
+ * the embedded key and the signature are checked with node:crypto (./proof-key.ts); each refusal
+ * names its reason for the log.
  */
 
 /** Asymmetric algorithms a proof may use (never none, never an HMAC: the key is in the header). */
@@ -68,20 +69,41 @@ function hasPrivateParts(jwk: Record<string, unknown>): boolean {
   return PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(jwk, member));
 }
 
-/** Checks the header before any crypto: typ, an allowed alg, a public jwk. */
-function headerProblem(proof: string): string | undefined {
+/** The header before any crypto: typ, an allowed alg, a public jwk that suits the alg. */
+function headerKey(proof: string): { alg: string; key: ProofPublicKey } | { problem: string } {
   let header: ReturnType<typeof decodeProtectedHeader>;
   try {
     header = decodeProtectedHeader(proof);
   } catch {
-    return 'the header is not valid JSON';
+    return { problem: 'the header is not valid JSON' };
   }
-  if (header.typ !== 'dpop+jwt') return 'typ must be dpop+jwt';
-  if (typeof header.alg !== 'string' || !(DPOP_SIGNING_ALGS as readonly string[]).includes(header.alg)) return 'alg is not an allowed asymmetric algorithm';
+  if (header.typ !== 'dpop+jwt') return { problem: 'typ must be dpop+jwt' };
+  if (typeof header.alg !== 'string' || !(DPOP_SIGNING_ALGS as readonly string[]).includes(header.alg)) return { problem: 'alg is not an allowed asymmetric algorithm' };
   const jwk = header.jwk as Record<string, unknown> | undefined;
-  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return 'jwk header is missing';
-  if (hasPrivateParts(jwk)) return 'jwk must be a public key';
-  if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) return 'crit and b64 are not understood';
+  if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return { problem: 'jwk header is missing' };
+  if (hasPrivateParts(jwk)) return { problem: 'jwk must be a public key' };
+  if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) return { problem: 'crit and b64 are not understood' };
+  const key = proofPublicKey(header.alg, jwk);
+  return 'problem' in key ? key : { alg: header.alg, key };
+}
+
+/** The payload as a JSON object, or undefined. */
+function payloadOf(encoded: string): Record<string, unknown> | undefined {
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
+    return typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** exp and nbf are optional in a proof; when present they are judged on our clock (RFC 7519 4.1.4, 4.1.5). */
+function lifetimeProblem(payload: Record<string, unknown>, now: number, tolerance: number): string | undefined {
+  const { exp, nbf } = payload;
+  if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) return 'exp must be a number';
+  if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) return 'nbf must be a number';
+  if (typeof exp === 'number' && exp <= now - tolerance) return 'the proof has expired (exp)';
+  if (typeof nbf === 'number' && nbf > now + tolerance) return 'the proof is not valid yet (nbf)';
   return undefined;
 }
 
@@ -93,26 +115,17 @@ export async function checkDpopProof(request: ProofRequest): Promise<ProofCheck>
   if (/[,\s]/.test(proof)) return refuse('multiple', 'more than one DPoP header');
   if (proof.length > MAX_PROOF_LENGTH) return refuse('oversized', 'the proof is too large');
   if (!/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(proof)) return refuse('malformed', 'not a compact JWS');
-  const problem = headerProblem(proof);
-  if (problem) return refuse('bad_header', problem);
+  const checked = headerKey(proof);
+  if ('problem' in checked) return refuse('bad_header', checked.problem);
 
-  let payload: Record<string, unknown>;
-  let jwk: JWK;
-  try {
-    const verified = await jwtVerify(proof, EmbeddedJWK, {
-      typ: 'dpop+jwt',
-      algorithms: [...DPOP_SIGNING_ALGS],
-      // jose judges exp and nbf, if a proof carries them, on our clock, not its own.
-      currentDate: new Date(request.now * 1000),
-      clockTolerance: request.toleranceSeconds,
-    });
-    payload = verified.payload;
-    jwk = verified.protectedHeader.jwk!;
-  } catch (error) {
-    if (error instanceof errors.JWSSignatureVerificationFailed) return refuse('bad_signature', 'the signature does not verify with the jwk header');
-    if (error instanceof errors.JOSEError) return refuse('bad_header', `the proof does not verify: ${error.code}`);
-    return refuse('malformed', 'the proof cannot be read');
+  const lastDot = proof.lastIndexOf('.');
+  if (!proofSignatureValid(checked.alg, checked.key.key, proof.slice(0, lastDot), Buffer.from(proof.slice(lastDot + 1), 'base64url'))) {
+    return refuse('bad_signature', 'the signature does not verify with the jwk header');
   }
+  const payload = payloadOf(proof.slice(proof.indexOf('.') + 1, lastDot));
+  if (!payload) return refuse('malformed', 'the payload is not a JSON object');
+  const lifetime = lifetimeProblem(payload, request.now, request.toleranceSeconds);
+  if (lifetime) return refuse('bad_header', lifetime);
 
   const { jti, htm, htu, iat, ath, nonce } = payload;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) return refuse('bad_claims', 'jti must be a string of 1 to 256 characters');
@@ -128,7 +141,7 @@ export async function checkDpopProof(request: ProofRequest): Promise<ProofCheck>
     if (typeof ath !== 'string') return refuse('ath', 'ath is required with an access token');
     if (ath !== accessTokenHash(request.accessToken)) return refuse('ath', 'ath does not match the access token');
   }
-  return { ok: true, proof: { jkt: await calculateJwkThumbprint(jwk, 'sha256'), jti, iat, ...(nonce !== undefined ? { nonce } : {}) } };
+  return { ok: true, proof: { jkt: checked.key.jkt, jti, iat, ...(nonce !== undefined ? { nonce } : {}) } };
 }
 
 /** When a proof's jti may be forgotten: no proof with that iat is accepted after this (seconds). */

@@ -1,5 +1,5 @@
-import { createHmac, randomUUID } from 'node:crypto';
-import { base64url, exportJWK, generateKeyPair } from 'jose';
+import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { base64url, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkDpopProof, MAX_PROOF_LENGTH, PROOF_MAX_AGE_SECONDS, type ProofRequest } from '../../src/dpop/proof.js';
 import { DpopNonces, NONCE_WINDOW_SECONDS } from '../../src/dpop/nonce.js';
@@ -22,7 +22,19 @@ describe('DPoP proof checks (RFC 9449 4.3)', () => {
     const key = await proofKey(alg);
     const result = await checkDpopProof(request([await makeProof(key, { htu: URL_, iat: NOW })]));
     expect(result.ok).toBe(true);
-    if (result.ok) expect(result.proof.jkt).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    if (result.ok) expect(result.proof.jkt).toBe(await calculateJwkThumbprint(key.publicJwk, 'sha256'));
+  });
+
+  it('gives each key its own thumbprint and the same key the same one, proof after proof', async () => {
+    const jkt = async (key: ProofKey) => {
+      const result = await checkDpopProof(request([await makeProof(key, { htu: URL_, iat: NOW })]));
+      if (!result.ok) throw new Error(result.detail);
+      return result.proof.jkt;
+    };
+    const [first, again, another] = [await jkt(es256), await jkt(es256), await jkt(other)];
+    expect(again).toBe(first);
+    expect(another).not.toBe(first);
+    expect(another).toBe(await calculateJwkThumbprint(other.publicJwk, 'sha256'));
   });
 
   it('ignores the query and fragment of htu and normalises case and default ports', async () => {
@@ -60,6 +72,15 @@ describe('DPoP proof checks (RFC 9449 4.3)', () => {
     ['iat beyond the tolerance in the future', async () => [await proof({ iat: NOW + 31 })], {}, 'iat'],
     ['iat too old', async () => [await proof({ iat: NOW - PROOF_MAX_AGE_SECONDS - 31 })], {}, 'iat'],
     ['an exp in the past', async () => [await proof({ claims: { exp: NOW - 100 } })], {}, 'bad_header'],
+    ['an nbf in the future', async () => [await proof({ claims: { nbf: NOW + 100 } })], {}, 'bad_header'],
+    ['an exp that is not a number', async () => [await proof({ claims: { exp: 'soon' } })], {}, 'bad_header'],
+    ['ES256 with a P-384 key (signed by it)', async () => [handMade('ES256', p384, { jwk: jwkOf(p384) })], {}, 'bad_header'],
+    ['EdDSA with an EC key', async () => [handMade('EdDSA', p256, { jwk: jwkOf(p256) })], {}, 'bad_header'],
+    ['RS256 with a 1024-bit key', async () => [handMade('RS256', rsa1024, { jwk: jwkOf(rsa1024) })], {}, 'bad_header'],
+    ['a jwk whose x is a number', async () => [handMade('ES256', p256, { jwk: { ...jwkOf(p256), x: 42 } })], {}, 'bad_header'],
+    ['a jwk that is not a point on the curve', async () => [handMade('ES256', p256, { jwk: { ...jwkOf(p256), y: jwkOf(p384).x } })], {}, 'bad_header'],
+    ['a truncated signature', async () => [(await proof()).slice(0, -8)], {}, 'bad_signature'],
+    ['a payload that is a JSON array', async () => [handMade('ES256', p256, { jwk: jwkOf(p256) }, [{ htm: 'POST', htu: URL_, iat: NOW, jti: 'x' }])], {}, 'malformed'],
     ['no jti', async () => [await proof({ claims: { jti: undefined } })], {}, 'bad_claims'],
     ['a jti of 300 characters', async () => [await proof({ jti: 'j'.repeat(300) })], {}, 'bad_claims'],
     ['a nonce that is not a string', async () => [await proof({ claims: { nonce: 42 } })], {}, 'bad_claims'],
@@ -72,6 +93,23 @@ describe('DPoP proof checks (RFC 9449 4.3)', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.reason).toBe(reason);
   });
+
+  // Keys and proofs made with node:crypto, for what jose refuses to make (small RSA keys, a key of
+  // the wrong curve for its alg, a payload that is not an object).
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey;
+  const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+  function jwkOf(privateKey: KeyObject): Record<string, unknown> {
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicMembers } = privateKey.export({ format: 'jwk' });
+    return publicMembers;
+  }
+  function handMade(alg: string, privateKey: KeyObject, header: Record<string, unknown>, payload: unknown = { htm: 'POST', htu: URL_, iat: NOW, jti: randomUUID() }): string {
+    const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
+    const input = `${encode({ alg, typ: 'dpop+jwt', ...header })}.${encode(payload)}`;
+    const ec = privateKey.asymmetricKeyType === 'ec';
+    const digest = privateKey.asymmetricKeyDetails?.namedCurve === 'secp384r1' ? 'sha384' : 'sha256';
+    return `${input}.${sign(digest, Buffer.from(input), ec ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey).toString('base64url')}`;
+  }
 
   async function privateJwk() {
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
