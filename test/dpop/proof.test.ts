@@ -78,7 +78,7 @@ describe('DPoP proof checks (RFC 9449 4.3)', () => {
     ['EdDSA with an EC key', async () => [handMade('EdDSA', p256, { jwk: jwkOf(p256) })], {}, 'bad_header'],
     ['RS256 with a 1024-bit key', async () => [handMade('RS256', rsa1024, { jwk: jwkOf(rsa1024) })], {}, 'bad_header'],
     ['a jwk whose x is a number', async () => [handMade('ES256', p256, { jwk: { ...jwkOf(p256), x: 42 } })], {}, 'bad_header'],
-    ['a jwk that is not a point on the curve', async () => [handMade('ES256', p256, { jwk: { ...jwkOf(p256), y: jwkOf(p384).x } })], {}, 'bad_header'],
+    ['a jwk that is not a point on the curve', async () => [handMade('ES256', p256, { jwk: { ...jwkOf(p256), y: offCurve(jwkOf(p256).y as string) } })], {}, 'bad_header'],
     ['a truncated signature', async () => [(await proof()).slice(0, -8)], {}, 'bad_signature'],
     ['a payload that is a JSON array', async () => [handMade('ES256', p256, { jwk: jwkOf(p256) }, [{ htm: 'POST', htu: URL_, iat: NOW, jti: 'x' }])], {}, 'malformed'],
     ['no jti', async () => [await proof({ claims: { jti: undefined } })], {}, 'bad_claims'],
@@ -102,6 +102,12 @@ describe('DPoP proof checks (RFC 9449 4.3)', () => {
   function jwkOf(privateKey: KeyObject): Record<string, unknown> {
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicMembers } = privateKey.export({ format: 'jwk' });
     return publicMembers;
+  }
+  /** The same length as a coordinate, one bit off: no longer a point of the curve. */
+  function offCurve(coordinate: string): string {
+    const bytes = Buffer.from(coordinate, 'base64url');
+    bytes[bytes.length - 1]! ^= 1;
+    return bytes.toString('base64url');
   }
   function handMade(alg: string, privateKey: KeyObject, header: Record<string, unknown>, payload: unknown = { htm: 'POST', htu: URL_, iat: NOW, jti: randomUUID() }): string {
     const encode = (value: unknown) => base64url.encode(JSON.stringify(value));
