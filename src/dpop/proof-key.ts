@@ -7,7 +7,9 @@ import { constants, createHash, createPublicKey, verify, type KeyObject, type Ve
  * imported from, so one thumbprint is one key (WebCrypto's import was a tenth of a DPoP request).
  */
 
-type ProofAlg = 'ES256' | 'ES384' | 'EdDSA' | 'Ed25519' | 'RS256' | 'PS256';
+/** Asymmetric algorithms a proof may use (never none, never an HMAC: the key is in the header). */
+export const DPOP_SIGNING_ALGS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const;
+type ProofAlg = (typeof DPOP_SIGNING_ALGS)[number];
 
 /** RFC 7638 3.2: the required members of each key type, in lexicographic order. */
 const REQUIRED_MEMBERS = { EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'], RSA: ['e', 'kty', 'n'] } as const;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decodeProtectedHeader } from 'jose';
-import { proofPublicKey, proofSignatureValid, type ProofPublicKey } from './proof-key.js';
+import { DPOP_SIGNING_ALGS, proofPublicKey, proofSignatureValid, type ProofPublicKey } from './proof-key.js';
 
 /**
  * RFC 9449 4.3: the checks a DPoP proof must pass, in one place, without I/O (the jti replay
@@ -9,8 +9,7 @@ import { proofPublicKey, proofSignatureValid, type ProofPublicKey } from './proo
  * names its reason for the log.
  */
 
-/** Asymmetric algorithms a proof may use (never none, never an HMAC: the key is in the header). */
-export const DPOP_SIGNING_ALGS = ['ES256', 'ES384', 'EdDSA', 'Ed25519', 'RS256', 'PS256'] as const;
+export { DPOP_SIGNING_ALGS };
 
 /** A proof longer than this is refused unread: an RSA-4096 proof is about 2 KB. */
 export const MAX_PROOF_LENGTH = 4096;
