@@ -4,9 +4,10 @@ import cookie from '@fastify/cookie';
 import type { Config } from './config.js';
 import type { DatabaseHandle } from './db/connect.js';
 import { loggerOptions } from './http/logger.js';
-import { lazyChildLogger } from './http/lazy-child-logger.js';
+import { lazyChildLogger, levelEnabled } from './http/lazy-child-logger.js';
 import { installErrorHandling } from './http/error-handler.js';
-import { installSecurityHeaders, securityHeaderOptions } from './http/security-headers.js';
+import { installSecurityHeaders, securityHeaderOptions, splitSecurityHeaders } from './http/security-headers.js';
+import { FastPaths } from './http/fast-paths.js';
 import { generateRequestId, installRequestIdHeader } from './http/request-id.js';
 import { installDraining, waitForHandlers } from './http/draining.js';
 import { registerHealthRoutes } from './health/routes.js';
@@ -19,6 +20,7 @@ import { fastifyTrustProxy } from './http/trust-proxy.js';
 import { registerOAuthRoutes } from './oauth/routes.js';
 import { registerAdminRoutes } from './admin/routes.js';
 import { registerMetrics } from './metrics/routes.js';
+import { httpStats } from './metrics/metrics.js';
 import { tokenContext } from './tokens/context.js';
 import { deriveSecret } from './keys/derived-secret.js';
 import { registerSignInRoutes } from './login/routes.js';
@@ -71,26 +73,36 @@ export function fastifyOptions(config: Config): FastifyServerOptions {
  * What runs on every request whatever the route: the request id, draining, error rendering,
  * metrics and the security headers (bench/hooks.ts measures each on a bare route).
  */
-export function installHttpHooks(app: FastifyInstance, deps: Pick<AppDeps, 'config' | 'database' | 'keys' | 'clock'> & { clients: ClientCache }): void {
+export function installHttpHooks(app: FastifyInstance, deps: Pick<AppDeps, 'config' | 'database' | 'keys' | 'clock'> & { clients: ClientCache }, fastPaths?: FastPaths): void {
   installRequestIdHeader(app);
   installDraining(app);
   installErrorHandling(app);
   registerMetrics(app, { database: deps.database, keys: deps.keys, clock: deps.clock ?? systemClock, clients: deps.clients, passwordHashes: () => passwordHashing().load() });
-  installSecurityHeaders(app, securityHeaderOptions(deps.config.ISSUER));
+  const securityHeaders = securityHeaderOptions(deps.config.ISSUER);
+  installSecurityHeaders(app, securityHeaders);
+  // What those hooks give every reply, for the answers made before the router (FastPaths).
+  const { everyResponse } = splitSecurityHeaders(securityHeaders);
+  fastPaths?.attach({
+    closing: () => app.drainState.closing,
+    logsEveryRequest: levelEnabled(app.log, 'info'),
+    commonHeaders: () => ({ 'x-request-id': generateRequestId(), ...everyResponse }),
+    record: (method, route, status, seconds) => httpStats.record(method, route, status, seconds),
+  });
 }
 
 /** Builds the HTTP application. Does no I/O; the caller listens and closes. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const app = Fastify(fastifyOptions(config));
+  const fastPaths = new FastPaths();
+  const app = Fastify({ ...fastifyOptions(config), serverFactory: fastPaths.serverFactory });
   limitPasswordHashing(config.PASSWORD_HASH_CONCURRENCY, config.PASSWORD_HASH_QUEUE_SIZE);
   const clients = deps.clients ?? new ClientCache({ db: deps.database.db, reloadIntervalSeconds: 0 });
-  installHttpHooks(app, { ...deps, clients });
+  installHttpHooks(app, { ...deps, clients }, fastPaths);
   await app.register(formbody);
   await app.register(cookie);
 
   registerHealthRoutes(app, deps.database);
-  registerJwksRoute(app, deps.keys, config);
+  registerJwksRoute(app, deps.keys, config, fastPaths);
   registerDiscoveryRoutes(app, config.ISSUER, deps.keys, { requirePushedAuthorizationRequests: config.REQUIRE_PAR === 'true' });
   const clock = deps.clock ?? systemClock;
   await installRateLimiting(app, config.REDIS_URL, clock);

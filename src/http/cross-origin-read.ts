@@ -1,5 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+const ANY_ORIGIN: Readonly<Record<string, string>> = Object.freeze({
+  vary: 'Origin',
+  'cross-origin-resource-policy': 'cross-origin',
+  'access-control-allow-origin': '*',
+});
+
 /**
  * Public documents every relying party may fetch, browser-based ones on other origins included
  * (discovery, JWKS). A browser refuses `*` for a request made with credentials (oidc-client-ts
@@ -8,11 +14,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * are the same for everyone and read no cookie. Vary: Origin keeps shared caches from handing
  * one origin's answer to another; a request without Origin (servers) gets `*`.
  */
-export function allowCrossOriginRead(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const origin = request.headers.origin;
-  reply.header('vary', 'Origin').header('cross-origin-resource-policy', 'cross-origin');
+export function crossOriginReadHeaders(origin: string | string[] | undefined): Readonly<Record<string, string>> {
   if (typeof origin === 'string' && origin.length <= 300 && origin !== 'null') {
-    return reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true');
+    return { vary: 'Origin', 'cross-origin-resource-policy': 'cross-origin', 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true' };
   }
-  return reply.header('access-control-allow-origin', '*');
+  return ANY_ORIGIN;
+}
+
+/** crossOriginReadHeaders on a Fastify reply. */
+export function allowCrossOriginRead(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.headers(crossOriginReadHeaders(request.headers.origin));
 }

@@ -6,7 +6,7 @@ type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 const LEVELS: readonly Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 /** pino's own check, where the logger has one (fastify's abstract logger does not). */
-const enabled = (logger: FastifyBaseLogger, level: Level): boolean => (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) ?? true;
+export const levelEnabled = (logger: FastifyBaseLogger, level: Level): boolean => (logger as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) ?? true;
 
 /**
  * Fastify's per-request child logger, made only when something is logged at an enabled level.
@@ -29,7 +29,7 @@ export function lazyChildLogger(parent: FastifyBaseLogger, bindings: Bindings, o
   } as FastifyBaseLogger;
   for (const level of LEVELS) {
     (lazy as unknown as Record<Level, (...args: unknown[]) => void>)[level] = (...args: unknown[]) => {
-      if (made || enabled(parent, level)) (child()[level] as (...a: unknown[]) => void)(...args);
+      if (made || levelEnabled(parent, level)) (child()[level] as (...a: unknown[]) => void)(...args);
     };
   }
   return lazy;

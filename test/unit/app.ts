@@ -24,7 +24,12 @@ export interface InjectableApp {
  * buildApp without a socket, for `app.inject` contract tests: over an in-memory PGlite loaded from
  * the migrated template (no TEST_DATABASE_URL), else a fresh database on the test Postgres.
  */
-export async function injectableApp(overrides: Record<string, string> = {}, clock: ManualClock = new ManualClock()): Promise<InjectableApp> {
+export async function injectableApp(
+  overrides: Record<string, string> = {},
+  clock: ManualClock = new ManualClock(),
+  /** Runs after buildApp, before ready: the last moment a test may add a hook. */
+  beforeReady?: (app: FastifyInstance) => void,
+): Promise<InjectableApp> {
   const config = testConfig({ ISSUER: 'https://issuer.example', ...overrides });
   const database = inject('pgliteTemplate')
     ? await (async () => {
@@ -34,6 +39,7 @@ export async function injectableApp(overrides: Record<string, string> = {}, cloc
     : await createTestDatabase();
   const keys = await loadKeyRing(rotationDeps(database.handle.db, config, clock as Clock));
   const app = await buildApp({ config, database: database.handle, keys, clock });
+  beforeReady?.(app);
   await app.ready();
   return {
     app,
