@@ -142,8 +142,10 @@ export interface LoadOptions {
  */
 export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
   const peerOnly = options.only === 'peer';
-  const wanted = (name: string) => !peerOnly && (!options.only || name.includes(options.only));
-  const peerWanted = (name: PeerScenario) => !options.only || peerOnly || name.includes(options.only);
+  const filters = options.only?.split(',');
+  const matches = (name: string) => !filters || filters.some((filter) => name.includes(filter));
+  const wanted = (name: string) => !peerOnly && matches(name);
+  const peerWanted = (name: PeerScenario) => peerOnly || matches(name);
   console.log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   const rows: Row[] = [];
   const peerMeasured: Partial<Record<PeerScenario, Measured>> = {};

@@ -8,6 +8,7 @@ import { loadScenarios } from './load.js';
  * dpop (the two DPoP scenarios with their unbound baselines), sign; `load` for the whole load
  * table; `peer` for node-oidc-provider's scenarios alone; `flood` for issue 16's login flood) runs
  * only the matching ones, on Latchkey and on the peer (the bare ceiling always runs with the load table);
+ * several filters joined by commas (`client_credentials,jwks`) run each of them, in the table's order;
  * --cpu-prof=DIR writes a `node --cpu-prof` profile of the Latchkey server to DIR.
  */
 const args = process.argv.slice(2);
@@ -21,7 +22,7 @@ const SCENARIOS: { name: string; run: () => Promise<void> }[] = [
 ];
 
 for (const scenario of SCENARIOS) {
-  if (only && !scenario.name.includes(only)) continue;
+  if (only && !only.split(',').some((filter) => scenario.name.includes(filter))) continue;
   const started = performance.now();
   console.log(`\n== ${scenario.name}`);
   await scenario.run();

@@ -85,7 +85,8 @@ export function installHttpHooks(app: FastifyInstance, deps: Pick<AppDeps, 'conf
   fastPaths?.attach({
     closing: () => app.drainState.closing,
     logsEveryRequest: levelEnabled(app.log, 'info'),
-    commonHeaders: () => ({ 'x-request-id': generateRequestId(), ...everyResponse }),
+    requestId: generateRequestId,
+    everyResponse: Object.entries(everyResponse).flat(),
     record: (method, route, status, seconds) => httpStats.record(method, route, status, seconds),
   });
 }

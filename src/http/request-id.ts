@@ -10,11 +10,13 @@ export function generateRequestId(): string {
   return randomUUID();
 }
 
+export const REQUEST_ID_HEADER = 'x-request-id';
+
 /** Echoes the request id in x-request-id, so a client can quote it and an operator find its log lines. */
 export function installRequestIdHeader(app: FastifyInstance): void {
   // A synchronous hook: fastify runs it without a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
+    reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
 }
