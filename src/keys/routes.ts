@@ -2,16 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../config.js';
 import { ANY_ORIGIN_READ, crossOriginReadHeaders, setFlatHeaders } from '../http/cross-origin-read.js';
-import type { FastAnswer, FlatHeaders } from '../http/fast-paths.js';
-import type { FastPaths } from '../http/fast-paths.js';
+import type { FastAnswer, FastPaths, FlatHeaders } from '../http/fast-paths.js';
 import { etagMatches, type JwksDocument } from './jwks.js';
 import type { KeyRing } from './ring.js';
 
 export const JWKS_PATH = '/.well-known/jwks.json';
 
-/** The two answers a request without Origin gets, built once per key-set document. */
+/** What is built once per key-set document: the headers after the CORS ones, and the two answers a request without Origin gets. */
 interface PreparedAnswers {
   document: JwksDocument;
+  okHeaders: FlatHeaders;
+  notModifiedHeaders: FlatHeaders;
   ok: FastAnswer;
   notModified: FastAnswer;
 }
@@ -24,9 +25,15 @@ interface PreparedAnswers {
 export function jwksAnswers(ring: KeyRing, cacheControl: string): (headers: IncomingHttpHeaders) => FastAnswer {
   let prepared: PreparedAnswers | undefined;
   const prepare = (document: JwksDocument): PreparedAnswers => {
-    const cacheHeaders = ['cache-control', cacheControl, 'etag', document.etag];
-    const ok: FlatHeaders = [...ANY_ORIGIN_READ, ...cacheHeaders, 'content-type', 'application/json; charset=utf-8'];
-    return { document, ok: { status: 200, headers: ok, body: document.body }, notModified: { status: 304, headers: [...ANY_ORIGIN_READ, ...cacheHeaders] } };
+    const notModifiedHeaders = ['cache-control', cacheControl, 'etag', document.etag];
+    const okHeaders = [...notModifiedHeaders, 'content-type', 'application/json; charset=utf-8'];
+    return {
+      document,
+      okHeaders,
+      notModifiedHeaders,
+      ok: { status: 200, headers: [...ANY_ORIGIN_READ, ...okHeaders], body: document.body },
+      notModified: { status: 304, headers: [...ANY_ORIGIN_READ, ...notModifiedHeaders] },
+    };
   };
   return (headers) => {
     const document = ring.jwks();
@@ -34,8 +41,8 @@ export function jwksAnswers(ring: KeyRing, cacheControl: string): (headers: Inco
     const notModified = etagMatches(headers['if-none-match'], document.etag);
     const cors = crossOriginReadHeaders(headers.origin);
     if (cors === ANY_ORIGIN_READ) return notModified ? prepared.notModified : prepared.ok;
-    const answer = notModified ? prepared.notModified : prepared.ok;
-    return { ...answer, headers: [...cors, ...answer.headers.slice(ANY_ORIGIN_READ.length)] };
+    if (notModified) return { status: 304, headers: [...cors, ...prepared.notModifiedHeaders] };
+    return { status: 200, headers: [...cors, ...prepared.okHeaders], body: document.body };
   };
 }
 
