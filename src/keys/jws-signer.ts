@@ -10,6 +10,8 @@ import { signatureArgs } from './signature-args.js';
  */
 export class JwsSigner {
   private readonly key: KeyObject;
+  /** The encoded protected header per `typ`: a signer signs with a handful of types, each many times. */
+  private readonly headers = new Map<string, string>();
 
   constructor(
     readonly kid: string,
@@ -39,7 +41,12 @@ export class JwsSigner {
   }
 
   private signingInput(payload: object, typ: string): string {
-    return `${base64urlJson({ alg: this.alg, kid: this.kid, typ })}.${base64urlJson(payload)}`;
+    let header = this.headers.get(typ);
+    if (header === undefined) {
+      header = base64urlJson({ alg: this.alg, kid: this.kid, typ });
+      this.headers.set(typ, header);
+    }
+    return `${header}.${base64urlJson(payload)}`;
   }
 }
 

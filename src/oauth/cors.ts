@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { namedClientId } from '../clients/authenticate.js';
@@ -40,8 +40,9 @@ function allowWithCredentials(reply: FastifyReply, origin: string): void {
 }
 
 /** Answers depend on Origin: every response of a CORS endpoint says so, allowed or not, so no cache mixes them up. */
-export async function varyOnOrigin(_request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export function varyOnOrigin(_request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
   reply.header('vary', 'Origin');
+  done();
 }
 
 /**
@@ -51,12 +52,16 @@ export async function varyOnOrigin(_request: FastifyRequest, reply: FastifyReply
  * header, so the browser hides the answer, and requireAllowedOrigin refuses the call itself.
  */
 export function corsForNamedClient(clients: ClientLookup) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const origin = requestOrigin(request);
-    if (origin === undefined) return;
+  async function answerFor(origin: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const clientId = namedClientId({ authorization: request.headers.authorization, params: formParams(request) });
     const client = clientId === undefined ? undefined : await clients.find(clientId);
     if (client && clientAllowsOrigin(client, origin)) allowWithCredentials(reply, origin);
+  }
+  // A callback hook, not an async one: a request without Origin (a server) costs no promise.
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const origin = requestOrigin(request);
+    if (origin === undefined) return done();
+    answerFor(origin, request, reply).then(() => done(), done);
   };
 }
 

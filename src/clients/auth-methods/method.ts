@@ -3,8 +3,8 @@ import type { ClientAssertionChecks, KeyOwner } from './assertion-checks.js';
 
 /** What a request to a client-authenticated endpoint presents to authenticate its client. */
 export interface PresentedCredentials {
-  authorization: string | undefined;
-  params: Params;
+  readonly authorization: string | undefined;
+  readonly params: Params;
 }
 
 /** The stored credentials a method checks against (never shown to anyone). */

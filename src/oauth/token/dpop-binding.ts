@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { OAuthError } from '../../http/oauth-error.js';
 import { authenticatedCaller } from '../client-request.js';
 import type { OAuthDeps } from '../deps.js';
@@ -20,12 +20,7 @@ declare module 'fastify' {
  * server requires it.
  */
 export function requireValidDpopProof(deps: OAuthDeps) {
-  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    request.dpopJkt = null;
-    if (!hasDpopHeader(request)) {
-      if (authenticatedCaller(request).client.dpopBoundAccessTokens) throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof');
-      return;
-    }
+  async function verifyProof(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const nonce = deps.dpop.currentNonce();
     reply.header('dpop-nonce', nonce);
     const verified = await deps.dpop.verify(dpopProofRequest(request, deps.config.ISSUER));
@@ -36,5 +31,14 @@ export function requireValidDpopProof(deps: OAuthDeps) {
     request.log.info({ dpop: verified.reason, detail: verified.detail }, 'DPoP proof refused');
     if (verified.reason === 'nonce') throw new OAuthError('use_dpop_nonce', 'use the server-provided DPoP nonce', 400, { 'dpop-nonce': nonce });
     throw new OAuthError('invalid_dpop_proof', `the DPoP proof is invalid: ${verified.detail}`, 400, { 'dpop-nonce': nonce });
+  }
+  // A callback hook: a request without a proof (most of them) costs no promise.
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    request.dpopJkt = null;
+    if (!hasDpopHeader(request)) {
+      if (authenticatedCaller(request).client.dpopBoundAccessTokens) throw new OAuthError('invalid_dpop_proof', 'this client must send a DPoP proof');
+      return done();
+    }
+    verifyProof(request, reply).then(() => done(), done);
   };
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, preHandlerHookHandler, preValidationHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler, preHandlerHookHandler, preValidationHookHandler } from 'fastify';
 import type { AuthenticatedClient } from '../../clients/authenticate.js';
 import { OAuthError } from '../../http/oauth-error.js';
 import type { Params } from '../../http/params.js';
@@ -35,14 +35,16 @@ function requestedGrant(request: FastifyRequest): Grant {
 }
 
 /** Checked before the client authenticates, as before the refactor: an unknown grant is 400 whoever asks. */
-async function requireSupportedGrantType(request: FastifyRequest): Promise<void> {
+function requireSupportedGrantType(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   requestedGrant(request);
+  done();
 }
 
-async function requireClientAllowedGrant(request: FastifyRequest): Promise<void> {
+function requireClientAllowedGrant(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
   if (!authenticatedCaller(request).client.grantTypes.includes(requestedGrant(request).type)) {
     throw new OAuthError('unauthorized_client', 'this client may not use this grant type');
   }
+  done();
 }
 
 /** The grant sees only the parameters it declared. */
