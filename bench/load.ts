@@ -357,9 +357,11 @@ function loginCpu(login: Measured, hashMs: number): string {
   const server = perLogin(login.usage.cores);
   const postgres = perLogin(login.usage.postgresCores);
   const generator = perLogin(login.usage.loadGeneratorCores);
+  const { eventLoop, lowered, other } = login.usage.threads;
   const ratio = hashMs / (server + postgres + generator);
   return (
-    `CPU per login: server ${fmt(server, 1)} ms, Postgres ${fmt(postgres, 1)} ms, load generator ${fmt(generator, 1)} ms; a bare hash ${fmt(hashMs, 1)} ms:` +
+    `CPU per login: server ${fmt(server, 1)} ms (event loop ${fmt(perLogin(eventLoop), 1)}, argon2 pool ${fmt(perLogin(lowered), 1)}, other threads ${fmt(perLogin(other), 1)}),` +
+    ` Postgres ${fmt(postgres, 1)} ms, load generator ${fmt(generator, 1)} ms; a bare hash ${fmt(hashMs, 1)} ms:` +
     ` a login costs ${fmt(1 / ratio, 2)} hashes, so logins can reach about ${pct(ratio)} of the argon2 rate here`
   );
 }

@@ -14,6 +14,30 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
+/**
+ * CPU seconds of each thread of the process and whether the launcher lowered its priority (nice
+ * above 0: libuv's pool, where argon2 runs, src/bin.cts). Linux only; empty elsewhere.
+ */
+function threadCpu(pid: number): Map<string, { seconds: number; lowered: boolean }> {
+  const threads = new Map<string, { seconds: number; lowered: boolean }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      threads.set(tid, { seconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS, lowered: Number(fields[16]) > 0 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return threads;
+}
+
 /** CPU seconds of every local Postgres process (backends, WAL writer, checkpointer, ...). */
 function postgresCpuSeconds(): number {
   let total = 0;
@@ -36,6 +60,11 @@ export interface ProcessUsage {
   /** The same for all Postgres processes together, and for this (load-generating) process. */
   postgresCores: number;
   loadGeneratorCores: number;
+  /**
+   * The process's CPU by thread, in the same unit: its event loop (the main thread), the threads
+   * with a lowered priority (the argon2 pool), and the rest (V8's helpers: GC, compilation).
+   */
+  threads: { eventLoop: number; lowered: number; other: number };
   /** Wall-clock seconds sampled (cores × seconds = CPU seconds). */
   seconds: number;
 }
@@ -47,6 +76,7 @@ export interface ProcessUsage {
 export function watchProcess(pid: number): { stop(): ProcessUsage } {
   let peak = rssKiB(pid);
   const cpuStart = cpuSeconds(pid);
+  const threadsStart = threadCpu(pid);
   const postgresStart = postgresCpuSeconds();
   const ownStart = process.cpuUsage();
   const started = performance.now();
@@ -62,9 +92,14 @@ export function watchProcess(pid: number): { stop(): ProcessUsage } {
       clearInterval(timer);
       const seconds = (performance.now() - started) / 1000;
       let cores = 0;
+      const threads = { eventLoop: 0, lowered: 0, other: 0 };
       try {
         peak = Math.max(peak, rssKiB(pid));
         cores = (cpuSeconds(pid) - cpuStart) / seconds;
+        for (const [tid, { seconds: used, lowered }] of threadCpu(pid)) {
+          const share = (used - (threadsStart.get(tid)?.seconds ?? 0)) / seconds;
+          threads[tid === String(pid) ? 'eventLoop' : lowered ? 'lowered' : 'other'] += share;
+        }
       } catch {
         // the process ended
       }
@@ -74,6 +109,7 @@ export function watchProcess(pid: number): { stop(): ProcessUsage } {
         cores,
         postgresCores: (postgresCpuSeconds() - postgresStart) / seconds,
         loadGeneratorCores: (own.user + own.system) / 1e6 / seconds,
+        threads,
         seconds,
       };
     },

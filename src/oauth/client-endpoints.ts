@@ -29,7 +29,7 @@ export interface ClientEndpointsOptions {
 const BROWSER_PATHS = ['/token', '/revoke', PAR_PATH] as const;
 
 // The hooks that do no I/O take Fastify's `done` instead of being async: an async hook costs a
-// promise and a microtask hop per request, and /token runs several (ARCHITECTURE.md, hot paths).
+// promise and a microtask hop per request, and /token runs several (ARCHITECTURE.md, token endpoints).
 // A synchronous throw before `done` is answered like a rejection.
 
 /** RFC 6749 5.1, RFC 7009 2, RFC 7662 2.2: nothing these endpoints answer may be cached. */
