@@ -2,6 +2,7 @@ import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { SigningAlg } from './lifecycle.js';
 import { signatureArgs } from './signature-args.js';
+import { inPoolBurst } from './pool-dispatch.js';
 
 /**
  * Compact JWS signing with node:crypto: several times faster than WebCrypto for ES256, and the
@@ -30,14 +31,15 @@ export class JwsSigner {
 
   /**
    * The same token, signed on one of libuv's pool threads instead of the event loop (node:crypto's
-   * callback form): the event loop only builds the input and joins the result.
+   * callback form, started with the turn's other pool jobs: inPoolBurst): the event loop only
+   * builds the input and joins the result.
    */
   signOffLoop(payload: object, typ: string): Promise<string> {
     const input = this.signingInput(payload, typ);
     const [algorithm, key] = signatureArgs(this.alg, this.key);
-    return new Promise((resolve, reject) => {
-      sign(algorithm, Buffer.from(input, 'ascii'), key, (error, signature) => (error ? reject(error) : resolve(`${input}.${signature.toString('base64url')}`)));
-    });
+    return inPoolBurst((resolve, reject) =>
+      sign(algorithm, Buffer.from(input, 'ascii'), key, (error, signature) => (error ? reject(error) : resolve(`${input}.${signature.toString('base64url')}`))),
+    );
   }
 
   private signingInput(payload: object, typ: string): string {

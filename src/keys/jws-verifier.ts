@@ -2,6 +2,7 @@ import { createPublicKey, verify, type JsonWebKey, type KeyObject } from 'node:c
 import type { JWK } from 'jose';
 import type { SigningAlg } from './lifecycle.js';
 import { signatureArgs } from './signature-args.js';
+import { inPoolBurst } from './pool-dispatch.js';
 
 /**
  * Checks compact-JWS signatures of one published key with node:crypto (several times faster than
@@ -35,18 +36,12 @@ export class JwsVerifier {
     }
   }
 
-  /** The same answer, computed on one of libuv's pool threads instead of the event loop. */
+  /** The same answer, computed on one of libuv's pool threads instead of the event loop (started in the turn's burst: inPoolBurst). */
   verifyOffLoop(input: Buffer, signature: Buffer): Promise<boolean> {
     if (!this.fitsAlg) return Promise.resolve(false);
     const [algorithm, key] = signatureArgs(this.alg, this.key);
-    return new Promise((resolve) => {
-      try {
-        // An error (a malformed signature OpenSSL refuses) is a signature that does not verify.
-        verify(algorithm, input, key, signature, (error, valid) => resolve(!error && valid));
-      } catch {
-        resolve(false);
-      }
-    });
+    // An error, thrown or called back (a malformed signature OpenSSL refuses), is a signature that does not verify.
+    return inPoolBurst<boolean>((resolve) => verify(algorithm, input, key, signature, (error, valid) => resolve(!error && valid))).catch(() => false);
   }
 }
 
