@@ -48,6 +48,18 @@ describe('the per-request child logger is made only when it logs', () => {
     expect(lines.map((l) => l.msg)).toEqual(['now written']);
   });
 
+  it("a child of it carries both the request's bindings and its own", () => {
+    const { lines, stream } = capture();
+    const log = lazyChildLogger(pino({ level: 'warn' }, stream), { reqId: 'r-3' });
+    log.child({ step: 'mfa' }).warn('nested');
+    log.info('dropped');
+    log.error('direct');
+    expect(lines.map((l) => [l.reqId, l.step, l.msg])).toEqual([
+      ['r-3', 'mfa', 'nested'],
+      ['r-3', undefined, 'direct'],
+    ]);
+  });
+
   it("fastify uses it: a request's warning carries its id, a quiet request logs nothing", async () => {
     const { lines, stream } = capture();
     const app = Fastify({ loggerInstance: pino({ level: 'warn' }, stream), childLoggerFactory: lazyChildLogger, genReqId: () => 'req-42' });
