@@ -30,17 +30,26 @@ export async function insertAuditEvent(q: Queryable, event: AuditEvent): Promise
  */
 export async function insertAuditEvents(q: Queryable, events: readonly AuditEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = events.map(auditRow);
-  const column = <K extends keyof ReturnType<typeof auditRow>>(key: K) => rows.map((row) => row[key] ?? null);
-  // One text for every batch size (arrays, not a VALUES list per row), so Postgres parses and
-  // plans it once per connection; unnest keeps the order given.
+  // The rows as one JSON document: one text for every batch size (Postgres parses and plans it once
+  // per connection), `with ordinality` keeps the order given, and the details stay nested JSON.
+  // Seven parallel arrays cost the driver an escaped array literal per column, element by element
+  // (7 % of a client_credentials request's allocations).
+  const rows = events.map((event) => ({
+    type: event.type,
+    user_id: event.userId ?? null,
+    client_id: event.clientId ?? null,
+    actor_client_id: event.actorClientId ?? null,
+    ip: event.ip?.slice(0, 100) ?? null,
+    details: event.details ?? {},
+    occurred_at: event.at ?? null,
+  }));
   await executePrepared(
     q,
     'audit_insert_batch',
     sql`insert into audit_events (type, user_id, client_id, actor_client_id, ip, details, occurred_at)
-      select e.type, e.user_id, e.client_id, e.actor_client_id, e.ip, e.details::jsonb, coalesce(e.occurred_at, now())
-      from unnest(${column('type')}::text[], ${column('user_id')}::uuid[], ${column('client_id')}::text[], ${column('actor_client_id')}::text[],
-        ${column('ip')}::text[], ${column('details')}::text[], ${column('occurred_at')}::timestamptz[])
+      select e.type, e.user_id, e.client_id, e.actor_client_id, e.ip, coalesce(e.details, '{}'::jsonb), coalesce(e.occurred_at, now())
+      from rows from (jsonb_to_recordset(${jsonb(rows)}::jsonb)
+          as (type text, user_id uuid, client_id text, actor_client_id text, ip text, details jsonb, occurred_at timestamptz))
         with ordinality as e(type, user_id, client_id, actor_client_id, ip, details, occurred_at, n)
       order by e.n`,
   );

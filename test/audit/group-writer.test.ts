@@ -62,6 +62,35 @@ describe('the audit group writer (audit/group-writer.ts) on a real database', ()
     expect(byMarker.get('mixed-2')!.getFullYear()).toBeGreaterThan(2020);
   });
 
+  it('stores awkward values exactly, each in its own column, when rows share an INSERT', async () => {
+    const writer = createAuditWriter(recorder.handle.db);
+    const awkward = 'quote " backslash \\ brace {} comma , newline \n tab \t NULL null \u00e9 \u{1F600}';
+    const statements = await recorder.during(async () => {
+      await Promise.all([
+        writer.record(undefined, event('awkward-0')),
+        writer.record(undefined, { type: 'login_failed', clientId: awkward, actorClientId: 'x"y', ip: `${awkward}${'9'.repeat(120)}`, details: { marker: 'awkward-1', text: awkward, count: 3, flag: false, none: null } }),
+        writer.record(undefined, { type: 'token_issued', details: { marker: 'awkward-2' } }),
+      ]);
+    });
+    expect(inserts(statements).length).toBeLessThan(3);
+    const rows = await database.handle.db
+      .selectFrom('audit_events')
+      .select(['type', 'user_id', 'client_id', 'actor_client_id', 'ip', 'details'])
+      .where(({ eb }) => eb(eb.ref('details', '->>').key('marker'), 'like', 'awkward-%'))
+      .orderBy('id')
+      .execute();
+    expect(rows.map((row) => (row.details as { marker: string }).marker)).toEqual(['awkward-0', 'awkward-1', 'awkward-2']);
+    expect(rows[1]).toEqual({
+      type: 'login_failed',
+      user_id: null,
+      client_id: awkward,
+      actor_client_id: 'x"y',
+      ip: `${awkward}${'9'.repeat(120)}`.slice(0, 100),
+      details: { marker: 'awkward-1', text: awkward, count: 3, flag: false, none: null },
+    });
+    expect(rows[2]).toMatchObject({ type: 'token_issued', client_id: null, actor_client_id: null, ip: null });
+  });
+
   it('a row Postgres refuses fails only its own record; the events that shared its INSERT are written and logged', async () => {
     const writer = createAuditWriter(recorder.handle.db);
     const { log, logged, stop } = capture();
