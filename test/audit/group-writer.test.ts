@@ -91,6 +91,27 @@ describe('the audit group writer (audit/group-writer.ts) on a real database', ()
     expect(rows[2]).toMatchObject({ type: 'token_issued', client_id: null, actor_client_id: null, ip: null });
   });
 
+  it('a lone UTF-16 surrogate in a text column (which JSON cannot carry into jsonb) still writes every row of the batch', async () => {
+    const writer = createAuditWriter(recorder.handle.db);
+    const outcomes = await Promise.allSettled([
+      writer.record(undefined, event('surrogate-0')),
+      writer.record(undefined, event('surrogate-1', { clientId: 'lone \ud800 surrogate' })),
+      writer.record(undefined, event('surrogate-2')),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    const rows = await database.handle.db
+      .selectFrom('audit_events')
+      .select(['client_id', 'details'])
+      .where(({ eb }) => eb(eb.ref('details', '->>').key('marker'), 'like', 'surrogate-%'))
+      .orderBy('id')
+      .execute();
+    expect(rows.map((row) => [(row.details as { marker: string }).marker, row.client_id])).toEqual([
+      ['surrogate-0', 'writer-test'],
+      ['surrogate-1', 'lone \ufffd surrogate'],
+      ['surrogate-2', 'writer-test'],
+    ]);
+  });
+
   it('a row Postgres refuses fails only its own record; the events that shared its INSERT are written and logged', async () => {
     const writer = createAuditWriter(recorder.handle.db);
     const { log, logged, stop } = capture();
