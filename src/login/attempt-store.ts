@@ -20,7 +20,7 @@ export type LoginCandidate = UserRow & {
   device_failures: number | null;
 };
 
-const USER_COLUMNS = [
+export const USER_COLUMNS = [
   'users.id',
   'users.username',
   'users.email',

@@ -62,8 +62,21 @@ function trustedDevice(row: LoginCandidate, device: DeviceClaim | undefined, pol
  * (PasswordWorkRefused) nothing is written and nothing counts as a failure: no attempt was made.
  */
 export async function attemptLogin(db: Kysely<Database>, attempt: LoginAttempt, policy: LockoutPolicy): Promise<LoginOutcome> {
-  const key = usernameKey(attempt.username) ?? NO_USER_KEY;
-  const row = await findLoginCandidate(db, key, attempt.device?.nonce ?? '');
+  const key = loginKey(attempt.username);
+  return attemptLoginOn(db, key, await findLoginCandidate(db, key, attempt.device?.nonce ?? ''), attempt, policy);
+}
+
+/** The key findLoginCandidate looks a typed username up by. */
+export function loginKey(username: string): string {
+  return usernameKey(username) ?? NO_USER_KEY;
+}
+
+/**
+ * attemptLogin on a candidate the caller has already read (readLoginInputs reads it beside the
+ * parked request): `row` must be what findLoginCandidate returns for `key` (loginKey of the
+ * attempt's username) and the attempt's device nonce ('' for none).
+ */
+export async function attemptLoginOn(db: Kysely<Database>, key: string, row: LoginCandidate | undefined, attempt: LoginAttempt, policy: LockoutPolicy): Promise<LoginOutcome> {
   const passwordOk = await verifyPassword(row?.password_hash, attempt.password, attempt.signal);
   if (row && trustedDevice(row, attempt.device, policy)) return deviceAttempt(db, row, attempt.device, passwordOk, attempt);
   return accountAttempt(db, key, row, passwordOk, policy, attempt);

@@ -3,14 +3,15 @@ import { nowDate } from '../clock.js';
 import { AMR } from '../users/assurance.js';
 import { finalStepFor, signInClient } from '../oauth/authorize/final-steps.js';
 import type { Check, SignInState } from '../oauth/authorize/prompt.js';
-import { findPendingRequest } from '../oauth/authorize/request-store.js';
+import { findPendingRequest, type PendingRequest } from '../oauth/authorize/request-store.js';
 import { sendHtml } from '../pages/send-html.js';
 import { pageUi } from '../pages/ui.js';
 import { workSignal } from '../http/draining.js';
 import { reservePasswordWork } from '../http/password-work.js';
 import { issueDeviceToken, readDeviceToken } from './device-token.js';
 import { establishSession } from './establish-session.js';
-import { attemptLogin } from './login-attempt.js';
+import { attemptLoginOn, loginKey } from './login-attempt.js';
+import { readLoginInputs } from './login-inputs-store.js';
 import { loginPage } from './pages.js';
 import type { SignInStep, StepContext } from './step.js';
 import { backToTheLoop, expiredPage, formParams, forbiddenPage } from './step-pages.js';
@@ -40,11 +41,15 @@ export const LOGIN_CHECKS: readonly Check[] = [
   },
 ];
 
-async function renderLogin(context: StepContext, request: FastifyRequest, reply: FastifyReply, requestId: unknown, extra: { username?: string; failed?: boolean } = {}) {
+async function renderLogin(context: StepContext, request: FastifyRequest, reply: FastifyReply, requestId: unknown) {
+  const pending = await findPendingRequest(context.deps.db, requestId, nowDate(context.deps));
+  return pending ? renderLoginFor(context, request, reply, pending) : expiredPage(reply);
+}
+
+async function renderLoginFor(context: StepContext, request: FastifyRequest, reply: FastifyReply, pending: PendingRequest, extra: { username?: string; failed?: boolean } = {}) {
   const { deps, cookies } = context;
-  const pending = await findPendingRequest(deps.db, requestId, nowDate(deps));
-  const final = pending && finalStepFor(pending.kind);
-  if (!pending || !final) return expiredPage(reply);
+  const final = finalStepFor(pending.kind);
+  if (!final) return expiredPage(reply);
   const client = await signInClient(deps, final, pending.request.clientId);
   if (!client) return expiredPage(reply);
   const body = loginPage(pageUi(request), {
@@ -63,12 +68,14 @@ async function submitPassword(context: StepContext, request: FastifyRequest, rep
   const form = formParams(request);
   if (!cookies.csrfValid(request, form.csrf_token)) return forbiddenPage(reply);
   const now = nowDate(deps);
-  const pending = await findPendingRequest(deps.db, form.request_id, now);
-  if (!pending) return expiredPage(reply);
   const username = (form.username ?? '').trim().slice(0, 256);
   const password = (form.password ?? '').slice(0, 1024);
   const device = readDeviceToken(settings.deviceCookieKey, cookies.readDevice(request));
-  const outcome = await attemptLogin(deps.db, { username, password, device, now, signal: workSignal(reply), admitLater: true }, settings.lockout);
+  const key = loginKey(username);
+  const { pending, candidate } = await readLoginInputs(deps.db, form.request_id, now, key, device?.nonce ?? '');
+  if (!pending) return expiredPage(reply);
+  const attempt = { username, password, device, now, signal: workSignal(reply), admitLater: true };
+  const outcome = await attemptLoginOn(deps.db, key, candidate, attempt, settings.lockout);
   // The account's admission is checked in the statement that starts the session: a lock set by a
   // burst of wrong passwords while this one was being verified still refuses it there.
   const session = outcome.ok ? await establishSession(context, request, reply, pending, { id: outcome.user.id, amr: [AMR.password] }, now, outcome.admission) : undefined;
@@ -82,7 +89,7 @@ async function submitPassword(context: StepContext, request: FastifyRequest, rep
       ip: request.ip,
       details: { reason: outcome.ok ? 'locked' : outcome.reason },
     });
-    return renderLogin(context, request, reply, pending.id, { username, failed: true });
+    return renderLoginFor(context, request, reply, pending, { username, failed: true });
   }
   // A fresh nonce on every sign-in: this browser is now known for this user (device-token.ts).
   cookies.setDevice(reply, issueDeviceToken(settings.deviceCookieKey, session.userId));

@@ -210,7 +210,7 @@ describe('equal database work on every failed login', () => {
   });
 
   /** The statements one login POST runs (the form is opened beforehand, outside the count). */
-  async function statementsOfAttempt(username: string, password: string): Promise<string[]> {
+  async function statementsOfAttempt(username: string, password: string, expected = 200): Promise<string[]> {
     const agent = new BrowserAgent(server.url);
     const { csrf, requestId } = await openLoginForm(agent, server.url, clientId, REDIRECT);
     return recorder.during(async () => {
@@ -219,7 +219,7 @@ describe('equal database work on every failed login', () => {
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ csrf_token: csrf, request_id: requestId, username, password }).toString(),
       });
-      expect(result.status).toBe(200);
+      expect(result.status).toBe(expected);
       await result.text();
     });
   }
@@ -240,5 +240,22 @@ describe('equal database work on every failed login', () => {
     expect(await statementsOfAttempt(disabled.username, disabled.password)).toEqual(unknown);
     // A username that user creation would refuse costs the same too.
     expect(await statementsOfAttempt('kate\u200b', 'wrong password')).toEqual(unknown);
+  });
+
+  it('a failure reads the request and the account in one statement, then writes once (and the audit row)', async () => {
+    const user = await makeUser(server.database.db, { username: 'erin-counted' });
+    const statements = await statementsOfAttempt(user.username, 'wrong password');
+    expect(statements[0]).toMatch(/^select "users"\."id", .* left join "authorization_requests" as "r" .* left join "users" /);
+    expect(statements.filter((s) => /"authorization_requests"/.test(s))).toHaveLength(1);
+    expect(statements.filter((s) => /^update "users"/.test(s))).toHaveLength(1);
+    expect(statements).toHaveLength(3);
+  });
+
+  it('a success runs two statements: the same read, then the one that starts the session', async () => {
+    const user = await makeUser(server.database.db, { username: 'erin-success' });
+    const statements = await statementsOfAttempt(user.username, user.password, 303);
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/ left join "authorization_requests" as "r" .* left join "users" /);
+    expect(statements[1]).toMatch(/^with admitted as \(update users /);
   });
 });

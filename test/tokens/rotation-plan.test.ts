@@ -1,31 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTransaction } from '../../src/db/transaction.js';
 import { addRefreshToken, createGrant } from '../../src/tokens/grant-store.js';
 import { rotateRefreshTokens } from '../../src/tokens/refresh-store.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { makeClient, makeUser } from '../helpers/fixtures.js';
 import { rotationInput } from '../helpers/rotation-input.js';
 import { StatementRecorder } from '../helpers/statement-recorder.js';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-/** How the plan reads `relation`: 'Seq Scan', or the index it goes through. */
-function readsOf(plan: PlanNode, relation: string): string[] {
-  const children = plan.Plans ?? [];
-  let own: string[] = [];
-  if (plan['Relation Name'] === relation && plan['Node Type'] !== 'ModifyTable') {
-    if (plan['Node Type'] === 'Bitmap Heap Scan') own = children.map((child) => child['Index Name'] ?? child['Node Type']);
-    else own = [plan['Index Name'] ?? plan['Node Type']];
-  }
-  return [...own, ...children.flatMap((child) => readsOf(child, relation))];
-}
+import { genericPlan, readsOf, type PlanNode } from '../helpers/generic-plan.js';
 
 // Issue 12: a prepared statement runs on its generic plan after five executions, planned without
 // the values. The single rotation once joined `grants` through client_id there, evaluating the
@@ -69,17 +51,7 @@ describe("the refresh rotation's generic plan reads tokens and families by prima
     });
     const rotation = statements.find((s) => s.includes('update refresh_tokens rt set consumed_at'));
     expect(rotation).toBeDefined();
-    const parameterCount = Math.max(...[...rotation!.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
-
-    return withTransaction(db, async (trx) => {
-      await sql`set local plan_cache_mode = force_generic_plan`.execute(trx);
-      await sql.raw(`prepare rotation_under_test as ${rotation}`).execute(trx);
-      const nulls = Array.from({ length: parameterCount }, () => 'null').join(', ');
-      const explained = await sql.raw<{ 'QUERY PLAN': unknown }>(`explain (format json) execute rotation_under_test(${nulls})`).execute(trx);
-      await sql`deallocate rotation_under_test`.execute(trx);
-      const raw = explained.rows[0]!['QUERY PLAN'];
-      return ((typeof raw === 'string' ? JSON.parse(raw) : raw) as { Plan: PlanNode }[])[0]!.Plan;
-    });
+    return genericPlan(db, rotation!);
   }
 
   it('60 families of one client, no statistics yet: never through another index (the old plan went through client_id)', async () => {

@@ -40,19 +40,27 @@ export async function savePendingRequest(q: Queryable, kind: string, request: Si
   return id;
 }
 
+/** The columns a pending request is read from, named: the reads are prepared (see findPendingRequest). */
+export const PENDING_REQUEST_COLUMNS = ['id', 'client_id', 'params', 'created_at', 'expires_at', 'login_session_id'] as const;
+
+/** The shape of an id savePendingRequest makes; anything else names no request and is never looked up. */
+export function isPendingRequestId(id: unknown): id is string {
+  return typeof id === 'string' && /^[A-Za-z0-9_-]{32}$/.test(id);
+}
+
+/** A row of PENDING_REQUEST_COLUMNS as the sign-in steps use it. */
+export function pendingRequestFromRow(row: { id: string; params: unknown; created_at: Date; login_session_id: string | null }): PendingRequest {
+  const { kind, ...request } = row.params as SignInRequest & { kind?: string };
+  return { id: row.id, createdAt: row.created_at, kind: kind ?? KIND_BEFORE_KINDS, request, loginSessionId: row.login_session_id };
+}
+
 export async function findPendingRequest(q: Queryable, id: unknown, now: Date): Promise<PendingRequest | undefined> {
-  if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{32}$/.test(id)) return undefined;
+  if (!isPendingRequestId(id)) return undefined;
   // Prepared (every step of every sign-in reads it first), so its columns are named: a prepared
   // `select *` fails once a migration run by another instance adds a column.
-  const query = q
-    .selectFrom('authorization_requests')
-    .select(['id', 'client_id', 'params', 'created_at', 'expires_at', 'login_session_id'])
-    .where('id', '=', id)
-    .where('expires_at', '>', now);
+  const query = q.selectFrom('authorization_requests').select(PENDING_REQUEST_COLUMNS).where('id', '=', id).where('expires_at', '>', now);
   const row = (await executePrepared(q, 'pending_request', query)).rows[0];
-  if (!row) return undefined;
-  const { kind, ...request } = row.params as unknown as SignInRequest & { kind?: string };
-  return { id: row.id, createdAt: row.created_at, kind: kind ?? KIND_BEFORE_KINDS, request, loginSessionId: row.login_session_id };
+  return row && pendingRequestFromRow(row);
 }
 
 /**
