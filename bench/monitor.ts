@@ -8,10 +8,11 @@ function rssKiB(pid: number): number {
 }
 
 /** utime + stime of every thread of the process, in seconds. */
-function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number, withReapedChildren = false): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (withReapedChildren ? own + Number(fields[13]) + Number(fields[14]) : own) / CLOCK_TICKS;
 }
 
 /**
@@ -38,13 +39,18 @@ function threadCpu(pid: number): Map<string, { seconds: number; lowered: boolean
   return threads;
 }
 
-/** CPU seconds of every local Postgres process (backends, WAL writer, checkpointer, ...). */
+/**
+ * CPU seconds of every local Postgres process (backends, WAL writer, checkpointer, ...), with the
+ * backends that have exited: the postmaster holds their time once it has reaped them. Without
+ * them a backend that ends during a run (an idle pool connection timed out) took its whole life's
+ * CPU out of the sum, and the run's Postgres CPU came out negative.
+ */
 function postgresCpuSeconds(): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(entry));
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') total += cpuSeconds(Number(entry), true);
     } catch {
       // gone meanwhile
     }
