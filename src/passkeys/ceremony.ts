@@ -1,13 +1,9 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import { z } from 'zod';
 import { CHALLENGE_TTL_SECONDS } from './challenge-store.js';
@@ -22,6 +18,14 @@ import type { NewPasskey, Passkey } from '../users/passkey-store.js';
  */
 
 const SUPPORTED_ALGORITHMS = [-8, -7, -257];
+
+/**
+ * The library is loaded by the first ceremony, not at start: with its ASN.1 and CBOR dependencies
+ * it holds about 4 MB of V8 heap, which a server whose users have no passkeys would carry for
+ * nothing (issue 12's memory bound).
+ */
+let library: Promise<typeof import('@simplewebauthn/server')> | undefined;
+const webauthn = () => (library ??= import('@simplewebauthn/server'));
 const base64url = z.string().min(1).max(16_384).regex(/^[A-Za-z0-9_-]+$/);
 const transports = z.array(z.string().max(32)).max(10).optional();
 
@@ -61,11 +65,12 @@ function descriptor(passkey: Passkey) {
   return { id: passkey.credentialId, transports: passkey.transports as AuthenticatorTransport[] };
 }
 
-export function registrationOptions(
+export async function registrationOptions(
   rp: RelyingParty,
   user: { id: string; username: string; name: string | null },
   existing: readonly Passkey[],
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  const { generateRegistrationOptions } = await webauthn();
   return generateRegistrationOptions({
     rpName: rp.name,
     rpID: rp.id,
@@ -82,7 +87,8 @@ export function registrationOptions(
 }
 
 /** Options for an assertion: any discoverable credential (allow empty), or the given user's. */
-export function authenticationOptions(rp: RelyingParty, allow: readonly Passkey[] = []): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function authenticationOptions(rp: RelyingParty, allow: readonly Passkey[] = []): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { generateAuthenticationOptions } = await webauthn();
   return generateAuthenticationOptions({
     rpID: rp.id,
     timeout: CHALLENGE_TTL_SECONDS * 1000,
@@ -103,6 +109,7 @@ export async function verifyRegistration(
 ): Promise<PasskeyResult<{ passkey: NewPasskey }>> {
   const parsed = registrationResponse.safeParse(input.response);
   if (!parsed.success) return { ok: false, reason: 'malformed' };
+  const { verifyRegistrationResponse } = await webauthn();
   let verified;
   try {
     verified = await verifyRegistrationResponse({
@@ -146,6 +153,7 @@ export async function verifyAssertion(
   rp: RelyingParty,
   input: { response: AssertionJSON; expectedChallenge: string; passkey: Passkey },
 ): Promise<PasskeyResult<{ signCount: number; backedUp: boolean }>> {
+  const { verifyAuthenticationResponse } = await webauthn();
   let verified;
   try {
     verified = await verifyAuthenticationResponse({
