@@ -41,7 +41,7 @@ export async function savePendingRequest(q: Queryable, kind: string, request: Si
 }
 
 /** The columns a pending request is read from, named: the reads are prepared (see findPendingRequest). */
-export const PENDING_REQUEST_COLUMNS = ['id', 'client_id', 'params', 'created_at', 'expires_at', 'login_session_id'] as const;
+const PENDING_REQUEST_COLUMNS = ['id', 'client_id', 'params', 'created_at', 'expires_at', 'login_session_id'] as const;
 
 /** The shape of an id savePendingRequest makes; anything else names no request and is never looked up. */
 export function isPendingRequestId(id: unknown): id is string {
