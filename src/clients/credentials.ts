@@ -25,11 +25,6 @@ export function isClientCredentialsToken(payload: { sub?: unknown; client_id?: u
 }
 
 /**
- * The scopes client_credentials may grant the client: its registered scopes, but never the
- * reserved `admin` unless it is an admin client (a row registered before the scope was reserved
- * may still carry it).
- */
-/**
  * The scopes a user's token (authorization code, device code, refresh) may carry for the client:
  * its registered scopes without the reserved `admin`, which only admin clients' own
  * client_credentials tokens hold (a row registered before the name was reserved may carry it).
@@ -38,6 +33,11 @@ export function userGrantableScopes(client: { scopes: string[] }): string[] {
   return client.scopes.filter((scope) => scope !== ADMIN_SCOPE);
 }
 
+/**
+ * The scopes client_credentials may grant the client: its registered scopes, but never the
+ * reserved `admin` unless it is an admin client (a row registered before the scope was reserved
+ * may still carry it).
+ */
 export function clientCredentialsScopes(client: { scopes: string[]; admin: boolean }): string[] {
   return client.admin ? client.scopes : client.scopes.filter((scope) => scope !== ADMIN_SCOPE);
 }
