@@ -32,7 +32,9 @@ RUN npm run build \
 # The embedded store (no DATABASE_URL) lives in /data: mount a named volume there (README "Container").
 FROM node:26-trixie-slim
 ENV NODE_ENV=production \
-    MALLOC_ARENA_MAX=2 \
+    MALLOC_ARENA_MAX=1 \
+    MALLOC_MMAP_THRESHOLD_=33554432 \
+    MALLOC_TRIM_THRESHOLD_=268435456 \
     HOST=0.0.0.0 \
     PORT=3000 \
     DATA_DIR=/data

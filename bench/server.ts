@@ -93,7 +93,7 @@ export function latchkeyEnv(databaseUrl: string, port: number): Record<string, s
     RATE_LIMIT_ADMIN: '0',
     RATE_LIMIT_AUTHORIZE: '0',
     LOGIN_LOCKOUT_THRESHOLD: '0',
-    // What the start script sets before node (MALLOC_ARENA_MAX), as `npm start` does.
+    // What the start script sets before node (glibc's MALLOC_ variables), as `npm start` does.
     ...startScript().env,
     // Memory knobs pass through, for experiments: glibc's (MALLOC_MMAP_THRESHOLD_, ...), libuv's
     // pool (UV_THREADPOOL_SIZE) and the argon2 bounds and priority (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE_SIZE, PASSWORD_HASH_NICE).

@@ -1,7 +1,6 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4 --heap-growing-percent=30
 /**
- * The `latchkey` executable (package.json "bin", `npm start`, the container's entry point); the
- * command itself is src/cli.ts.
+ * What `npm start`, the `latchkey` executable (bin/latchkey) and the container run with node;
+ * the command itself is src/cli.ts.
  *
  * libuv reads UV_THREADPOOL_SIZE once, when its pool first starts, and Node 20 starts it while
  * it loads the first ES module; so this file is CommonJS, sets the size, and only then imports
@@ -18,12 +17,13 @@
  * before. The pool starts on its first piece of work, so the launcher gives it one (a stat of
  * this file) and lowers the threads that appeared; 0 leaves them alone. See README, Performance.
  *
- * The node flags in the first line (the same in `npm start` and the Dockerfile) bound V8's heap:
- * a 4 MiB semi-space (8 MiB of young generation instead of 32) and an old generation that may
- * grow to 1.3 times what the last full collection kept, where V8 would allow up to 4 times. And
- * MALLOC_ARENA_MAX=2 before them: glibc reads it when the process starts, so it cannot be set
- * here; it keeps the pool threads' signature and argon2 work in two malloc arenas instead of one
- * per thread (7 MB less peak RSS in the bench). See README "Performance" for what they cost and save.
+ * The node flags that all three give it (test/cli/launcher.test.ts keeps them equal) bound V8's
+ * heap: a 4 MiB semi-space (8 MiB of young generation instead of 32) and an old generation that
+ * may grow to 1.3 times what the last full collection kept, where V8 would allow up to 4 times.
+ * And before node, glibc's malloc settings (read when the process starts, so they cannot be set
+ * here): one arena, and fixed mmap and trim thresholds, so that each pool thread's 19 MiB argon2
+ * block comes from that arena, is reused, and is never handed back to the kernel between two
+ * hashes (handing it back costs 5 000 page faults a hash). See README "Performance", "Memory".
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS on purpose (above)
 import os = require('node:os');

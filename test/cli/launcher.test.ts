@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARGON2_OPTIONS } from '../../src/users/password.js';
 import { collect, ROOT } from '../helpers/process.js';
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -73,27 +74,72 @@ describe.skipIf(process.platform !== 'linux')('the launcher (src/bin.cts) as nod
 });
 
 describe('how the server is started', () => {
-  /** The node flags before the launcher in each way of starting the server. */
-  const shebangFlags = () => /^#!\/usr\/bin\/env -S MALLOC_ARENA_MAX=2 node((?: --\S+)*)\n/.exec(read('src/bin.cts'))?.[1]?.trim().split(' ');
-  const startScriptFlags = () =>
-    /&& MALLOC_ARENA_MAX=2 node((?: --\S+)*) dist\/src\/bin\.cjs serve$/.exec((JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start)?.[1]?.trim().split(' ');
-  const dockerFlags = () => {
-    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(read('Dockerfile'))?.[1];
+  interface Start {
+    env: Record<string, string>;
+    flags: string[];
+  }
+  const parse = (assignments: string, flags: string): Start => ({
+    env: Object.fromEntries(assignments.split(' ').filter(Boolean).map((assignment) => assignment.split('=') as [string, string])),
+    flags: flags.split(' ').filter(Boolean),
+  });
+  /** The environment set before node, and node's flags, in each way of starting the server. */
+  const executable = (): Start | undefined => {
+    const match = /^exec env ((?:[A-Z_]+=\S+ )+)node((?: --\S+)*) "\$here\/\.\.\/dist\/src\/bin\.cjs" "\$@"$/m.exec(read('bin/latchkey'));
+    return match ? parse(match[1]!, match[2]!) : undefined;
+  };
+  const startScript = (): Start | undefined => {
+    const start = (JSON.parse(read('package.json')) as { scripts: { start: string } }).scripts.start;
+    const match = /&& ((?:[A-Z_]+=\S+ )+)node((?: --\S+)*) dist\/src\/bin\.cjs serve$/.exec(start);
+    return match ? parse(match[1]!, match[2]!) : undefined;
+  };
+  const image = (): Start | undefined => {
+    const dockerfile = read('Dockerfile');
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
     const [node, ...rest] = JSON.parse(entrypoint ?? '[]') as string[];
-    return node === 'node' && rest.at(-1) === 'dist/src/bin.cjs' ? rest.slice(0, -1) : undefined;
+    const runtimeEnv = /^ENV ((?:.*\\\n)*.*)$/m.exec(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')))?.[1] ?? '';
+    const malloc = Object.fromEntries([...runtimeEnv.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    return node === 'node' && rest.at(-1) === 'dist/src/bin.cjs' ? { env: malloc, flags: rest.slice(0, -1) } : undefined;
   };
 
-  it('runs the launcher with the same node flags from the bin, `npm start` and the container image', () => {
-    expect((JSON.parse(read('package.json')) as { bin: Record<string, string> }).bin.latchkey).toBe('dist/src/bin.cjs');
-    const flags = shebangFlags();
-    expect(flags).toContainEqual(expect.stringMatching(/^--max-semi-space-size=\d+$/));
-    expect(flags).toContainEqual(expect.stringMatching(/^--heap-growing-percent=\d+$/));
-    expect(startScriptFlags()).toEqual(flags);
-    expect(dockerFlags()).toEqual(flags);
+  it('runs the launcher with the same malloc settings and node flags from the executable, `npm start` and the container image', () => {
+    expect((JSON.parse(read('package.json')) as { bin: Record<string, string> }).bin.latchkey).toBe('bin/latchkey');
+    const expected = executable();
+    expect(expected?.flags).toContainEqual(expect.stringMatching(/^--max-semi-space-size=\d+$/));
+    expect(expected?.flags).toContainEqual(expect.stringMatching(/^--heap-growing-percent=\d+$/));
+    expect(startScript()).toEqual(expected);
+    expect(image()).toEqual(expected);
   });
 
-  it('limits glibc to two malloc arenas in each of them (read at process start, so before node)', () => {
-    // The bin and `npm start` are checked by the patterns above; the image sets it for its entry point.
-    expect(read('Dockerfile')).toMatch(/^ENV NODE_ENV=production \\\n\s+MALLOC_ARENA_MAX=2 \\$/m);
+  it('keeps every argon2 block in one malloc arena, reused, never handed back between two hashes', () => {
+    const env = executable()!.env;
+    const block = ARGON2_OPTIONS.memoryCost * 1024;
+    expect(env.MALLOC_ARENA_MAX).toBe('1');
+    // glibc maps a request of at least the mmap threshold on its own and unmaps it on free.
+    expect(Number(env.MALLOC_MMAP_THRESHOLD_)).toBeGreaterThan(block);
+    // ... and gives the arena's free top back once it exceeds the trim threshold: many blocks' worth.
+    expect(Number(env.MALLOC_TRIM_THRESHOLD_)).toBeGreaterThanOrEqual(8 * block);
+  });
+
+  it.skipIf(process.platform === 'win32')('the executable finds the launcher through the symlink npm makes, with the settings, flags and arguments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latchkey-bin-'));
+    try {
+      mkdirSync(join(dir, 'package/bin'), { recursive: true });
+      mkdirSync(join(dir, 'package/dist/src'), { recursive: true });
+      mkdirSync(join(dir, '.bin'));
+      copyFileSync(join(ROOT, 'bin/latchkey'), join(dir, 'package/bin/latchkey'));
+      chmodSync(join(dir, 'package/bin/latchkey'), 0o755);
+      writeFileSync(
+        join(dir, 'package/dist/src/bin.cjs'),
+        'console.log(JSON.stringify({ argv: process.argv.slice(2), execArgv: process.execArgv, env: Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("MALLOC_"))) }));',
+      );
+      symlinkSync('../package/bin/latchkey', join(dir, '.bin/latchkey'));
+      const result = await collect(spawn(join(dir, '.bin/latchkey'), ['serve', 'two words'], { env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } }));
+      expect(result.stderr).toBe('');
+      expect(result.status).toBe(0);
+      const expected = executable()!;
+      expect(JSON.parse(result.stdout)).toEqual({ argv: ['serve', 'two words'], execArgv: expected.flags, env: expected.env });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
