@@ -11,7 +11,7 @@ function startScript(): { env: Record<string, string>; nodeFlags: string[]; entr
   const start = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
   const match = /&& ((?:[A-Z_]+=\S+ )*)node((?: --\S+)*) (\S+) serve$/.exec(start);
   if (!match) throw new Error(`package.json "start" is not "... && [NAME=value ...] node [flags] ENTRY serve": ${start}`);
-  const env = Object.fromEntries(match[1]!.split(' ').filter(Boolean).map((assignment) => assignment.split('=') as [string, string]));
+  const env = Object.fromEntries(match[1]!.split(' ').filter(Boolean).map((assignment) => [assignment.slice(0, assignment.indexOf('=')), assignment.slice(assignment.indexOf('=') + 1)] as [string, string]));
   return { env, nodeFlags: match[2]!.split(' ').filter(Boolean), entry: match[3]! };
 }
 
@@ -93,12 +93,26 @@ export function latchkeyEnv(databaseUrl: string, port: number): Record<string, s
     RATE_LIMIT_ADMIN: '0',
     RATE_LIMIT_AUTHORIZE: '0',
     LOGIN_LOCKOUT_THRESHOLD: '0',
-    // What the start script sets before node (glibc's MALLOC_ variables), as `npm start` does.
+    ...startEnv(),
+  };
+}
+
+/**
+ * What the start script sets before node (glibc's malloc settings), as `npm start` does, then the
+ * knobs passed through for experiments: glibc's (MALLOC_MMAP_THRESHOLD_, GLIBC_TUNABLES, ...),
+ * libuv's pool (UV_THREADPOOL_SIZE) and the argon2 bounds and priority (PASSWORD_HASH_CONCURRENCY,
+ * PASSWORD_HASH_QUEUE_SIZE, PASSWORD_HASH_NICE).
+ */
+function startEnv(): Record<string, string> {
+  return {
     ...startScript().env,
-    // Memory knobs pass through, for experiments: glibc's (MALLOC_MMAP_THRESHOLD_, ...), libuv's
-    // pool (UV_THREADPOOL_SIZE) and the argon2 bounds and priority (PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE_SIZE, PASSWORD_HASH_NICE).
     ...Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => PASSED_THROUGH.test(entry[0]) && entry[1] !== undefined)),
   };
+}
+
+/** glibc's settings of startEnv() alone: what the server's allocator runs with. */
+export function allocatorEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(startEnv()).filter(([name]) => /^(MALLOC_|GLIBC_TUNABLES$)/.test(name)));
 }
 
 /** A real compiled `latchkey serve` on `databaseUrl`, as `npm start` runs it, optionally under `node --cpu-prof`. */

@@ -79,7 +79,7 @@ describe('how the server is started', () => {
     flags: string[];
   }
   const parse = (assignments: string, flags: string): Start => ({
-    env: Object.fromEntries(assignments.split(' ').filter(Boolean).map((assignment) => assignment.split('=') as [string, string])),
+    env: Object.fromEntries(assignments.split(' ').filter(Boolean).map((assignment) => /^([^=]+)=(.*)$/.exec(assignment)!.slice(1) as [string, string])),
     flags: flags.split(' ').filter(Boolean),
   });
   /** The environment set before node, and node's flags, in each way of starting the server. */
@@ -97,7 +97,7 @@ describe('how the server is started', () => {
     const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)?.[1];
     const [node, ...rest] = JSON.parse(entrypoint ?? '[]') as string[];
     const runtimeEnv = /^ENV ((?:.*\\\n)*.*)$/m.exec(dockerfile.slice(dockerfile.lastIndexOf('\nFROM ')))?.[1] ?? '';
-    const malloc = Object.fromEntries([...runtimeEnv.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    const malloc = Object.fromEntries([...runtimeEnv.matchAll(/\b(MALLOC_[A-Z_]+|GLIBC_TUNABLES)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
     return node === 'node' && rest.at(-1) === 'dist/src/bin.cjs' ? { env: malloc, flags: rest.slice(0, -1) } : undefined;
   };
 
@@ -120,6 +120,37 @@ describe('how the server is started', () => {
     expect(Number(env.MALLOC_TRIM_THRESHOLD_)).toBeGreaterThanOrEqual(8 * block);
   });
 
+  // The kernel puts a region in transparent huge pages when asked (madvise) or always; not when never.
+  const hugePages = (() => {
+    try {
+      return /\[(always|madvise)\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'));
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!hugePages)('asks glibc to put the arena, and with it every argon2 block, in transparent huge pages', async () => {
+    const { env } = executable()!;
+    expect(env.GLIBC_TUNABLES).toBe('glibc.malloc.hugetlb=1');
+    // Two hashes at once, as two logins: each block of 19 MiB holds at least eight whole 2 MiB pages
+    // wherever it starts, so at least 32 MiB of the process is in huge pages.
+    const script = `
+      import argon2 from 'argon2';
+      import { readFileSync } from 'node:fs';
+      const options = ${JSON.stringify(ARGON2_OPTIONS)};
+      await Promise.all([argon2.hash('one', options), argon2.hash('two', options)]);
+      console.log(/AnonHugePages:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))[1]);
+    `;
+    const run = async (extra: Record<string, string>) => {
+      const result = await collect(spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...extra } }));
+      expect(result.stderr).toBe('');
+      return Number(result.stdout.trim()) * 1024;
+    };
+    expect(await run(env)).toBeGreaterThanOrEqual(2 * 8 * 2 ** 21);
+    const { GLIBC_TUNABLES: _, ...withoutTunable } = env;
+    if (!/\[always\]/.test(readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8'))) expect(await run(withoutTunable)).toBe(0);
+  });
+
   it.skipIf(process.platform === 'win32')('the executable finds the launcher through the symlink npm makes, with the settings, flags and arguments', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latchkey-bin-'));
     try {
@@ -130,7 +161,7 @@ describe('how the server is started', () => {
       chmodSync(join(dir, 'package/bin/latchkey'), 0o755);
       writeFileSync(
         join(dir, 'package/dist/src/bin.cjs'),
-        'console.log(JSON.stringify({ argv: process.argv.slice(2), execArgv: process.execArgv, env: Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith("MALLOC_"))) }));',
+        'console.log(JSON.stringify({ argv: process.argv.slice(2), execArgv: process.execArgv, env: Object.fromEntries(Object.entries(process.env).filter(([name]) => /^(MALLOC_|GLIBC_TUNABLES$)/.test(name))) }));',
       );
       symlinkSync('../package/bin/latchkey', join(dir, '.bin/latchkey'));
       const result = await collect(spawn(join(dir, '.bin/latchkey'), ['serve', 'two words'], { env: { PATH: `${dirname(process.execPath)}:/usr/bin:/bin` } }));
