@@ -36,8 +36,8 @@ export interface Argon2Rate {
  * The machine's parallel argon2id rate with Latchkey's parameters (m=19456 KiB, t=2, p=1), measured
  * in a child process of its own (as the server hashes in its own process), 2 and 4 in flight, under
  * the server's allocator settings: whatever they make a hash cost, the server's and the bare hash pay
- * alike, so the login ratio measures what a login adds to its hash (glibc's huge pages made both
- * about 10 % faster here; README "Performance").
+ * alike, so the login ratio measures what a login adds to its hash (with glibc's defaults a bare
+ * hash took 10 to 20 % more CPU than under the start script's settings; README "Performance").
  */
 export async function measureArgon2Rate(): Promise<Argon2Rate> {
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), 'measure'], { cwd: ROOT, env: { ...process.env, ...allocatorEnv() } });
