@@ -23,7 +23,9 @@
  * And before node, glibc's malloc settings (read when the process starts, so they cannot be set
  * here): one arena, and fixed mmap and trim thresholds, so that each pool thread's 19 MiB argon2
  * block comes from that arena, is reused, and is never handed back to the kernel between two
- * hashes (handing it back costs 5 000 page faults a hash). See README "Performance", "Memory".
+ * hashes (handing it back costs 5 000 page faults a hash); and that arena in transparent huge
+ * pages (glibc.malloc.hugetlb=1), where a hash misses the TLB far less. See README "Performance",
+ * "Memory".
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- CommonJS on purpose (above)
 import os = require('node:os');
