@@ -44,6 +44,24 @@ export async function measureArgon2Rate(): Promise<Argon2Rate> {
   return JSON.parse(stdout) as Argon2Rate;
 }
 
+/** What the login ratio divides by: the machine's rate measured right before and right after the logins. */
+export interface Argon2RateAround extends Argon2Rate {
+  before: Argon2Rate;
+  after: Argon2Rate;
+}
+
+/**
+ * The mean of a measurement taken right before a window and one right after it: on a shared machine
+ * whose speed drifts from one minute to the next (the argon2 rate moved 75 to 89 hashes/s within
+ * ten minutes on 2026-12-06), one side alone can be taken in a faster or slower minute than the
+ * window, and the ratio then measures the drift. The login flood bench does the same.
+ */
+export function aroundWindow(before: Argon2Rate, after: Argon2Rate): Argon2RateAround {
+  const mean = (a: number, b: number) => (a + b) / 2;
+  const byConcurrency = Object.fromEntries(Object.entries(before.byConcurrency).map(([c, rate]) => [c, mean(rate, after.byConcurrency[Number(c)] ?? rate)]));
+  return { hashesPerSecond: mean(before.hashesPerSecond, after.hashesPerSecond), byConcurrency, cpuMsPerHash: mean(before.cpuMsPerHash, after.cpuMsPerHash), before, after };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === 'measure') {
   const byConcurrency: Record<number, number> = {};
   let best = { rate: 0, cpuMsPerHash: NaN };

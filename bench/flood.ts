@@ -1,7 +1,7 @@
 import autocannon, { type Result } from 'autocannon';
 import http from 'node:http';
 import { loadavg } from 'node:os';
-import { measureArgon2Rate } from './argon2-rate.js';
+import { aroundWindow, measureArgon2Rate } from './argon2-rate.js';
 import { benchDatabase } from './database.js';
 import { createFixtures, loginForm, PASSWORD } from './fixtures.js';
 import { table } from './measure.js';
@@ -131,7 +131,7 @@ export async function floodScenario(): Promise<void> {
     // The machine's rate right before and right after the logins it is compared with: on a shared
     // machine it drifts by a fifth from one minute to the next.
     const argon2After = await measureArgon2Rate();
-    const argon2 = { hashesPerSecond: (argon2Before.hashesPerSecond + argon2After.hashesPerSecond) / 2 };
+    const argon2 = aroundWindow(argon2Before, argon2After);
     await cc(1);
     const quiet = samplers();
     const ccAlone = await cc(ALONE_SECONDS);
