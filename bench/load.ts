@@ -8,7 +8,7 @@ import { createFixtures, loginFamilies, loginForm, type Client, type Fixtures } 
 import { table } from './measure.js';
 import { percentile, sample } from './sampler.js';
 import { watchProcess, type ProcessUsage } from './monitor.js';
-import { PEER_RESOURCE, startPeer } from './peer.js';
+import { PEER_RESOURCE, startPeer, type PeerServer } from './peer.js';
 import { build, startLatchkey, type ChildServer } from './server.js';
 import { basicAuth } from '../test/helpers/flow.js';
 import { dpopProofs } from './dpop-proofs.js';
@@ -138,6 +138,50 @@ function standInClients(): Record<keyof Fixtures, Client> {
   return { service: client(), web: client(), resourceServer: client() };
 }
 
+/**
+ * One of the peer's scenarios, with the same load settings as Latchkey's. Its in-memory adapter is
+ * an LRU of 1 000 to 2 000 entries, so the tokens a scenario needs are made right before it.
+ */
+async function measurePeer(peer: PeerServer, key: PeerScenario, clients: Record<keyof Fixtures, Client>): Promise<Measured> {
+  const { service, web, resourceServer } = clients;
+  switch (key) {
+    case 'client_credentials': {
+      const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'api.read api.write', resource: PEER_RESOURCE }).toString();
+      const request = { method: 'POST', headers: { 'content-type': FORM, authorization: service.basic }, body };
+      const answer = (await (await expectStatus(fetch(`${peer.url}/token`, request), 200, 'peer client_credentials')).json()) as { access_token: string };
+      if (answer.access_token.split('.').length !== 3) throw new Error('peer client_credentials: the access token is not a JWT');
+      return load(peer, { path: '/token', ...request, warmUp: true });
+    }
+    case 'jwks':
+      await expectStatus(fetch(`${peer.url}/jwks`), 200, 'peer jwks');
+      return load(peer, { path: '/jwks', warmUp: true });
+    case 'introspect': {
+      const [refreshToken] = await peer.refreshTokens(1);
+      const refreshed = await expectStatus(
+        fetch(`${peer.url}/token`, { method: 'POST', headers: { 'content-type': FORM, authorization: web.basic }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken! }).toString() }),
+        200,
+        'peer refresh for an access token',
+      );
+      const accessToken = ((await refreshed.json()) as { access_token: string }).access_token;
+      if (accessToken.includes('.')) throw new Error('peer introspection: the access token is not opaque');
+      const request = { method: 'POST', headers: { 'content-type': FORM, authorization: resourceServer.basic }, body: new URLSearchParams({ token: accessToken }).toString() };
+      const answer = (await (await expectStatus(fetch(`${peer.url}/token/introspection`, request), 200, 'peer introspection')).json()) as { active: boolean };
+      if (!answer.active) throw new Error('peer introspection: the access token is not active');
+      return load(peer, { path: '/token/introspection', ...request, warmUp: true });
+    }
+    case 'refresh': {
+      const pool = await peer.refreshTokens(CONNECTIONS + 10);
+      return load(peer, { path: '/token', requests: refreshRequests(pool, web.basic) });
+    }
+  }
+}
+
+async function stopPeer(peer: PeerServer): Promise<void> {
+  // Let the peer finish what the load generator left in flight.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await peer.stop();
+}
+
 const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const pct = (ratio: number) => `${fmt(ratio * 100)} %`;
 
@@ -151,7 +195,8 @@ export interface LoadOptions {
 /**
  * The issue-7 table: the bare Fastify ceiling, then each Latchkey scenario against a compiled
  * `latchkey serve` on Postgres, each bounded in time; then the issue-12 table: the same hot paths
- * against node-oidc-provider 9 (bench/peer.ts) with the same load settings, and each ratio.
+ * against node-oidc-provider 9 (bench/peer.ts) with the same load settings, each measured right
+ * after Latchkey's, and each ratio.
  */
 export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
   const peerOnly = options.only === 'peer';
@@ -162,7 +207,6 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
   console.log(`load average at start: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
   const rows: Row[] = [];
   const peerMeasured: Partial<Record<PeerScenario, Measured>> = {};
-  let clients: Record<keyof Fixtures, Client> | undefined;
 
   const bare = await startBare();
   withoutMetrics.add(bare.url);
@@ -181,10 +225,20 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
     await build();
     const database = await benchDatabase();
     let server: ChildServer | undefined;
+    let peer: PeerServer | undefined;
     try {
       const fixtures: Fixtures = await createFixtures(database.url);
-      clients = fixtures;
       server = await startLatchkey(database.url, { cpuProfDir: options.cpuProfDir });
+      // The peer runs beside Latchkey (each idle while the other is measured), and each of its
+      // scenarios right after Latchkey's: the machine's speed drifts by a fifth within minutes, and
+      // a ratio of two figures measured minutes apart measured that drift.
+      if ((Object.keys(PEER_TARGETS) as PeerScenario[]).some(peerWanted)) {
+        peer = await startPeer(fixtures);
+        withoutMetrics.add(peer.url);
+      }
+      const measurePeerNow = async (key: PeerScenario) => {
+        if (peer && peerWanted(key)) peerMeasured[key] = await measurePeer(peer, key, fixtures);
+      };
       const issuer = server.url;
       const { service, web, resourceServer } = fixtures;
 
@@ -196,6 +250,7 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
         const request = { method: 'POST', headers: { 'content-type': FORM, authorization: service.basic }, body: 'grant_type=client_credentials' };
         await expectStatus(fetch(`${issuer}/token`, request), 200, 'client_credentials');
         rows.push({ scenario: 'client_credentials POST /token', measured: await load(server, { path: '/token', ...request, warmUp: true }), target: { min: 0.4, of: 'bare' }, peer: 'client_credentials' });
+        await measurePeerNow('client_credentials');
       }
       if (dpopWanted) {
         const request = { method: 'POST', headers: { 'content-type': FORM, authorization: service.basic }, body: 'grant_type=client_credentials' };
@@ -207,6 +262,7 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
 
       if (wanted('jwks')) {
         rows.push({ scenario: 'GET /.well-known/jwks.json', measured: await load(server, { path: '/.well-known/jwks.json', warmUp: true }), target: { min: 0.8, of: 'bare' }, peer: 'jwks' });
+        await measurePeerNow('jwks');
         const etag = (await fetch(`${issuer}/.well-known/jwks.json`)).headers.get('etag') ?? '';
         rows.push({ scenario: 'GET /.well-known/jwks.json (304)', measured: await load(server, { path: '/.well-known/jwks.json', headers: { 'if-none-match': etag }, expect: 304, seconds: 4 }) });
       }
@@ -219,6 +275,7 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
         const answer = (await (await expectStatus(fetch(`${issuer}/introspect`, request), 200, 'introspect')).json()) as { active: boolean };
         if (!answer.active) throw new Error('introspect: the access token is not active');
         rows.push({ scenario: 'POST /introspect (valid access token)', measured: await load(server, { path: '/introspect', ...request, warmUp: true }), target: { min: 0.3, of: 'bare' }, peer: 'introspect' });
+        await measurePeerNow('introspect');
       }
 
       if (wanted('refresh') || dpopWanted) {
@@ -226,6 +283,7 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
         const pool = families.map((set) => set.refresh_token!);
         const measured = await load(server, { path: '/token', requests: refreshRequests(pool, web.basic) });
         rows.push({ scenario: 'refresh_token POST /token (rotation)', measured, target: { min: 0.15, of: 'bare' }, peer: 'refresh' });
+        await measurePeerNow('refresh');
       }
 
       if (dpopWanted) {
@@ -251,50 +309,20 @@ export async function loadScenarios(options: LoadOptions = {}): Promise<void> {
       // Let the server finish what the load generator left in flight before it closes its pool.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await server?.stop();
+      if (peer) await stopPeer(peer);
       await database.drop();
     }
   }
 
-  if ((Object.keys(PEER_TARGETS) as PeerScenario[]).some(peerWanted)) {
-    // node-oidc-provider 9 after Latchkey has stopped, with the same clients and load settings.
-    // Its in-memory adapter is an LRU of 1 000 to 2 000 entries, so the tokens each scenario
-    // needs are made right before it.
-    const { service, web, resourceServer } = clients ?? standInClients();
-    const peer = await startPeer({ service, web, resourceServer });
+  if (peerOnly) {
+    // The peer's scenarios alone, with clients of the same shape as Latchkey's fixtures.
+    const clients = standInClients();
+    const peer = await startPeer(clients);
     withoutMetrics.add(peer.url);
     try {
-      if (peerWanted('client_credentials')) {
-        const body = new URLSearchParams({ grant_type: 'client_credentials', scope: 'api.read api.write', resource: PEER_RESOURCE }).toString();
-        const request = { method: 'POST', headers: { 'content-type': FORM, authorization: service.basic }, body };
-        const answer = (await (await expectStatus(fetch(`${peer.url}/token`, request), 200, 'peer client_credentials')).json()) as { access_token: string };
-        if (answer.access_token.split('.').length !== 3) throw new Error('peer client_credentials: the access token is not a JWT');
-        peerMeasured.client_credentials = await load(peer, { path: '/token', ...request, warmUp: true });
-      }
-      if (peerWanted('jwks')) {
-        await expectStatus(fetch(`${peer.url}/jwks`), 200, 'peer jwks');
-        peerMeasured.jwks = await load(peer, { path: '/jwks', warmUp: true });
-      }
-      if (peerWanted('introspect')) {
-        const [refreshToken] = await peer.refreshTokens(1);
-        const refreshed = await expectStatus(
-          fetch(`${peer.url}/token`, { method: 'POST', headers: { 'content-type': FORM, authorization: web.basic }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken! }).toString() }),
-          200,
-          'peer refresh for an access token',
-        );
-        const accessToken = ((await refreshed.json()) as { access_token: string }).access_token;
-        if (accessToken.includes('.')) throw new Error('peer introspection: the access token is not opaque');
-        const request = { method: 'POST', headers: { 'content-type': FORM, authorization: resourceServer.basic }, body: new URLSearchParams({ token: accessToken }).toString() };
-        const answer = (await (await expectStatus(fetch(`${peer.url}/token/introspection`, request), 200, 'peer introspection')).json()) as { active: boolean };
-        if (!answer.active) throw new Error('peer introspection: the access token is not active');
-        peerMeasured.introspect = await load(peer, { path: '/token/introspection', ...request, warmUp: true });
-      }
-      if (peerWanted('refresh')) {
-        const pool = await peer.refreshTokens(CONNECTIONS + 10);
-        peerMeasured.refresh = await load(peer, { path: '/token', requests: refreshRequests(pool, web.basic) });
-      }
+      for (const key of Object.keys(PEER_TARGETS) as PeerScenario[]) peerMeasured[key] = await measurePeer(peer, key, clients);
     } finally {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      await peer.stop();
+      await stopPeer(peer);
     }
   }
 
