@@ -11,7 +11,8 @@ function startScript(): { env: Record<string, string>; nodeFlags: string[]; entr
   const start = (JSON.parse(readFileSync(`${ROOT}/package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
   const match = /&& ((?:[A-Z_]+=\S+ )*)node((?: --\S+)*) (\S+) serve$/.exec(start);
   if (!match) throw new Error(`package.json "start" is not "... && [NAME=value ...] node [flags] ENTRY serve": ${start}`);
-  const env = Object.fromEntries(match[1]!.split(' ').filter(Boolean).map((assignment) => [assignment.slice(0, assignment.indexOf('=')), assignment.slice(assignment.indexOf('=') + 1)] as [string, string]));
+  // At the first '=': a value may hold one (GLIBC_TUNABLES=glibc.malloc.hugetlb=1).
+  const env = Object.fromEntries(match[1]!.split(' ').filter(Boolean).map((assignment) => /^([^=]+)=(.*)$/.exec(assignment)!.slice(1) as [string, string]));
   return { env, nodeFlags: match[2]!.split(' ').filter(Boolean), entry: match[3]! };
 }
 
